@@ -1,0 +1,29 @@
+import { openWarehouse } from '../adapters/warehouse/index.js';
+import type { Warehouse } from '../ports/warehouse.js';
+import { loadSettings, resolveSecrets, secretsManagerFetcher, type Settings } from '../settings/index.js';
+
+export interface GlobalOptions {
+  dataDir?: string;
+}
+
+/** Settings for a CLI run: the environment, with `--data-dir` taking precedence over TWIN_DATA_DIR. */
+export async function cliSettings(options: GlobalOptions): Promise<Settings> {
+  const env = options.dataDir ? { ...process.env, TWIN_DATA_DIR: options.dataDir } : process.env;
+  const settings = loadSettings(env);
+  const needsSecretsManager = Object.keys(settings.secretArns).length > 0;
+  return needsSecretsManager ? resolveSecrets(settings, secretsManagerFetcher()) : settings;
+}
+
+/** Opens the configured warehouse for the duration of `work`, and always closes it. */
+export async function withWarehouse<T>(
+  options: GlobalOptions,
+  work: (warehouse: Warehouse, settings: Settings) => Promise<T>,
+): Promise<T> {
+  const settings = await cliSettings(options);
+  const warehouse = await openWarehouse(settings);
+  try {
+    return await work(warehouse, settings);
+  } finally {
+    await warehouse.close();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './data-dir.js';
+export * from './secrets.js';
+export * from './settings.js';

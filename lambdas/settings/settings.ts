@@ -1,0 +1,123 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidInputError } from '../domain/index.js';
+import { defaultDataDir } from './data-dir.js';
+
+/**
+ * Secrets can be given directly (a laptop's environment or .env) or, on AWS, as the ARN of a
+ * Secrets Manager secret in `<NAME>_SECRET_ARN`, resolved once per container by resolveSecrets().
+ * Lambda environments only ever hold the ARNs.
+ */
+export const SECRET_SETTINGS = [
+  'MONGODB_URI',
+  'QDRANT_API_KEY',
+  'OPENAI_API_KEY',
+  'HF_TOKEN',
+  'LINKEDIN_USERNAME',
+  'LINKEDIN_PASSWORD',
+] as const;
+export type SecretSetting = (typeof SECRET_SETTINGS)[number];
+
+const optionalText = z.string().trim().min(1).optional();
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+  .optional();
+
+const EnvSchema = z.object({
+  TWIN_DATA_DIR: optionalText,
+  TWIN_WAREHOUSE: z
+    .enum(['embedded', 'mongodb'], { error: 'must be "embedded" (local default) or "mongodb"' })
+    .default('embedded'),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
+    .default('twin'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must start with mongodb:// or mongodb+srv://').optional(),
+  QDRANT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  QDRANT_API_KEY: optionalText,
+  OPENAI_API_KEY: optionalText,
+  HF_TOKEN: optionalText,
+  LINKEDIN_USERNAME: optionalText,
+  LINKEDIN_PASSWORD: optionalText,
+  ...Object.fromEntries(SECRET_SETTINGS.map((name) => [`${name}_SECRET_ARN`, secretArn])),
+  TWIN_LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
+    .default('info'),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+export interface Settings {
+  dataDir: string;
+  warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
+  logLevel: Env['TWIN_LOG_LEVEL'];
+  qdrantUrl?: string;
+  openAiBaseUrl?: string;
+  /** Secret values given directly in the environment. */
+  secrets: Partial<Record<SecretSetting, string>>;
+  /** Secrets to fetch from Secrets Manager, by ARN. */
+  secretArns: Partial<Record<SecretSetting, string>>;
+}
+
+/** Thrown at start-up when the environment is invalid; the message names every bad variable. */
+export class InvalidSettingsError extends InvalidInputError {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`, problems[0]?.split(':')[0]);
+  }
+}
+
+/** Reads and validates the settings from the environment. The single place where defaults live. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = EnvSchema.safeParse(blankAsUnset(env));
+  if (!parsed.success) {
+    throw new InvalidSettingsError(
+      parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`),
+    );
+  }
+  const values = parsed.data;
+  const secrets = pick(SECRET_SETTINGS, (name) => values[name]);
+  const secretArns = pick(SECRET_SETTINGS, (name) => values[`${name}_SECRET_ARN` as keyof Env] as string | undefined);
+
+  if (values.TWIN_WAREHOUSE === 'mongodb' && !secrets.MONGODB_URI && !secretArns.MONGODB_URI) {
+    throw new InvalidSettingsError([
+      'MONGODB_URI: required when TWIN_WAREHOUSE=mongodb (or set MONGODB_URI_SECRET_ARN on AWS)',
+    ]);
+  }
+
+  const dataDir = values.TWIN_DATA_DIR
+    ? isAbsolute(values.TWIN_DATA_DIR)
+      ? values.TWIN_DATA_DIR
+      : resolve(values.TWIN_DATA_DIR)
+    : defaultDataDir(env);
+
+  return {
+    dataDir,
+    warehouse:
+      values.TWIN_WAREHOUSE === 'mongodb'
+        ? { kind: 'mongodb', database: values.MONGODB_DATABASE }
+        : { kind: 'embedded', file: join(dataDir, 'warehouse.sqlite') },
+    logLevel: values.TWIN_LOG_LEVEL,
+    ...(values.QDRANT_URL ? { qdrantUrl: values.QDRANT_URL } : {}),
+    ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),
+    secrets,
+    secretArns,
+  };
+}
+
+/** An empty variable (`FOO=` in a .env file) means "not set", so its default applies. */
+function blankAsUnset(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+function pick<K extends string>(keys: readonly K[], value: (key: K) => string | undefined): Partial<Record<K, string>> {
+  const result: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const found = value(key);
+    if (found !== undefined) result[key] = found;
+  }
+  return result;
+}
