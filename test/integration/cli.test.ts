@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+
+const run = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `twin` launcher in a child process, as a user would. */
+async function twin(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the twin CLI', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'twin-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.runIf(referenceCorpusAvailable())(
+    'imports an export, prints the stats, and exports it again',
+    async () => {
+      const env = { TWIN_DATA_DIR: dataDir };
+      const imported = await twin(['warehouse', 'import', REFERENCE_WAREHOUSE_DIR], env);
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain('articles: 76 inserted, 0 already there');
+      expect(imported.stdout).toMatch(/Paul Iusztin: 50/);
+      expect(imported.stderr).toMatch(/articles .* 76\/76/);
+
+      const stats = await twin(['warehouse', 'stats', '--json'], env);
+      expect(JSON.parse(stats.stdout)).toMatchObject({ users: 2, categories: { articles: { total: 76 } } });
+
+      const out = join(dataDir, 'export');
+      expect((await twin(['--data-dir', dataDir, 'warehouse', 'export', out], {})).code).toBe(0);
+      expect((await readdir(out)).sort()).toEqual([
+        'ArticleDocument.json',
+        'PostDocument.json',
+        'RepositoryDocument.json',
+        'UserDocument.json',
+      ]);
+    },
+    60_000,
+  );
+
+  it('fails with exit code 2 and a one-line reason for a folder that does not exist', async () => {
+    const result = await twin(['warehouse', 'import', join(dataDir, 'nope')], { TWIN_DATA_DIR: dataDir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^twin: .*nope is not a folder; pass a warehouse export folder or its URL\n$/m);
+    expect(result.stderr).not.toMatch(/\s+at /); // no stack trace
+  });
+
+  it('names the bad variable when the configuration is invalid', async () => {
+    const result = await twin(['warehouse', 'stats'], { TWIN_DATA_DIR: dataDir, TWIN_WAREHOUSE: 'redis' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('TWIN_WAREHOUSE: must be "embedded" (local default) or "mongodb"');
+  });
+
+  it('explains its subcommands', async () => {
+    const help = await twin(['warehouse', '--help'], {});
+    expect(help.code).toBe(0);
+    for (const command of ['import', 'export', 'stats']) expect(help.stdout).toContain(command);
+  });
+});

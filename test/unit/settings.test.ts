@@ -1,0 +1,101 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import {
+  defaultDataDir,
+  InvalidSettingsError,
+  loadSettings,
+  resolveSecrets,
+  secretsManagerFetcher,
+} from '../../lambdas/settings/index.js';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:twin/mongodb-uri-AbCdEf';
+
+function failureOf(env: NodeJS.ProcessEnv): InvalidSettingsError {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    if (error instanceof InvalidSettingsError) return error;
+    throw error;
+  }
+  throw new Error('expected the settings to be rejected');
+}
+
+describe('settings', () => {
+  it('defaults to the embedded warehouse in a per-user data folder', () => {
+    const settings = loadSettings({ HOME: '/home/ada' });
+    expect(settings.warehouse).toEqual({ kind: 'embedded', file: `${settings.dataDir}/warehouse.sqlite` });
+    expect(settings.dataDir).toBe(defaultDataDir({ HOME: '/home/ada' }));
+    expect(settings.dataDir).not.toBe(process.cwd());
+    expect(settings.logLevel).toBe('info');
+  });
+
+  it('puts local data where TWIN_DATA_DIR says, resolved to an absolute path', () => {
+    expect(loadSettings({ TWIN_DATA_DIR: '/srv/twin' }).dataDir).toBe('/srv/twin');
+    expect(loadSettings({ TWIN_DATA_DIR: 'rel/dir' }).dataDir).toBe(`${process.cwd()}/rel/dir`);
+  });
+
+  it('follows each platform convention for the default data folder', () => {
+    expect(defaultDataDir({ XDG_DATA_HOME: '/x' }, 'linux')).toBe('/x/llm-twin');
+    expect(defaultDataDir({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32')).toMatch(/Local.llm-twin$/);
+    expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/llm-twin$/);
+    expect(defaultDataDir({ AWS_LAMBDA_FUNCTION_NAME: 'crawl' }, 'linux')).toBe('/tmp/llm-twin');
+  });
+
+  it('names the variable and the allowed values when a value is invalid', () => {
+    const error = failureOf({ TWIN_WAREHOUSE: 'postgres', TWIN_LOG_LEVEL: 'loud' });
+    expect(error.problems).toEqual([
+      'TWIN_WAREHOUSE: must be "embedded" (local default) or "mongodb"',
+      'TWIN_LOG_LEVEL: must be one of debug, info, warn, error',
+    ]);
+    expect(error.field).toBe('TWIN_WAREHOUSE');
+  });
+
+  it('rejects malformed URLs and secret ARNs', () => {
+    expect(failureOf({ MONGODB_URI: 'postgres://x' }).problems).toEqual([
+      'MONGODB_URI: must start with mongodb:// or mongodb+srv://',
+    ]);
+    expect(failureOf({ OPENAI_API_KEY_SECRET_ARN: 'my-secret' }).problems).toEqual([
+      'OPENAI_API_KEY_SECRET_ARN: must be a Secrets Manager secret ARN',
+    ]);
+  });
+
+  it('requires a MongoDB URI, directly or by secret, when the MongoDB warehouse is chosen', () => {
+    expect(failureOf({ TWIN_WAREHOUSE: 'mongodb' }).message).toMatch(/MONGODB_URI: required/);
+    const bySecret = loadSettings({ TWIN_WAREHOUSE: 'mongodb', MONGODB_URI_SECRET_ARN: ARN });
+    expect(bySecret.warehouse).toEqual({ kind: 'mongodb', database: 'twin' });
+    expect(bySecret.secretArns).toEqual({ MONGODB_URI: ARN });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadSettings({ TWIN_WAREHOUSE: '', TWIN_DATA_DIR: '/d' }).warehouse.kind).toBe('embedded');
+  });
+});
+
+describe('secrets from Secrets Manager', () => {
+  it('fetches each secret given by ARN once, and keeps values given directly', async () => {
+    const secretsManager = mockClient(SecretsManagerClient);
+    secretsManager.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString: 'mongodb://db:27017' });
+    const settings = loadSettings({
+      TWIN_WAREHOUSE: 'mongodb',
+      MONGODB_URI_SECRET_ARN: ARN,
+      OPENAI_API_KEY: 'sk-local',
+    });
+
+    const resolved = await resolveSecrets(settings, secretsManagerFetcher(new SecretsManagerClient({})));
+
+    expect(resolved.secrets).toEqual({ MONGODB_URI: 'mongodb://db:27017', OPENAI_API_KEY: 'sk-local' });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    secretsManager.restore();
+  });
+
+  it('says which secret could not be read and why', async () => {
+    const secretsManager = mockClient(SecretsManagerClient);
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '' });
+    const settings = loadSettings({ MONGODB_URI_SECRET_ARN: ARN });
+    await expect(resolveSecrets(settings, secretsManagerFetcher(new SecretsManagerClient({})))).rejects.toThrow(
+      /could not read MONGODB_URI from Secrets Manager .* has no string value/,
+    );
+    secretsManager.restore();
+  });
+});
