@@ -1,6 +1,6 @@
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
-import { loadSettings, resolveSecrets, secretsManagerFetcher, type Settings } from '../settings/index.js';
+import { loadSettingsWithSecrets, type Settings } from '../settings/index.js';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -9,9 +9,7 @@ export interface GlobalOptions {
 /** Settings for a CLI run: the environment, with `--data-dir` taking precedence over TWIN_DATA_DIR. */
 export async function cliSettings(options: GlobalOptions): Promise<Settings> {
   const env = options.dataDir ? { ...process.env, TWIN_DATA_DIR: options.dataDir } : process.env;
-  const settings = loadSettings(env);
-  const needsSecretsManager = Object.keys(settings.secretArns).length > 0;
-  return needsSecretsManager ? resolveSecrets(settings, secretsManagerFetcher()) : settings;
+  return loadSettingsWithSecrets(env);
 }
 
 /** Opens the configured warehouse for the duration of `work`, and always closes it. */

@@ -23,6 +23,7 @@ export function formatImport(report: ImportReport): string {
     const { inserted, skipped } = report.documents[category];
     lines.push(`  ${category}: ${inserted} inserted, ${skipped} already there`);
   }
-  if (report.missingFiles.length > 0) lines.push(`  not in the export (treated as empty): ${report.missingFiles.join(', ')}`);
+  if (report.missingFiles.length > 0)
+    lines.push(`  not in the export (treated as empty): ${report.missingFiles.join(', ')}`);
   return lines.join('\n');
 }

@@ -6,7 +6,10 @@ import { warehouseCommand } from './warehouse-commands.js';
 export function buildProgram(): Command {
   const program = new Command('twin')
     .description('LLM Twin: collect your writing, learn your voice, write in it')
-    .option('--data-dir <dir>', 'local data folder (embedded databases, artifacts); default: TWIN_DATA_DIR or a per-user folder')
+    .option(
+      '--data-dir <dir>',
+      'local data folder (embedded databases, artifacts); default: TWIN_DATA_DIR or a per-user folder',
+    )
     .showHelpAfterError('(run with --help for usage)');
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(warehouseCommand(globals));

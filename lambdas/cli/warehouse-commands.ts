@@ -18,7 +18,9 @@ export function warehouseCommand(globals: () => GlobalOptions): Command {
 
   warehouse
     .command('import')
-    .description("import a warehouse export (the book's format: UserDocument.json, ArticleDocument.json, ...)")
+    .description(
+      "import a warehouse export (the book's format: UserDocument.json, ArticleDocument.json, ...)",
+    )
     .argument('[source]', 'a local folder or the http(s) URL of a published export folder', BOOK_EXPORT_URL)
     .action(async (source: string) => {
       await withWarehouse(globals(), async (store, settings) => {
@@ -48,7 +50,9 @@ export function warehouseCommand(globals: () => GlobalOptions): Command {
     .action(async (options: { json?: boolean }) => {
       await withWarehouse(globals(), async (store, settings) => {
         const stats = await store.stats();
-        console.log(options.json ? JSON.stringify(stats, null, 2) : formatStats(stats, describeWarehouse(settings)));
+        console.log(
+          options.json ? JSON.stringify(stats, null, 2) : formatStats(stats, describeWarehouse(settings)),
+        );
       });
     });
 

@@ -4,7 +4,8 @@ import { Uuid4Schema } from './users.js';
 /** The three data categories. A new platform means a new crawler, never a new category. */
 export const CATEGORIES = ['articles', 'posts', 'repositories'] as const;
 export const CategorySchema = z.enum(CATEGORIES, {
-  error: (issue) => `unknown category ${JSON.stringify(issue.input)}; expected one of ${CATEGORIES.join(', ')}`,
+  error: (issue) =>
+    `unknown category ${JSON.stringify(issue.input)}; expected one of ${CATEGORIES.join(', ')}`,
 });
 export type Category = z.infer<typeof CategorySchema>;
 
@@ -52,12 +53,13 @@ export const RepositorySchema = z.object({
   link: HttpUrlSchema,
 });
 
-export const RawDocumentSchema = z.discriminatedUnion('category', [ArticleSchema, PostSchema, RepositorySchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union'
-      ? `unknown category; expected one of ${CATEGORIES.join(', ')}`
-      : undefined,
-});
+export const RawDocumentSchema = z.discriminatedUnion(
+  'category',
+  [ArticleSchema, PostSchema, RepositorySchema],
+  {
+    error: () => `unknown category; expected one of ${CATEGORIES.join(', ')}`,
+  },
+);
 
 export type Article = z.infer<typeof ArticleSchema>;
 export type Post = z.infer<typeof PostSchema>;

@@ -59,24 +59,24 @@ export const RECORD_SCHEMAS = {
       image: HttpUrlSchema.nullish(),
       link: HttpUrlSchema.nullish(),
     })
-    .transform(
-      (r): DocumentOf<'posts'> => ({
-        ...commonFields(r),
-        category: 'posts',
-        ...(r.link ? { link: r.link } : {}),
-        ...(r.image ? { image: r.image } : {}),
-      }),
-    ),
+    .transform((r): DocumentOf<'posts'> => ({
+      ...commonFields(r),
+      category: 'posts',
+      ...(r.link ? { link: r.link } : {}),
+      ...(r.image ? { image: r.image } : {}),
+    })),
   repositories: z
-    .object({ ...recordFields, name: z.string().trim().min(1, 'must name the repository'), link: HttpUrlSchema })
-    .transform(
-      (r): DocumentOf<'repositories'> => ({
-        ...commonFields(r),
-        category: 'repositories',
-        name: r.name,
-        link: r.link,
-      }),
-    ),
+    .object({
+      ...recordFields,
+      name: z.string().trim().min(1, 'must name the repository'),
+      link: HttpUrlSchema,
+    })
+    .transform((r): DocumentOf<'repositories'> => ({
+      ...commonFields(r),
+      category: 'repositories',
+      name: r.name,
+      link: r.link,
+    })),
 } as const satisfies Record<Category, z.ZodType>;
 
 export type DocumentRecord = z.input<(typeof RECORD_SCHEMAS)[Category]>;

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SECRET_SETTINGS, type Settings } from './settings.js';
+import { InvalidSettingsError, loadSettings, SECRET_SETTINGS, type Settings } from './settings.js';
 
 export type SecretFetcher = (arn: string) => Promise<string>;
 
@@ -15,14 +15,23 @@ export function secretsManagerFetcher(client = new SecretsManagerClient({})): Se
 }
 
 /**
- * Fills `settings.secrets` from Secrets Manager for every secret given by ARN. A value given directly
- * wins, so a developer can override one secret locally. Fetches run concurrently, once per cold start.
+ * Loads the settings and fetches every secret given by ARN (`<NAME>_SECRET_ARN`), concurrently, once
+ * per cold start. Fetched values pass the same validation as values given directly; a value given
+ * directly wins, so a developer can override one secret locally.
  */
-export async function resolveSecrets(settings: Settings, fetchSecret: SecretFetcher): Promise<Settings> {
-  const pending = SECRET_SETTINGS.filter((name) => settings.secrets[name] === undefined && settings.secretArns[name]);
-  const values = await Promise.all(
+export async function loadSettingsWithSecrets(
+  env: NodeJS.ProcessEnv,
+  fetchSecret: SecretFetcher = secretsManagerFetcher(),
+): Promise<Settings> {
+  const declared = loadSettings(env);
+  const pending = SECRET_SETTINGS.filter(
+    (name) => declared.secrets[name] === undefined && declared.secretArns[name],
+  );
+  if (pending.length === 0) return declared;
+
+  const fetched = await Promise.all(
     pending.map(async (name) => {
-      const arn = settings.secretArns[name] as string;
+      const arn = declared.secretArns[name] as string;
       try {
         return [name, await fetchSecret(arn)] as const;
       } catch (error) {
@@ -31,5 +40,14 @@ export async function resolveSecrets(settings: Settings, fetchSecret: SecretFetc
       }
     }),
   );
-  return { ...settings, secrets: { ...settings.secrets, ...Object.fromEntries(values) } };
+  try {
+    return loadSettings({ ...env, ...Object.fromEntries(fetched) });
+  } catch (error) {
+    if (!(error instanceof InvalidSettingsError)) throw error;
+    const fromSecret = (problem: string) =>
+      pending.some((name) => problem.startsWith(`${name}:`))
+        ? `${problem} (value read from Secrets Manager)`
+        : problem;
+    throw new InvalidSettingsError(error.problems.map(fromSecret));
+  }
 }

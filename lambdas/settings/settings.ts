@@ -10,6 +10,7 @@ import { defaultDataDir } from './data-dir.js';
  */
 export const SECRET_SETTINGS = [
   'MONGODB_URI',
+  'QDRANT_URL',
   'QDRANT_API_KEY',
   'OPENAI_API_KEY',
   'HF_TOKEN',
@@ -21,7 +22,10 @@ export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 const optionalText = z.string().trim().min(1).optional();
 const secretArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+    'must be a Secrets Manager secret ARN',
+  )
   .optional();
 
 const EnvSchema = z.object({
@@ -33,7 +37,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
     .default('twin'),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must start with mongodb:// or mongodb+srv://').optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
   QDRANT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   QDRANT_API_KEY: optionalText,
@@ -49,11 +56,13 @@ const EnvSchema = z.object({
 
 type Env = z.infer<typeof EnvSchema>;
 
+/** Every environment variable the settings read (documented in .env.example). */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape);
+
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
   logLevel: Env['TWIN_LOG_LEVEL'];
-  qdrantUrl?: string;
   openAiBaseUrl?: string;
   /** Secret values given directly in the environment. */
   secrets: Partial<Record<SecretSetting, string>>;
@@ -78,7 +87,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const values = parsed.data;
   const secrets = pick(SECRET_SETTINGS, (name) => values[name]);
-  const secretArns = pick(SECRET_SETTINGS, (name) => values[`${name}_SECRET_ARN` as keyof Env] as string | undefined);
+  const secretArns = pick(SECRET_SETTINGS, (name) => values[`${name}_SECRET_ARN` as keyof Env]);
 
   if (values.TWIN_WAREHOUSE === 'mongodb' && !secrets.MONGODB_URI && !secretArns.MONGODB_URI) {
     throw new InvalidSettingsError([
@@ -99,7 +108,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         ? { kind: 'mongodb', database: values.MONGODB_DATABASE }
         : { kind: 'embedded', file: join(dataDir, 'warehouse.sqlite') },
     logLevel: values.TWIN_LOG_LEVEL,
-    ...(values.QDRANT_URL ? { qdrantUrl: values.QDRANT_URL } : {}),
     ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),
     secrets,
     secretArns,
@@ -109,11 +117,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 /** An empty variable (`FOO=` in a .env file) means "not set", so its default applies. */
 function blankAsUnset(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
 }
 
-function pick<K extends string>(keys: readonly K[], value: (key: K) => string | undefined): Partial<Record<K, string>> {
+function pick<K extends string>(
+  keys: readonly K[],
+  value: (key: K) => string | undefined,
+): Partial<Record<K, string>> {
   const result: Partial<Record<K, string>> = {};
   for (const key of keys) {
     const found = value(key);

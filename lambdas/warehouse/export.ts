@@ -72,5 +72,5 @@ async function writeJsonArray(file: string, rows: AsyncIterable<unknown>): Promi
 }
 
 async function* toAsync<T>(items: Iterable<T>): AsyncIterable<T> {
-  yield* items;
+  for (const item of items) yield await Promise.resolve(item);
 }

@@ -56,7 +56,9 @@ export async function importWarehouse(
 
   const userRows = await readRows(USERS_FILE);
   if (missingFiles.includes(USERS_FILE)) {
-    throw new InvalidExportError([`${USERS_FILE}: missing from ${source.location}; is this a warehouse export?`]);
+    throw new InvalidExportError([
+      `${USERS_FILE}: missing from ${source.location}; is this a warehouse export?`,
+    ]);
   }
   const problems: string[] = [];
   const users = validateRows(USERS_FILE, userRows, UserRecordSchema, problems);
@@ -91,7 +93,8 @@ function parseJsonArray(fileName: string, text: string): unknown[] {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidExportError([`${fileName}: not valid JSON (${reason})`]);
   }
-  if (!Array.isArray(value)) throw new InvalidExportError([`${fileName}: expected a JSON array of documents`]);
+  if (!Array.isArray(value))
+    throw new InvalidExportError([`${fileName}: expected a JSON array of documents`]);
   return value;
 }
 
@@ -100,7 +103,8 @@ function validateRows<T>(fileName: string, rows: unknown[], schema: z.ZodType<T>
   rows.forEach((row, index) => {
     const result = schema.safeParse(row);
     if (result.success) valid.push(result.data);
-    else problems.push(...describeZodIssues(result.error).map((issue) => `${fileName} row ${index}: ${issue}`));
+    else
+      problems.push(...describeZodIssues(result.error).map((issue) => `${fileName} row ${index}: ${issue}`));
   });
   return valid;
 }

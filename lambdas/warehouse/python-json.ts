@@ -23,5 +23,8 @@ export function toPythonJson(value: unknown): string {
 function pythonString(text: string): string {
   // JSON.stringify already escapes quotes, backslashes and control characters the way Python does;
   // Python additionally escapes every non-ASCII UTF-16 unit.
-  return JSON.stringify(text).replace(/[\u0080-\uffff]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(
+    /[\u0080-\uffff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

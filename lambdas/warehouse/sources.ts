@@ -26,7 +26,10 @@ export function folderSource(folder: string): ExportSource {
     async read(fileName) {
       const folderStat = await stat(folder).catch(() => undefined);
       if (!folderStat?.isDirectory()) {
-        throw new InvalidInputError(`${folder} is not a folder; pass a warehouse export folder or its URL`, 'source');
+        throw new InvalidInputError(
+          `${folder} is not a folder; pass a warehouse export folder or its URL`,
+          'source',
+        );
       }
       try {
         return await readFile(join(folder, fileName), 'utf8');
@@ -44,11 +47,15 @@ export function urlSource(baseUrl: string): ExportSource {
     location: baseUrl,
     async read(fileName) {
       const url = new URL(fileName, base);
-      const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        redirect: 'follow',
+      });
       if (response.status === 404) return undefined;
       if (!response.ok) throw new Error(`GET ${url.href} answered ${response.status} ${response.statusText}`);
       const declared = Number(response.headers.get('content-length') ?? 0);
-      if (declared > MAX_FILE_BYTES) throw new InvalidInputError(`${url.href} is larger than ${MAX_FILE_BYTES} bytes`);
+      if (declared > MAX_FILE_BYTES)
+        throw new InvalidInputError(`${url.href} is larger than ${MAX_FILE_BYTES} bytes`);
       const text = await response.text();
       if (Buffer.byteLength(text) > MAX_FILE_BYTES) {
         throw new InvalidInputError(`${url.href} is larger than ${MAX_FILE_BYTES} bytes`);

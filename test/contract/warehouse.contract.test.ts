@@ -57,7 +57,9 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
 
     it('refuses to create a user with an id that belongs to someone else', async () => {
       const existing = await warehouse.getOrCreateUser(paul);
-      await expect(warehouse.getOrCreateUser(maxime, existing.id)).rejects.toBeInstanceOf(UserIdConflictError);
+      await expect(warehouse.getOrCreateUser(maxime, existing.id)).rejects.toBeInstanceOf(
+        UserIdConflictError,
+      );
       expect(await warehouse.listUsers()).toEqual([existing]);
     });
 
@@ -115,15 +117,25 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
 
     it('stores several posts that have no link', async () => {
       const author = await warehouse.getOrCreateUser(paul);
-      const report = await warehouse.insertDocuments([post(author), post(author), post(author, 'https://x.com/p/1')]);
+      const report = await warehouse.insertDocuments([
+        post(author),
+        post(author),
+        post(author, 'https://x.com/p/1'),
+      ]);
       expect(report).toEqual({ inserted: 3, skipped: 0 });
-      expect(await warehouse.insertDocuments([post(author, 'https://x.com/p/1')])).toEqual({ inserted: 0, skipped: 1 });
+      expect(await warehouse.insertDocuments([post(author, 'https://x.com/p/1')])).toEqual({
+        inserted: 0,
+        skipped: 1,
+      });
     });
 
     it('finds documents by author only', async () => {
       const a = await warehouse.getOrCreateUser(paul);
       const b = await warehouse.getOrCreateUser(maxime);
-      await warehouse.insertDocuments([article(a, 'https://example.com/a'), article(b, 'https://example.com/b')]);
+      await warehouse.insertDocuments([
+        article(a, 'https://example.com/a'),
+        article(b, 'https://example.com/b'),
+      ]);
       const ofB = await warehouse.findDocumentsByAuthor('articles', b.id);
       expect(ofB.map((doc) => doc.link)).toEqual(['https://example.com/b']);
     });
@@ -135,7 +147,9 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
       await warehouse.insertDocuments(docs);
 
       const ofA = await collect(warehouse.streamDocuments({ category: 'articles', authorIds: [a.id] }));
-      expect(ofA.map((doc) => doc.id)).toEqual(docs.filter((doc) => doc.authorId === a.id).map((doc) => doc.id));
+      expect(ofA.map((doc) => doc.id)).toEqual(
+        docs.filter((doc) => doc.authorId === a.id).map((doc) => doc.id),
+      );
       const all = await collect(warehouse.streamDocuments({ category: 'articles' }));
       expect(all).toHaveLength(250);
       expect(await collect(warehouse.streamDocuments({ category: 'articles', authorIds: [] }))).toEqual([]);

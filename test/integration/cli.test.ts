@@ -65,7 +65,9 @@ describe('the twin CLI', () => {
   it('fails with exit code 2 and a one-line reason for a folder that does not exist', async () => {
     const result = await twin(['warehouse', 'import', join(dataDir, 'nope')], { TWIN_DATA_DIR: dataDir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^twin: .*nope is not a folder; pass a warehouse export folder or its URL\n$/m);
+    expect(result.stderr).toMatch(
+      /^twin: .*nope is not a folder; pass a warehouse export folder or its URL\n$/m,
+    );
     expect(result.stderr).not.toMatch(/\s+at /); // no stack trace
   });
 

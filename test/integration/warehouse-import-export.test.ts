@@ -11,7 +11,12 @@ import { REFERENCE_WAREHOUSE_DIR, referenceCorpusAvailable } from '../support/en
 import { startLoopbackServer } from '../support/http-server.js';
 import { allWarehouseKinds, type WarehouseFixture } from '../support/warehouses.js';
 
-const EXPORT_FILES = ['ArticleDocument.json', 'PostDocument.json', 'RepositoryDocument.json', 'UserDocument.json'];
+const EXPORT_FILES = [
+  'ArticleDocument.json',
+  'PostDocument.json',
+  'RepositoryDocument.json',
+  'UserDocument.json',
+];
 
 describe.each(allWarehouseKinds())('warehouse import/export of the reference corpus: $name', (kind) => {
   let fixture: WarehouseFixture;
@@ -53,7 +58,10 @@ describe.each(allWarehouseKinds())('warehouse import/export of the reference cor
     });
     const stats = await warehouse.stats();
     expect(stats.users).toBe(2);
-    expect(stats.categories.articles).toEqual({ total: 76, byAuthor: { 'Paul Iusztin': 50, 'Maxime Labonne': 26 } });
+    expect(stats.categories.articles).toEqual({
+      total: 76,
+      byAuthor: { 'Paul Iusztin': 50, 'Maxime Labonne': 26 },
+    });
   });
 
   it('changes nothing when the same export is imported twice', async () => {
@@ -117,7 +125,9 @@ describe.each(allWarehouseKinds())('warehouse import/export of the reference cor
     await writeFile(join(source, 'ArticleDocument.json'), JSON.stringify(articles));
 
     const failure = importWarehouse(warehouse, folderSource(source));
-    await expect(failure).rejects.toThrow(/ArticleDocument\.json row 7: content\.Content: content values must be text/);
+    await expect(failure).rejects.toThrow(
+      /ArticleDocument\.json row 7: content\.Content: content values must be text/,
+    );
     await expect(failure).rejects.toThrow(/ArticleDocument\.json row 41: link: /);
     const stats = await warehouse.stats();
     expect(stats.users).toBe(0);
@@ -127,7 +137,12 @@ describe.each(allWarehouseKinds())('warehouse import/export of the reference cor
   it('rejects documents whose author is in neither the export nor the warehouse', async () => {
     const source = await copyOfReference();
     const articles = await rows(source, 'ArticleDocument.json');
-    const orphan = { ...articles[0], _id: randomUUID(), author_id: randomUUID(), link: 'https://example.com/orphan' };
+    const orphan = {
+      ...articles[0],
+      _id: randomUUID(),
+      author_id: randomUUID(),
+      link: 'https://example.com/orphan',
+    };
     await writeFile(join(source, 'ArticleDocument.json'), JSON.stringify([...articles, orphan]));
     await expect(importWarehouse(warehouse, folderSource(source))).rejects.toThrow(
       /ArticleDocument\.json row 76: author_id: .* is neither in UserDocument\.json nor in the warehouse/,
@@ -138,11 +153,16 @@ describe.each(allWarehouseKinds())('warehouse import/export of the reference cor
   it('refuses a folder without UserDocument.json', async () => {
     const source = await copyOfReference();
     await rm(join(source, 'UserDocument.json'));
-    await expect(importWarehouse(warehouse, folderSource(source))).rejects.toThrow(/UserDocument\.json: missing/);
+    await expect(importWarehouse(warehouse, folderSource(source))).rejects.toThrow(
+      /UserDocument\.json: missing/,
+    );
   });
 
   it("attaches imported documents to an existing user of the same name, keeping that user's id", async () => {
-    const existing = await warehouse.getOrCreateUser({ firstName: 'Paul', lastName: 'Iusztin' }, randomUUID());
+    const existing = await warehouse.getOrCreateUser(
+      { firstName: 'Paul', lastName: 'Iusztin' },
+      randomUUID(),
+    );
     const report = await importWarehouse(warehouse, folderSource(REFERENCE_WAREHOUSE_DIR));
     expect(report.users).toEqual({ created: 1, existing: 1, remapped: 1 });
     expect(await warehouse.findDocumentsByAuthor('articles', existing.id)).toHaveLength(50);

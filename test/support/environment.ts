@@ -8,7 +8,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const IN_CI = process.env.CI === 'true';
 
 /** The shared reference data (real crawled corpus, labelled evaluation set): beside the clone by default. */
-export const REFERENCE_DATA_DIR = resolve(process.env.TWIN_REFERENCE_DATA ?? join(REPO_ROOT, '..', 'shared', 'data'));
+export const REFERENCE_DATA_DIR = resolve(
+  process.env.TWIN_REFERENCE_DATA ?? join(REPO_ROOT, '..', 'shared', 'data'),
+);
 export const REFERENCE_WAREHOUSE_DIR = join(REFERENCE_DATA_DIR, 'handbook-warehouse');
 
 export function referenceCorpusAvailable(): boolean {

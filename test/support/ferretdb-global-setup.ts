@@ -26,12 +26,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const given = process.env.TWIN_TEST_MONGODB_URI;
   if (given) {
     project.provide('mongoUri', given);
-    return async () => undefined;
+    return () => Promise.resolve();
   }
   const binary = FERRETDB_CANDIDATES.find((path) => existsSync(path));
   if (!binary) {
     project.provide('mongoUri', '');
-    return async () => undefined;
+    return () => Promise.resolve();
   }
   const stateDir = await mkdtemp(join(tmpdir(), 'twin-ferretdb-'));
   const port = await freePort();
@@ -62,7 +62,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -23,13 +23,18 @@ const validArticle = {
 
 function problemsOf(value: unknown): string[] {
   const result = RawDocumentSchema.safeParse(value);
-  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 describe('author names', () => {
   it('takes the last word as the last name and the rest as the first name', () => {
     expect(splitFullName('Paul Iusztin')).toEqual({ firstName: 'Paul', lastName: 'Iusztin' });
-    expect(splitFullName('  Maxime  Marie   Labonne ')).toEqual({ firstName: 'Maxime Marie', lastName: 'Labonne' });
+    expect(splitFullName('  Maxime  Marie   Labonne ')).toEqual({
+      firstName: 'Maxime Marie',
+      lastName: 'Labonne',
+    });
   });
 
   it('uses a single word as both first and last name, and prints it once', () => {
@@ -49,7 +54,9 @@ describe('raw documents', () => {
   });
 
   it('rejects an unknown category with the categories it knows', () => {
-    expect(problemsOf({ ...validArticle, category: 'videos' }).join()).toMatch(/articles, posts, repositories/);
+    expect(problemsOf({ ...validArticle, category: 'videos' }).join()).toMatch(
+      /articles, posts, repositories/,
+    );
     expect(CategorySchema.safeParse('videos').error?.issues[0]?.message).toMatch(/unknown category "videos"/);
   });
 
@@ -91,7 +98,14 @@ describe('raw documents', () => {
 describe('warehouse records (the stored and exported shape)', () => {
   it('round-trips a document through its record, with the fields in the book order', () => {
     const record = documentToRecord(RawDocumentSchema.parse(validArticle));
-    expect(Object.keys(record)).toEqual(['content', 'platform', 'author_id', 'author_full_name', 'link', '_id']);
+    expect(Object.keys(record)).toEqual([
+      'content',
+      'platform',
+      'author_id',
+      'author_full_name',
+      'link',
+      '_id',
+    ]);
     expect(documentFromRecord('articles', record)).toEqual(validArticle);
   });
 

@@ -1,13 +1,17 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   defaultDataDir,
   InvalidSettingsError,
   loadSettings,
-  resolveSecrets,
+  loadSettingsWithSecrets,
   secretsManagerFetcher,
+  SETTING_NAMES,
 } from '../../lambdas/settings/index.js';
+import { REPO_ROOT } from '../support/environment.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:twin/mongodb-uri-AbCdEf';
 
@@ -22,6 +26,12 @@ function failureOf(env: NodeJS.ProcessEnv): InvalidSettingsError {
 }
 
 describe('settings', () => {
+  it('are all documented in .env.example', () => {
+    const example = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]);
+    expect(documented.sort()).toEqual([...SETTING_NAMES].sort());
+  });
+
   it('defaults to the embedded warehouse in a per-user data folder', () => {
     const settings = loadSettings({ HOME: '/home/ada' });
     expect(settings.warehouse).toEqual({ kind: 'embedded', file: `${settings.dataDir}/warehouse.sqlite` });
@@ -37,7 +47,9 @@ describe('settings', () => {
 
   it('follows each platform convention for the default data folder', () => {
     expect(defaultDataDir({ XDG_DATA_HOME: '/x' }, 'linux')).toBe('/x/llm-twin');
-    expect(defaultDataDir({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32')).toMatch(/Local.llm-twin$/);
+    expect(defaultDataDir({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32')).toMatch(
+      /Local.llm-twin$/,
+    );
     expect(defaultDataDir({}, 'darwin')).toMatch(/Library\/Application Support\/llm-twin$/);
     expect(defaultDataDir({ AWS_LAMBDA_FUNCTION_NAME: 'crawl' }, 'linux')).toBe('/tmp/llm-twin');
   });
@@ -75,14 +87,12 @@ describe('settings', () => {
 describe('secrets from Secrets Manager', () => {
   it('fetches each secret given by ARN once, and keeps values given directly', async () => {
     const secretsManager = mockClient(SecretsManagerClient);
-    secretsManager.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString: 'mongodb://db:27017' });
-    const settings = loadSettings({
-      TWIN_WAREHOUSE: 'mongodb',
-      MONGODB_URI_SECRET_ARN: ARN,
-      OPENAI_API_KEY: 'sk-local',
-    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: ARN })
+      .resolves({ SecretString: 'mongodb://db:27017' });
+    const env = { TWIN_WAREHOUSE: 'mongodb', MONGODB_URI_SECRET_ARN: ARN, OPENAI_API_KEY: 'sk-local' };
 
-    const resolved = await resolveSecrets(settings, secretsManagerFetcher(new SecretsManagerClient({})));
+    const resolved = await loadSettingsWithSecrets(env, secretsManagerFetcher(new SecretsManagerClient({})));
 
     expect(resolved.secrets).toEqual({ MONGODB_URI: 'mongodb://db:27017', OPENAI_API_KEY: 'sk-local' });
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -92,10 +102,24 @@ describe('secrets from Secrets Manager', () => {
   it('says which secret could not be read and why', async () => {
     const secretsManager = mockClient(SecretsManagerClient);
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '' });
-    const settings = loadSettings({ MONGODB_URI_SECRET_ARN: ARN });
-    await expect(resolveSecrets(settings, secretsManagerFetcher(new SecretsManagerClient({})))).rejects.toThrow(
-      /could not read MONGODB_URI from Secrets Manager .* has no string value/,
-    );
+    const env = { MONGODB_URI_SECRET_ARN: ARN };
+    await expect(
+      loadSettingsWithSecrets(env, secretsManagerFetcher(new SecretsManagerClient({}))),
+    ).rejects.toThrow(/could not read MONGODB_URI from Secrets Manager .* has no string value/);
     secretsManager.restore();
+  });
+
+  it('validates values read from Secrets Manager like values given directly', async () => {
+    const env = { TWIN_WAREHOUSE: 'mongodb', MONGODB_URI_SECRET_ARN: ARN };
+    await expect(loadSettingsWithSecrets(env, () => Promise.resolve('localhost:27017'))).rejects.toThrow(
+      'MONGODB_URI: must start with mongodb:// or mongodb+srv:// (value read from Secrets Manager)',
+    );
+  });
+
+  it('does not call Secrets Manager when no secret is given by ARN', async () => {
+    const fetch = () => Promise.reject(new Error('must not be called'));
+    await expect(loadSettingsWithSecrets({ OPENAI_API_KEY: 'sk' }, fetch)).resolves.toMatchObject({
+      secrets: { OPENAI_API_KEY: 'sk' },
+    });
   });
 });

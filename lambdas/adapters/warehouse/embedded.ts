@@ -84,12 +84,16 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   findUserById(id: string): Promise<User | undefined> {
-    const row = this.db.prepare<[string], UserRow>('SELECT id, first_name, last_name FROM users WHERE id = ?').get(id);
+    const row = this.db
+      .prepare<[string], UserRow>('SELECT id, first_name, last_name FROM users WHERE id = ?')
+      .get(id);
     return Promise.resolve(row && toUser(row));
   }
 
   listUsers(): Promise<User[]> {
-    const rows = this.db.prepare<[], UserRow>('SELECT id, first_name, last_name FROM users ORDER BY seq').all();
+    const rows = this.db
+      .prepare<[], UserRow>('SELECT id, first_name, last_name FROM users ORDER BY seq')
+      .all();
     return Promise.resolve(rows.map(toUser));
   }
 
@@ -102,7 +106,13 @@ export class EmbeddedWarehouse implements Warehouse {
       let inserted = 0;
       for (const doc of batch) {
         const link = 'link' in doc ? (doc.link ?? null) : null;
-        const result = insert.run(doc.id, doc.category, link, doc.authorId, JSON.stringify(documentToRecord(doc)));
+        const result = insert.run(
+          doc.id,
+          doc.category,
+          link,
+          doc.authorId,
+          JSON.stringify(documentToRecord(doc)),
+        );
         inserted += result.changes;
       }
       return inserted;
@@ -112,7 +122,9 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   hasLink(category: Category, link: string): Promise<boolean> {
-    const row = this.db.prepare('SELECT 1 FROM documents WHERE category = ? AND link = ?').get(category, link);
+    const row = this.db
+      .prepare('SELECT 1 FROM documents WHERE category = ? AND link = ?')
+      .get(category, link);
     return Promise.resolve(row !== undefined);
   }
 
@@ -133,6 +145,8 @@ export class EmbeddedWarehouse implements Warehouse {
       .iterate(query.category, ...(authorIds ?? []));
     for (const row of rows) {
       yield documentFromRecord(query.category, JSON.parse(row.record));
+      // Let other work run between rows: a long export must not monopolise the event loop.
+      await Promise.resolve();
     }
   }
 

@@ -15,6 +15,8 @@ export function mapContentKeys<T extends { content: Record<string, unknown> }>(
   record: T,
   rename: (key: string) => string,
 ): T {
-  const content = Object.fromEntries(Object.entries(record.content).map(([key, value]) => [rename(key), value]));
+  const content = Object.fromEntries(
+    Object.entries(record.content).map(([key, value]) => [rename(key), value]),
+  );
   return { ...record, content };
 }

@@ -157,11 +157,14 @@ export class MongoWarehouse implements Warehouse {
   }
 
   private async ensureIndexes(): Promise<void> {
-    await this.users().createIndex({ first_name: 1, last_name: 1 }, { unique: true, name: 'unique_full_name' });
+    await this.users().createIndex(
+      { first_name: 1, last_name: 1 },
+      { unique: true, name: 'unique_full_name' },
+    );
     for (const category of CATEGORIES) {
       const collection = this.documents(category);
       // Sparse: posts may have no link, and those must not collide with each other.
-      await collection.createIndex({ link: 1 }, { unique: true, sparse: true, name: 'unique_link' });
+      await collection.createIndex('link', { unique: true, sparse: true, name: 'unique_link' });
       await collection.createIndex({ author_id: 1 }, { name: 'by_author' });
     }
   }
@@ -176,7 +179,7 @@ export class MongoWarehouse implements Warehouse {
       return result.insertedCount;
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      const writeErrors: { code: number }[] = [error.writeErrors].flat();
       const unexpected = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
       if (unexpected) throw error;
       return error.insertedCount;

@@ -1,0 +1,62 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { SECRET_SETTINGS, type SecretSetting } from '../../lambdas/settings/settings.js';
+
+const DESCRIPTIONS: Record<SecretSetting, string> = {
+  MONGODB_URI: 'Connection string of the MongoDB warehouse (mongodb+srv://...)',
+  QDRANT_URL: 'URL of the Qdrant cluster holding the feature store',
+  QDRANT_API_KEY: 'API key of the Qdrant cluster',
+  OPENAI_API_KEY: 'API key for the OpenAI-compatible LLM API',
+  HF_TOKEN: 'Hugging Face access token (gated base models, pushing datasets and models)',
+  LINKEDIN_USERNAME: 'LinkedIn login used by the LinkedIn crawler',
+  LINKEDIN_PASSWORD: 'LinkedIn password used by the LinkedIn crawler',
+};
+
+export interface TwinSecretsProps {
+  /** Prefix of the secret names, so several stages can share an account. Default: "llm-twin". */
+  readonly namePrefix?: string;
+}
+
+/**
+ * One Secrets Manager secret per secret setting. The stack creates them with a random placeholder; their
+ * values are set outside the code (`aws secretsmanager put-secret-value`), never in a template or an
+ * environment variable. Functions receive only the ARNs, plus read access to the secrets they need.
+ */
+export class TwinSecrets extends Construct {
+  readonly secrets: Record<SecretSetting, secretsmanager.Secret>;
+
+  constructor(scope: Construct, id: string, props: TwinSecretsProps = {}) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? 'llm-twin';
+    const entries = SECRET_SETTINGS.map((name) => {
+      const secret = new secretsmanager.Secret(this, name, {
+        secretName: `${prefix}/${name.toLowerCase().replaceAll('_', '-')}`,
+        description: DESCRIPTIONS[name],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      NagSuppressions.addResourceSuppressions(secret, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The value is a credential issued by a third party (MongoDB Atlas, Qdrant, OpenAI, Hugging Face, ' +
+            'LinkedIn) that Secrets Manager cannot rotate; the owner rotates it at the provider.',
+        },
+      ]);
+      return [name, secret] as const;
+    });
+    this.secrets = Object.fromEntries(entries) as Record<SecretSetting, secretsmanager.Secret>;
+  }
+
+  /** Environment variables pointing a function at the given secrets (`<NAME>_SECRET_ARN`). */
+  environmentFor(names: readonly SecretSetting[]): Record<string, string> {
+    return Object.fromEntries(names.map((name) => [`${name}_SECRET_ARN`, this.secrets[name].secretArn]));
+  }
+
+  /** Lets `grantee` read exactly these secrets. */
+  grantRead(grantee: iam.IGrantable, names: readonly SecretSetting[]): void {
+    for (const name of names) this.secrets[name].grantRead(grantee);
+  }
+}
