@@ -56,9 +56,36 @@ describe('FoundationStack', () => {
     for (const secret of secrets) expect(secret).not.toHaveProperty('Properties.SecretString');
   });
 
-  it('points functions at secrets by ARN and grants read on exactly those', () => {
-    const env = stack.secrets.environmentFor(['MONGODB_URI', 'OPENAI_API_KEY']);
-    expect(Object.keys(env)).toEqual(['MONGODB_URI_SECRET_ARN', 'OPENAI_API_KEY_SECRET_ARN']);
+  it('runs the warehouse import on the latest Node.js runtime with the MongoDB URI only as a secret ARN', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          TWIN_WAREHOUSE: 'mongodb',
+          MONGODB_URI_SECRET_ARN: { Ref: Match.stringLikeRegexp('SecretsMONGODBURI') },
+          ARTIFACT_BUCKET: { Ref: Match.stringLikeRegexp('ArtifactsBucket') },
+        }),
+      },
+    });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) expect(JSON.stringify(fn)).not.toMatch(/"MONGODB_URI"|mongodb:\/\//);
+  });
+
+  it('lets the import read only the exports prefix and only the MongoDB URI secret', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = (policy as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+      .PolicyDocument.Statement;
+    const text = JSON.stringify(statements);
+    expect(text).toContain('/warehouse-exports/*');
+    expect(text).not.toMatch(/"s3:(Put|Delete)/);
+    const secretStatements = statements.filter((s) =>
+      JSON.stringify(s).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(secretStatements).toHaveLength(1);
+    expect(JSON.stringify(secretStatements)).toMatch(/SecretsMONGODBURI/);
+    expect(JSON.stringify(secretStatements)).not.toMatch(/OPENAI|QDRANT|LINKEDIN|HFTOKEN/);
   });
 
   it('passes the cdk-nag AwsSolutions rules, with every suppression justified in code', () => {

@@ -1,0 +1,75 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Optional dependencies of the MongoDB driver that we never use; left out of bundles. */
+const UNUSED_OPTIONAL_MODULES = [
+  'kerberos',
+  '@mongodb-js/zstd',
+  'snappy',
+  'socks',
+  'aws4',
+  'mongodb-client-encryption',
+  'gcp-metadata',
+  '@aws-sdk/credential-providers',
+];
+
+export interface TwinFunctionProps extends Omit<
+  NodejsFunctionProps,
+  'entry' | 'runtime' | 'bundling' | 'logRetention' | 'logGroup'
+> {
+  /** Handler file under lambdas/handlers, without extension. */
+  readonly handlerName: string;
+  /** How long the function's logs are kept. Default: one month. */
+  readonly logsRetainedFor?: logs.RetentionDays;
+}
+
+/**
+ * A Lambda function of this project: Node.js 24 on arm64, bundled locally by esbuild (no Docker) into
+ * one minified ES module, the AWS SDK taken from the runtime, X-Ray tracing on, its own log group.
+ */
+export class TwinFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: TwinFunctionProps) {
+    super(scope, id);
+    const { handlerName, logsRetainedFor, ...functionProps } = props;
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logsRetainedFor ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, 'lambdas', 'handlers', `${handlerName}.ts`),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // ES modules in Lambda still meet CommonJS dependencies that call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES],
+        forceDockerBundling: false,
+      },
+      ...functionProps,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'llm-twin',
+        ...functionProps.environment,
+      },
+    });
+  }
+}
