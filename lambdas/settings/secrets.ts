@@ -1,11 +1,18 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidSettingsError, loadSettings, SECRET_SETTINGS, type Settings } from './settings.js';
 
 export type SecretFetcher = (arn: string) => Promise<string>;
 
-/** Reads a secret's string value from AWS Secrets Manager. Build one per container, not per request. */
-export function secretsManagerFetcher(client = new SecretsManagerClient({})): SecretFetcher {
+/**
+ * Reads a secret's string value from AWS Secrets Manager. Build one per container, not per request.
+ * The SDK is loaded on first use only, so runs without secret ARNs (the laptop CLI) never load it.
+ */
+export function secretsManagerFetcher(client?: SecretsManagerClient): SecretFetcher {
+  let sdk: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined;
   return async (arn) => {
+    sdk ??= import('@aws-sdk/client-secrets-manager');
+    const { GetSecretValueCommand, SecretsManagerClient: Client } = await sdk;
+    client ??= new Client({});
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     if (SecretString === undefined || SecretString.trim() === '') {
       throw new Error(`secret ${arn} has no string value; set it with "aws secretsmanager put-secret-value"`);
