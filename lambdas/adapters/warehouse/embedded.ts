@@ -49,6 +49,8 @@ const toUser = (row: UserRow): User => ({ id: row.id, firstName: row.first_name,
  */
 export class EmbeddedWarehouse implements Warehouse {
   private readonly db: Database.Database;
+  /** Statements compiled once per connection: hasLink and friends run once per crawled link. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -60,11 +62,9 @@ export class EmbeddedWarehouse implements Warehouse {
 
   getOrCreateUser(name: PersonName, idForNewUser: string = randomUUID()): Promise<User> {
     const createOnce = this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO users (id, first_name, last_name) VALUES (?, ?, ?) ON CONFLICT (first_name, last_name) DO NOTHING',
-        )
-        .run(idForNewUser, name.firstName, name.lastName);
+      this.statement(
+        'INSERT INTO users (id, first_name, last_name) VALUES (?, ?, ?) ON CONFLICT (first_name, last_name) DO NOTHING',
+      ).run(idForNewUser, name.firstName, name.lastName);
       return this.selectUserByName(name);
     });
     try {
@@ -84,21 +84,21 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   findUserById(id: string): Promise<User | undefined> {
-    const row = this.db
-      .prepare<[string], UserRow>('SELECT id, first_name, last_name FROM users WHERE id = ?')
-      .get(id);
+    const row = this.statement<[string], UserRow>(
+      'SELECT id, first_name, last_name FROM users WHERE id = ?',
+    ).get(id);
     return Promise.resolve(row && toUser(row));
   }
 
   listUsers(): Promise<User[]> {
-    const rows = this.db
-      .prepare<[], UserRow>('SELECT id, first_name, last_name FROM users ORDER BY seq')
-      .all();
+    const rows = this.statement<[], UserRow>(
+      'SELECT id, first_name, last_name FROM users ORDER BY seq',
+    ).all();
     return Promise.resolve(rows.map(toUser));
   }
 
   insertDocuments(documents: readonly RawDocument[]): Promise<InsertReport> {
-    const insert = this.db.prepare(
+    const insert = this.statement(
       'INSERT INTO documents (id, category, link, author_id, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
     // One transaction: a batch is stored whole or not at all.
@@ -122,9 +122,7 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   hasLink(category: Category, link: string): Promise<boolean> {
-    const row = this.db
-      .prepare('SELECT 1 FROM documents WHERE category = ? AND link = ?')
-      .get(category, link);
+    const row = this.statement('SELECT 1 FROM documents WHERE category = ? AND link = ?').get(category, link);
     return Promise.resolve(row !== undefined);
   }
 
@@ -138,11 +136,9 @@ export class EmbeddedWarehouse implements Warehouse {
     const { authorIds } = query;
     const byAuthor = authorIds ? `AND author_id IN (${authorIds.map(() => '?').join(', ')})` : '';
     if (authorIds?.length === 0) return;
-    const rows = this.db
-      .prepare<unknown[], { record: string }>(
-        `SELECT record FROM documents WHERE category = ? ${byAuthor} ORDER BY seq`,
-      )
-      .iterate(query.category, ...(authorIds ?? []));
+    const rows = this.statement<unknown[], { record: string }>(
+      `SELECT record FROM documents WHERE category = ? ${byAuthor} ORDER BY seq`,
+    ).iterate(query.category, ...(authorIds ?? []));
     for (const row of rows) {
       yield documentFromRecord(query.category, JSON.parse(row.record));
       // Let other work run between rows: a long export must not monopolise the event loop.
@@ -151,14 +147,12 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   stats(): Promise<WarehouseStats> {
-    const users = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users').get()?.n ?? 0;
+    const users = this.statement<[], { n: number }>('SELECT COUNT(*) AS n FROM users').get()?.n ?? 0;
     const stats = emptyStats(users);
-    const rows = this.db
-      .prepare<[], { category: string; author: string; n: number }>(
-        `SELECT category, json_extract(record, '$.author_full_name') AS author, COUNT(*) AS n
+    const rows = this.statement<[], { category: string; author: string; n: number }>(
+      `SELECT category, json_extract(record, '$.author_full_name') AS author, COUNT(*) AS n
          FROM documents GROUP BY category, author ORDER BY category, author`,
-      )
-      .all();
+    ).all();
     for (const row of rows) {
       const category = CATEGORIES.find((c) => c === row.category);
       if (!category) continue;
@@ -173,12 +167,19 @@ export class EmbeddedWarehouse implements Warehouse {
     return Promise.resolve();
   }
 
+  private statement<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let compiled = this.statements.get(sql);
+    if (!compiled) {
+      compiled = this.db.prepare(sql);
+      this.statements.set(sql, compiled);
+    }
+    return compiled as unknown as Database.Statement<P, R>;
+  }
+
   private selectUserByName(name: PersonName): User | undefined {
-    const row = this.db
-      .prepare<[string, string], UserRow>(
-        'SELECT id, first_name, last_name FROM users WHERE first_name = ? AND last_name = ?',
-      )
-      .get(name.firstName, name.lastName);
+    const row = this.statement<[string, string], UserRow>(
+      'SELECT id, first_name, last_name FROM users WHERE first_name = ? AND last_name = ?',
+    ).get(name.firstName, name.lastName);
     return row && toUser(row);
   }
 }
