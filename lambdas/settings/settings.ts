@@ -19,6 +19,8 @@ export const SECRET_SETTINGS = [
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
+export const DEFAULT_EMBEDDING_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
+
 const optionalText = z.string().trim().min(1).optional();
 const secretArn = z
   .string()
@@ -49,6 +51,27 @@ const EnvSchema = z.object({
   LINKEDIN_USERNAME: optionalText,
   LINKEDIN_PASSWORD: optionalText,
   ...Object.fromEntries(SECRET_SETTINGS.map((name) => [`${name}_SECRET_ARN`, secretArn])),
+  TWIN_VECTOR_STORE: z
+    .enum(['embedded', 'qdrant'], { error: 'must be "embedded" (local default) or "qdrant"' })
+    .default('embedded'),
+  TWIN_EMBEDDING_MODEL_ID: z
+    .string()
+    .regex(
+      /^[\w.-]+(\/[\w.-]+)?$/,
+      'must be a Hugging Face model id such as sentence-transformers/all-MiniLM-L6-v2',
+    )
+    .default(DEFAULT_EMBEDDING_MODEL_ID),
+  TWIN_MODELS_DIR: optionalText,
+  TWIN_ALLOW_MODEL_DOWNLOAD: z
+    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
+    .default('true')
+    .transform((value) => value === 'true'),
+  TWIN_EMBEDDING_BATCH_SIZE: z.coerce
+    .number({ error: 'must be a whole number from 1 to 256' })
+    .int('must be a whole number from 1 to 256')
+    .min(1, 'must be a whole number from 1 to 256')
+    .max(256, 'must be a whole number from 1 to 256')
+    .default(32),
   TWIN_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
     .default('info'),
@@ -59,9 +82,20 @@ type Env = z.infer<typeof EnvSchema>;
 /** Every environment variable the settings read (documented in .env.example). */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
 
+export interface EmbeddingSettings {
+  modelId: string;
+  /** Local model folder (`<dir>/<model id>/onnx/model.onnx`), searched before any download. */
+  modelsDir: string;
+  /** When false, models must already be in `modelsDir` (air-gapped machines, Lambda images, CI). */
+  allowDownload: boolean;
+  batchSize: number;
+}
+
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
+  vectorStore: { kind: 'embedded'; dir: string } | { kind: 'qdrant' };
+  embedding: EmbeddingSettings;
   logLevel: Env['TWIN_LOG_LEVEL'];
   openAiBaseUrl?: string;
   /** Secret values given directly in the environment. */
@@ -87,7 +121,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const values = parsed.data;
   const secrets = pick(SECRET_SETTINGS, (name) => values[name]);
-  const secretArns = pick(SECRET_SETTINGS, (name) => values[`${name}_SECRET_ARN` as keyof Env]);
+  const secretArns = pick(SECRET_SETTINGS, (name) => {
+    const arn = values[`${name}_SECRET_ARN` as keyof Env];
+    return typeof arn === 'string' ? arn : undefined;
+  });
 
   if (values.TWIN_WAREHOUSE === 'mongodb' && !secrets.MONGODB_URI && !secretArns.MONGODB_URI) {
     throw new InvalidSettingsError([
@@ -95,11 +132,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ]);
   }
 
-  const dataDir = values.TWIN_DATA_DIR
-    ? isAbsolute(values.TWIN_DATA_DIR)
-      ? values.TWIN_DATA_DIR
-      : resolve(values.TWIN_DATA_DIR)
-    : defaultDataDir(env);
+  if (values.TWIN_VECTOR_STORE === 'qdrant' && !secrets.QDRANT_URL && !secretArns.QDRANT_URL) {
+    throw new InvalidSettingsError([
+      'QDRANT_URL: required when TWIN_VECTOR_STORE=qdrant (or set QDRANT_URL_SECRET_ARN on AWS)',
+    ]);
+  }
+
+  const dataDir = absolute(values.TWIN_DATA_DIR) ?? defaultDataDir(env);
 
   return {
     dataDir,
@@ -107,11 +146,26 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       values.TWIN_WAREHOUSE === 'mongodb'
         ? { kind: 'mongodb', database: values.MONGODB_DATABASE }
         : { kind: 'embedded', file: join(dataDir, 'warehouse.sqlite') },
+    vectorStore:
+      values.TWIN_VECTOR_STORE === 'qdrant'
+        ? { kind: 'qdrant' }
+        : { kind: 'embedded', dir: join(dataDir, 'vectors') },
+    embedding: {
+      modelId: values.TWIN_EMBEDDING_MODEL_ID,
+      modelsDir: absolute(values.TWIN_MODELS_DIR) ?? join(dataDir, 'models'),
+      allowDownload: values.TWIN_ALLOW_MODEL_DOWNLOAD,
+      batchSize: values.TWIN_EMBEDDING_BATCH_SIZE,
+    },
     logLevel: values.TWIN_LOG_LEVEL,
     ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),
     secrets,
     secretArns,
   };
+}
+
+function absolute(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  return isAbsolute(path) ? path : resolve(path);
 }
 
 /** An empty variable (`FOO=` in a .env file) means "not set", so its default applies. */

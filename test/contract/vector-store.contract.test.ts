@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Point, VectorStore } from '../../lambdas/ports/vector-store.js';
+import { allVectorStoreKinds, type VectorStoreFixture } from '../support/vector-stores.js';
+
+const ALICE = randomUUID();
+const BOB = randomUUID();
+
+function unit(values: number[]): number[] {
+  const norm = Math.hypot(...values);
+  return values.map((value) => value / norm);
+}
+
+function point(vector: number[] | undefined, author: string, document: string, extra: object = {}): Point {
+  return {
+    id: randomUUID(),
+    payload: { author_id: author, document_id: document, ...extra },
+    ...(vector ? { vector: unit(vector) } : {}),
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
+  let fixture: VectorStoreFixture;
+  let store: VectorStore;
+  let vectors: string;
+  let payloads: string;
+
+  beforeEach(async (context) => {
+    if (!kind.available) context.skip(kind.skipReason);
+    fixture = await kind.create();
+    store = fixture.store;
+    vectors = fixture.collection('embedded_things');
+    payloads = fixture.collection('cleaned_things');
+  });
+  afterEach(async () => {
+    if (kind.available) await fixture.dispose();
+  });
+
+  it('reads a collection that was never created as empty', async () => {
+    expect(await store.search(vectors, unit([1, 0, 0]), { limit: 3 })).toEqual([]);
+    expect(await collect(store.scroll(vectors))).toEqual([]);
+    expect(await store.count(vectors)).toBe(0);
+    await expect(store.deletePoints(vectors, [randomUUID()])).resolves.toBeUndefined();
+  });
+
+  it('creates a collection once, however often and concurrently it is ensured', async () => {
+    await Promise.all([1, 2, 3].map(() => store.ensureCollection({ name: vectors, vectorSize: 3 })));
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    await store.upsert(vectors, [point([1, 0, 0], ALICE, 'd1')]);
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    expect(await store.count(vectors)).toBe(1);
+  });
+
+  it('ranks search results by cosine similarity, best first, with the payload', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const near = point([1, 0.1, 0], ALICE, 'd1', { content: 'near' });
+    const middle = point([1, 1, 0], ALICE, 'd2', { content: 'middle' });
+    const far = point([0, 0, 1], BOB, 'd3', { content: 'far' });
+    await store.upsert(vectors, [far, near, middle]);
+
+    const found = await store.search(vectors, unit([1, 0, 0]), { limit: 2 });
+
+    expect(found.map((hit) => hit.payload.content)).toEqual(['near', 'middle']);
+    expect(found[0]?.id).toBe(near.id);
+    expect(found[0]?.score).toBeCloseTo(unit([1, 0.1, 0])[0] ?? 0, 4);
+    expect(found[1]?.score).toBeCloseTo(Math.SQRT1_2, 4);
+    expect(found[0]?.payload).toEqual(near.payload);
+  });
+
+  it('filters search by author and by document, combining conditions with AND', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const alice1 = point([1, 0, 0], ALICE, 'd1');
+    const alice2 = point([0.9, 0.1, 0], ALICE, 'd2');
+    const bob1 = point([1, 0, 0], BOB, 'd1');
+    await store.upsert(vectors, [alice1, alice2, bob1]);
+    const query = unit([1, 0, 0]);
+    const ids = async (filter: Parameters<VectorStore['search']>[2]['filter']) =>
+      (await store.search(vectors, query, { limit: 10, ...(filter ? { filter } : {}) }))
+        .map((hit) => hit.id)
+        .sort();
+
+    expect(await ids({ authorIds: [BOB] })).toEqual([bob1.id]);
+    expect(await ids({ authorIds: [ALICE, BOB] })).toHaveLength(3);
+    expect(await ids({ documentIds: ['d1'] })).toEqual([alice1.id, bob1.id].sort());
+    expect(await ids({ authorIds: [ALICE], documentIds: ['d1'] })).toEqual([alice1.id]);
+    expect(await ids({ authorIds: [] })).toEqual([]);
+    expect(await ids({ authorIds: [randomUUID()] })).toEqual([]);
+  });
+
+  it('replaces a point upserted again under the same id', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const original = point([1, 0, 0], ALICE, 'd1', { content: 'first' });
+    await store.upsert(vectors, [original]);
+    await store.upsert(vectors, [
+      { ...original, vector: unit([0, 1, 0]), payload: { ...original.payload, content: 'second' } },
+    ]);
+
+    expect(await store.count(vectors)).toBe(1);
+    const [hit] = await store.search(vectors, unit([0, 1, 0]), { limit: 1 });
+    expect(hit?.payload.content).toBe('second');
+    expect(hit?.score).toBeCloseTo(1, 4);
+  });
+
+  it('scrolls every matching point page by page, without vectors', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const alices = Array.from({ length: 5 }, (_, i) => point([1, i, 0], ALICE, `d${String(i)}`));
+    await store.upsert(vectors, [...alices, point([0, 1, 0], BOB, 'dx')]);
+
+    const scrolled = await collect(store.scroll(vectors, { filter: { authorIds: [ALICE] }, pageSize: 2 }));
+
+    expect(scrolled.map((found) => found.id).sort()).toEqual(alices.map((found) => found.id).sort());
+    expect(scrolled.every((found) => found.vector === undefined)).toBe(true);
+    expect(await collect(store.scroll(vectors, { pageSize: 4 }))).toHaveLength(6);
+  });
+
+  it('counts with and without a filter, and deletes points by id', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const points = [
+      point([1, 0, 0], ALICE, 'd1'),
+      point([0, 1, 0], ALICE, 'd1'),
+      point([0, 0, 1], BOB, 'd2'),
+    ];
+    await store.upsert(vectors, points);
+    expect(await store.count(vectors, { authorIds: [ALICE] })).toBe(2);
+
+    await store.deletePoints(vectors, [points[0]?.id ?? '', points[2]?.id ?? '']);
+
+    expect(await store.count(vectors)).toBe(1);
+    expect((await collect(store.scroll(vectors))).map((found) => found.id)).toEqual([points[1]?.id]);
+  });
+
+  it('keeps payload-only collections (the cleaned snapshot) without vectors', async () => {
+    await store.ensureCollection({ name: payloads });
+    const documents = [point(undefined, ALICE, 'd1', { content: 'hello' }), point(undefined, BOB, 'd2')];
+    await store.upsert(payloads, documents);
+
+    expect(await store.count(payloads, { authorIds: [ALICE] })).toBe(1);
+    const [found] = await collect(store.scroll(payloads, { filter: { documentIds: ['d1'] } }));
+    expect(found?.payload).toEqual({ author_id: ALICE, document_id: 'd1', content: 'hello' });
+  });
+
+  it('keeps the data for the next connection', async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    const stored = point([1, 0, 0], ALICE, 'd1', { content: 'kept' });
+    await store.upsert(vectors, [stored]);
+    await store.close();
+
+    const reopened = await fixture.reopen();
+    const [hit] = await reopened.search(vectors, unit([1, 0, 0]), { limit: 1 });
+    expect(hit?.payload).toEqual(stored.payload);
+  });
+});

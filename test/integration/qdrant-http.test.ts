@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { QdrantVectorStore, VectorStoreError } from '../../lambdas/adapters/vector-store/index.js';
+import { startLoopbackServer } from '../support/http-server.js';
+
+/** One request as Qdrant received it. */
+interface Received {
+  method: string;
+  path: string;
+  body: unknown;
+  apiKey: string | undefined;
+}
+
+type Reply = { status?: number; result?: unknown; error?: string };
+
+/**
+ * A loopback HTTP server speaking Qdrant's response envelope (`{result, status, time}`, errors as
+ * `{status: {error}}`), answering each request from a script, and recording what the adapter sent.
+ */
+async function qdrantLike(script: (request: Received) => Reply) {
+  const received: Received[] = [];
+  const server = await startLoopbackServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const apiKey = request.headers['api-key'];
+      const entry: Received = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        body: text ? JSON.parse(text) : undefined,
+        apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey,
+      };
+      received.push(entry);
+      const reply = script(entry);
+      const status = reply.status ?? 200;
+      const body =
+        status < 300
+          ? { result: reply.result ?? true, status: 'ok', time: 0.0001 }
+          : { status: { error: reply.error ?? 'error' }, time: 0 };
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    });
+  });
+  const store = await QdrantVectorStore.connect({ url: server.url, apiKey: 'secret-key' });
+  return { server, store, received };
+}
+
+const AUTHOR = randomUUID();
+
+describe('Qdrant adapter at the HTTP boundary', () => {
+  let close: () => Promise<void> = () => Promise.resolve();
+  beforeEach(() => {
+    close = () => Promise.resolve();
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  it('creates a missing cosine collection with keyword indexes on author_id and document_id, once', async () => {
+    const { server, store, received } = await qdrantLike((request) =>
+      request.path.endsWith('/exists') ? { result: { exists: false } } : { result: true },
+    );
+    close = server.close;
+
+    await store.ensureCollection({ name: 'embedded_articles', vectorSize: 384 });
+    await store.ensureCollection({ name: 'embedded_articles', vectorSize: 384 });
+
+    expect(received.map(({ method, path, body, apiKey }) => ({ method, path, body, apiKey }))).toEqual([
+      { method: 'GET', path: '/collections/embedded_articles/exists', body: undefined, apiKey: 'secret-key' },
+      {
+        method: 'PUT',
+        path: '/collections/embedded_articles',
+        body: { vectors: { size: 384, distance: 'Cosine' } },
+        apiKey: 'secret-key',
+      },
+      {
+        method: 'PUT',
+        path: '/collections/embedded_articles/index?wait=true',
+        body: { field_name: 'author_id', field_schema: 'keyword' },
+        apiKey: 'secret-key',
+      },
+      {
+        method: 'PUT',
+        path: '/collections/embedded_articles/index?wait=true',
+        body: { field_name: 'document_id', field_schema: 'keyword' },
+        apiKey: 'secret-key',
+      },
+    ]);
+  });
+
+  it('creates payload-only collections without vectors, and accepts losing a creation race', async () => {
+    const { server, store, received } = await qdrantLike((request) => {
+      if (request.path.endsWith('/exists')) return { result: { exists: false } };
+      if (request.method === 'PUT' && request.path === '/collections/cleaned_posts') {
+        return { status: 409, error: 'Wrong input: Collection `cleaned_posts` already exists!' };
+      }
+      return { result: true };
+    });
+    close = server.close;
+
+    await store.ensureCollection({ name: 'cleaned_posts' });
+
+    expect(received[1]).toMatchObject({
+      method: 'PUT',
+      path: '/collections/cleaned_posts',
+      body: { vectors: {} },
+    });
+    expect(received).toHaveLength(4);
+  });
+
+  it('upserts in batches of 256 and waits for each to be applied', async () => {
+    const { server, store, received } = await qdrantLike(() => ({
+      result: { operation_id: 1, status: 'completed' },
+    }));
+    close = server.close;
+    const points = Array.from({ length: 300 }, (_, i) => ({
+      id: randomUUID(),
+      payload: { author_id: AUTHOR, document_id: `d${String(i)}` },
+      vector: [0.6, 0.8],
+    }));
+
+    await store.upsert('embedded_posts', points);
+
+    expect(received.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'PUT /collections/embedded_posts/points?wait=true',
+      'PUT /collections/embedded_posts/points?wait=true',
+    ]);
+    const batches = received.map((request) => (request.body as { points: unknown[] }).points);
+    expect(batches.map((batch) => batch.length)).toEqual([256, 44]);
+    expect(batches[0]?.[0]).toEqual(points[0]);
+  });
+
+  it('sends payload-only points with an empty vector map', async () => {
+    const { server, store, received } = await qdrantLike(() => ({
+      result: { operation_id: 1, status: 'completed' },
+    }));
+    close = server.close;
+    const id = randomUUID();
+
+    await store.upsert('cleaned_posts', [{ id, payload: { author_id: AUTHOR, document_id: 'd1' } }]);
+
+    expect(received[0]?.body).toEqual({
+      points: [{ id, vector: {}, payload: { author_id: AUTHOR, document_id: 'd1' } }],
+    });
+  });
+
+  it('searches with the query API and a must/match-any filter, and maps scored points', async () => {
+    const hitId = randomUUID();
+    const { server, store, received } = await qdrantLike(() => ({
+      result: {
+        points: [
+          {
+            id: hitId,
+            version: 3,
+            score: 0.87,
+            payload: { author_id: AUTHOR, document_id: 'd1', content: 'x' },
+          },
+        ],
+      },
+    }));
+    close = server.close;
+
+    const hits = await store.search('embedded_articles', [0.6, 0.8], {
+      limit: 5,
+      filter: { authorIds: [AUTHOR], documentIds: ['d1', 'd2'] },
+    });
+
+    expect(received[0]).toMatchObject({
+      method: 'POST',
+      path: '/collections/embedded_articles/points/query',
+      body: {
+        query: [0.6, 0.8],
+        limit: 5,
+        with_payload: true,
+        filter: {
+          must: [
+            { key: 'author_id', match: { any: [AUTHOR] } },
+            { key: 'document_id', match: { any: ['d1', 'd2'] } },
+          ],
+        },
+      },
+    });
+    expect(hits).toEqual([
+      { id: hitId, score: 0.87, payload: { author_id: AUTHOR, document_id: 'd1', content: 'x' } },
+    ]);
+  });
+
+  it('follows next_page_offset when scrolling, and asks for no vectors', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const payload = { author_id: AUTHOR, document_id: 'd1' };
+    const { server, store, received } = await qdrantLike((request) => {
+      const offset = (request.body as { offset?: string }).offset;
+      return offset === undefined
+        ? {
+            result: {
+              points: [
+                { id: ids[0], payload },
+                { id: ids[1], payload },
+              ],
+              next_page_offset: ids[2],
+            },
+          }
+        : { result: { points: [{ id: ids[2], payload }], next_page_offset: null } };
+    });
+    close = server.close;
+
+    const found: string[] = [];
+    for await (const point of store.scroll('cleaned_articles', {
+      pageSize: 2,
+      filter: { authorIds: [AUTHOR] },
+    })) {
+      found.push(point.id);
+    }
+
+    expect(found).toEqual(ids);
+    expect(received.map((request) => request.body)).toEqual([
+      {
+        limit: 2,
+        with_payload: true,
+        with_vector: false,
+        filter: { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] },
+      },
+      {
+        limit: 2,
+        with_payload: true,
+        with_vector: false,
+        filter: { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] },
+        offset: ids[2],
+      },
+    ]);
+    expect(received.every((request) => request.path === '/collections/cleaned_articles/points/scroll')).toBe(
+      true,
+    );
+  });
+
+  it('counts exactly and deletes points by id', async () => {
+    const { server, store, received } = await qdrantLike((request) =>
+      request.path.includes('/count')
+        ? { result: { count: 7 } }
+        : { result: { operation_id: 2, status: 'completed' } },
+    );
+    close = server.close;
+    const id = randomUUID();
+
+    expect(await store.count('embedded_posts', { authorIds: [AUTHOR] })).toBe(7);
+    await store.deletePoints('embedded_posts', [id]);
+
+    expect(received).toMatchObject([
+      {
+        method: 'POST',
+        path: '/collections/embedded_posts/points/count',
+        body: { exact: true, filter: { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] } },
+      },
+      { method: 'POST', path: '/collections/embedded_posts/points/delete?wait=true', body: { points: [id] } },
+    ]);
+  });
+
+  it('reads a collection Qdrant does not have (404) as empty', async () => {
+    const { server, store } = await qdrantLike(() => ({
+      status: 404,
+      error: "Not found: Collection `embedded_posts` doesn't exist!",
+    }));
+    close = server.close;
+
+    expect(await store.search('embedded_posts', [1, 0], { limit: 3 })).toEqual([]);
+    expect(await store.count('embedded_posts')).toBe(0);
+  });
+
+  it("reports Qdrant's own reason for a rejected request", async () => {
+    const { server, store } = await qdrantLike(() => ({
+      status: 400,
+      error: 'Wrong input: Vector dimension error: expected dim: 384, got 2',
+    }));
+    close = server.close;
+
+    const failure = store.upsert('embedded_posts', [
+      { id: randomUUID(), payload: { author_id: AUTHOR, document_id: 'd1' }, vector: [0.6, 0.8] },
+    ]);
+
+    await expect(failure).rejects.toBeInstanceOf(VectorStoreError);
+    await expect(failure).rejects.toThrow(
+      'Qdrant upsert on embedded_posts failed (HTTP 400: Wrong input: Vector dimension error: expected dim: 384, got 2)',
+    );
+  });
+
+  it('never asks the server when a filter lists no values', async () => {
+    const { server, store, received } = await qdrantLike(() => ({ result: { points: [] } }));
+    close = server.close;
+
+    expect(await store.search('embedded_posts', [1, 0], { limit: 3, filter: { authorIds: [] } })).toEqual([]);
+    expect(received).toEqual([]);
+  });
+});
