@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import type { GlobalOptions } from './context.js';
+import { featuresCommand } from './features-command.js';
 import { warehouseCommand } from './warehouse-commands.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(warehouseCommand(globals));
+  program.addCommand(featuresCommand(globals));
   return program;
 }
 

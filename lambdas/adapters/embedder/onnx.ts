@@ -75,9 +75,15 @@ export class OnnxEmbedder implements Embedder {
   }
 
   async embed(texts: readonly string[]): Promise<number[][]> {
-    const vectors: number[][] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      vectors.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
+    // Batches of similar lengths waste little work on padding; results go back in the caller's order.
+    const order = texts
+      .map((_, index) => index)
+      .sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
+    const vectors = new Array<number[]>(texts.length);
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const indexes = order.slice(start, start + this.batchSize);
+      const batch = await this.embedBatch(indexes.map((index) => texts[index] ?? ''));
+      indexes.forEach((index, position) => (vectors[index] = batch[position] ?? []));
     }
     return vectors;
   }

@@ -1,0 +1,34 @@
+import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
+import { openVectorStore } from '../adapters/vector-store/index.js';
+import { InvalidInputError, fullNameOf, splitFullName } from '../domain/index.js';
+import type { Embedder } from '../ports/embedder.js';
+import type { Warehouse } from '../ports/warehouse.js';
+import type { Settings } from '../settings/index.js';
+import { FeatureStore } from './feature-store.js';
+
+/** The configured embedder and feature store, opened together (the store needs the model's dimension). */
+export async function openFeatureServices(
+  settings: Settings,
+  embedder?: Embedder,
+): Promise<{ embedder: Embedder; features: FeatureStore; close(): Promise<void> }> {
+  const model = embedder ?? (await OnnxEmbedder.load(settings.embedding));
+  const store = await openVectorStore(settings);
+  return { embedder: model, features: new FeatureStore(store, model.model), close: () => store.close() };
+}
+
+/** Resolves author full names to user ids; an unknown name is an input error listing the known ones. */
+export async function authorIdsByName(warehouse: Warehouse, names: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names) {
+    const user = await warehouse.findUserByName(splitFullName(name));
+    if (!user) {
+      const known = (await warehouse.listUsers()).map((known) => fullNameOf(known));
+      throw new InvalidInputError(
+        `unknown author "${name}"; the warehouse has ${known.length > 0 ? known.join(', ') : 'no authors yet (run twin warehouse import)'}`,
+        'authors',
+      );
+    }
+    ids.push(user.id);
+  }
+  return ids;
+}
