@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 
 const run = promisify(execFile);
 
@@ -62,6 +63,43 @@ describe('the twin CLI', () => {
     60_000,
   );
 
+  it.runIf(referenceCorpusAvailable() && embeddingModelAvailable())(
+    'featurises imported articles, then finds nothing to redo on a second run',
+    async () => {
+      // A small export: both reference users and each author's two shortest articles.
+      const exportDir = join(dataDir, 'small-export');
+      await mkdir(exportDir);
+      const articles = JSON.parse(await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8')) as {
+        author_full_name: string;
+        content: { Content?: string };
+      }[];
+      articles.sort((a, b) => (a.content.Content?.length ?? 0) - (b.content.Content?.length ?? 0));
+      const small = ['Paul Iusztin', 'Maxime Labonne'].flatMap((name) =>
+        articles.filter((article) => article.author_full_name === name).slice(0, 2),
+      );
+      await writeFile(join(exportDir, 'ArticleDocument.json'), JSON.stringify(small));
+      await copyFile(join(REFERENCE_WAREHOUSE_DIR, 'UserDocument.json'), join(exportDir, 'UserDocument.json'));
+      const env = { TWIN_DATA_DIR: dataDir, TWIN_MODELS_DIR: TEST_MODELS_DIR, TWIN_ALLOW_MODEL_DOWNLOAD: 'false' };
+      expect((await twin(['warehouse', 'import', exportDir], env)).code).toBe(0);
+
+      const first = await twin(['features'], env);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/articles: 4 documents, 4 processed into \d+ embedded chunks, 0 unchanged/);
+      expect(first.stdout).toMatch(/articles: 4 cleaned documents, \d+ embedded chunks/);
+      expect(first.stderr).toMatch(/features .* 4\/4/);
+
+      const second = await twin(['features', '--authors', 'Maxime Labonne'], env);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('articles: 2 documents, 0 processed into 0 embedded chunks, 2 unchanged');
+
+      const unknown = await twin(['features', '--authors', 'Ada Lovelace'], env);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('unknown author "Ada Lovelace"; the warehouse has ');
+      expect(unknown.stderr).toMatch(/Maxime Labonne/);
+    },
+    90_000,
+  );
+
   it('fails with exit code 2 and a one-line reason for a folder that does not exist', async () => {
     const result = await twin(['warehouse', 'import', join(dataDir, 'nope')], { TWIN_DATA_DIR: dataDir });
     expect(result.code).toBe(2);
@@ -81,5 +119,6 @@ describe('the twin CLI', () => {
     const help = await twin(['warehouse', '--help'], {});
     expect(help.code).toBe(0);
     for (const command of ['import', 'export', 'stats']) expect(help.stdout).toContain(command);
+    expect((await twin(['--help'], {})).stdout).toContain('features');
   });
 });
