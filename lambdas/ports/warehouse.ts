@@ -10,6 +10,8 @@ export interface DocumentQuery<C extends Category = Category> {
   category: C;
   /** Only documents of these authors; all authors when absent. */
   authorIds?: readonly string[];
+  /** Only the documents with these ids (a batch planned earlier); unknown ids are ignored. */
+  ids?: readonly string[];
 }
 
 export interface CategoryStats {

@@ -161,6 +161,21 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
       expect(read).toBe(3);
     });
 
+    it('streams only the documents with the given ids, ignoring unknown ones', async () => {
+      const a = await warehouse.getOrCreateUser(paul);
+      const b = await warehouse.getOrCreateUser(maxime);
+      const docs = [1, 2, 3, 4].map((i) => article(i % 2 ? a : b, `https://example.com/${i}`));
+      await warehouse.insertDocuments(docs);
+      const wanted = [docs[3]?.id ?? '', docs[0]?.id ?? '', randomUUID()];
+
+      const found = await collect(warehouse.streamDocuments({ category: 'articles', ids: wanted }));
+      expect(found.map((doc) => doc.id)).toEqual([docs[0]?.id, docs[3]?.id]);
+      const ofA = await collect(warehouse.streamDocuments({ category: 'articles', ids: wanted, authorIds: [a.id] }));
+      expect(ofA.map((doc) => doc.id)).toEqual([docs[0]?.id]);
+      expect(await collect(warehouse.streamDocuments({ category: 'posts', ids: wanted }))).toEqual([]);
+      expect(await collect(warehouse.streamDocuments({ category: 'articles', ids: [] }))).toEqual([]);
+    });
+
     it('counts documents per category and author', async () => {
       const a = await warehouse.getOrCreateUser(paul);
       const b = await warehouse.getOrCreateUser(maxime);

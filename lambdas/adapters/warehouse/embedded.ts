@@ -133,12 +133,14 @@ export class EmbeddedWarehouse implements Warehouse {
   }
 
   async *streamDocuments<C extends Category>(query: DocumentQuery<C>): AsyncIterable<DocumentOf<C>> {
-    const { authorIds } = query;
-    const byAuthor = authorIds ? `AND author_id IN (${authorIds.map(() => '?').join(', ')})` : '';
-    if (authorIds?.length === 0) return;
+    const { authorIds, ids } = query;
+    if (authorIds?.length === 0 || ids?.length === 0) return;
+    const placeholders = (values: readonly string[]) => values.map(() => '?').join(', ');
+    const byAuthor = authorIds ? `AND author_id IN (${placeholders(authorIds)})` : '';
+    const byId = ids ? `AND id IN (${placeholders(ids)})` : '';
     const rows = this.statement<unknown[], { record: string }>(
-      `SELECT record FROM documents WHERE category = ? ${byAuthor} ORDER BY seq`,
-    ).iterate(query.category, ...(authorIds ?? []));
+      `SELECT record FROM documents WHERE category = ? ${byAuthor} ${byId} ORDER BY seq`,
+    ).iterate(query.category, ...(authorIds ?? []), ...(ids ?? []));
     for (const row of rows) {
       yield documentFromRecord(query.category, JSON.parse(row.record));
       // Let other work run between rows: a long export must not monopolise the event loop.

@@ -129,7 +129,10 @@ export class MongoWarehouse implements Warehouse {
   }
 
   async *streamDocuments<C extends Category>(query: DocumentQuery<C>): AsyncIterable<DocumentOf<C>> {
-    const filter = query.authorIds ? { author_id: { $in: [...query.authorIds] } } : {};
+    const filter = {
+      ...(query.authorIds ? { author_id: { $in: [...query.authorIds] } } : {}),
+      ...(query.ids ? { _id: { $in: [...query.ids] } } : {}),
+    };
     const cursor = this.documents(query.category).find(filter, { batchSize: 100 });
     try {
       for await (const record of cursor) yield fromStored(query.category, record);
