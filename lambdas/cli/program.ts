@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import type { GlobalOptions } from './context.js';
 import { featuresCommand } from './features-command.js';
+import { modelsCommand } from './models-command.js';
 import { warehouseCommand } from './warehouse-commands.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(warehouseCommand(globals));
   program.addCommand(featuresCommand(globals));
+  program.addCommand(modelsCommand(globals));
   return program;
 }
 

@@ -5,10 +5,10 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import { s3ExportSource } from '../adapters/s3/export-source.js';
-import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
-import type { Warehouse } from '../ports/warehouse.js';
 import { loadSettingsWithSecrets } from '../settings/index.js';
+import { retryingLazy } from '../shared/lazy.js';
 import { importWarehouse, type ImportReport } from '../warehouse/import.js';
+import { parseEvent } from './parse-event.js';
 
 /**
  * Imports a warehouse export (the book's format) from the artifact bucket into the MongoDB warehouse:
@@ -33,24 +33,11 @@ const bucket = z
   .string()
   .min(1)
   .parse(process.env.ARTIFACT_BUCKET, { error: () => 'ARTIFACT_BUCKET is not set' });
-let warehouse: Promise<Warehouse> | undefined;
-
-function sharedWarehouse(): Promise<Warehouse> {
-  warehouse ??= loadSettingsWithSecrets(process.env).then(openWarehouse);
-  // A failed connection is retried by the next invocation instead of being cached.
-  warehouse.catch(() => (warehouse = undefined));
-  return warehouse;
-}
+const sharedWarehouse = retryingLazy(() => loadSettingsWithSecrets(process.env).then(openWarehouse));
 
 export async function importWarehouseFromS3(event: unknown): Promise<ImportReport> {
-  const parsed = ImportWarehouseEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `invalid event: ${describeZodIssues(parsed.error).join('; ')}`,
-      firstFailingField(parsed.error),
-    );
-  }
-  const source = s3ExportSource(s3, bucket, parsed.data.prefix);
+  const { prefix } = parseEvent(ImportWarehouseEventSchema, event);
+  const source = s3ExportSource(s3, bucket, prefix);
   logger.info('importing warehouse export', { source: source.location });
   const report = await importWarehouse(await sharedWarehouse(), source);
   logger.info('warehouse export imported', { report });

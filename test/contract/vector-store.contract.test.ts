@@ -145,6 +145,12 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
     expect(found?.payload).toEqual({ author_id: ALICE, document_id: 'd1', content: 'hello' });
   });
 
+  it("rejects a vector whose dimension is not the collection's, storing nothing", async () => {
+    await store.ensureCollection({ name: vectors, vectorSize: 3 });
+    await expect(store.upsert(vectors, [point([1, 0, 0, 0, 0], ALICE, 'd1')])).rejects.toThrow(/dimension/u);
+    expect(await store.count(vectors)).toBe(0);
+  });
+
   it('keeps the data for the next connection', async () => {
     await store.ensureCollection({ name: vectors, vectorSize: 3 });
     const stored = point([1, 0, 0], ALICE, 'd1', { content: 'kept' });

@@ -161,6 +161,18 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
       expect(read).toBe(3);
     });
 
+    it('serves two streams over the same query at once', async () => {
+      const a = await warehouse.getOrCreateUser(paul);
+      await warehouse.insertDocuments([1, 2, 3].map((i) => article(a, `https://example.com/${i}`)));
+      const first = warehouse.streamDocuments({ category: 'articles' })[Symbol.asyncIterator]();
+      const second = warehouse.streamDocuments({ category: 'articles' })[Symbol.asyncIterator]();
+      const firstItem = await first.next();
+      const secondItem = await second.next();
+      expect(secondItem.value).toEqual(firstItem.value);
+      expect((await collect({ [Symbol.asyncIterator]: () => second })).length).toBe(2);
+      expect((await collect({ [Symbol.asyncIterator]: () => first })).length).toBe(2);
+    });
+
     it('streams only the documents with the given ids, ignoring unknown ones', async () => {
       const a = await warehouse.getOrCreateUser(paul);
       const b = await warehouse.getOrCreateUser(maxime);
@@ -170,7 +182,9 @@ describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
 
       const found = await collect(warehouse.streamDocuments({ category: 'articles', ids: wanted }));
       expect(found.map((doc) => doc.id)).toEqual([docs[0]?.id, docs[3]?.id]);
-      const ofA = await collect(warehouse.streamDocuments({ category: 'articles', ids: wanted, authorIds: [a.id] }));
+      const ofA = await collect(
+        warehouse.streamDocuments({ category: 'articles', ids: wanted, authorIds: [a.id] }),
+      );
       expect(ofA.map((doc) => doc.id)).toEqual([docs[0]?.id]);
       expect(await collect(warehouse.streamDocuments({ category: 'posts', ids: wanted }))).toEqual([]);
       expect(await collect(warehouse.streamDocuments({ category: 'articles', ids: [] }))).toEqual([]);

@@ -69,7 +69,9 @@ describe('the twin CLI', () => {
       // A small export: both reference users and each author's two shortest articles.
       const exportDir = join(dataDir, 'small-export');
       await mkdir(exportDir);
-      const articles = JSON.parse(await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8')) as {
+      const articles = JSON.parse(
+        await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8'),
+      ) as {
         author_full_name: string;
         content: { Content?: string };
       }[];
@@ -78,19 +80,30 @@ describe('the twin CLI', () => {
         articles.filter((article) => article.author_full_name === name).slice(0, 2),
       );
       await writeFile(join(exportDir, 'ArticleDocument.json'), JSON.stringify(small));
-      await copyFile(join(REFERENCE_WAREHOUSE_DIR, 'UserDocument.json'), join(exportDir, 'UserDocument.json'));
-      const env = { TWIN_DATA_DIR: dataDir, TWIN_MODELS_DIR: TEST_MODELS_DIR, TWIN_ALLOW_MODEL_DOWNLOAD: 'false' };
+      await copyFile(
+        join(REFERENCE_WAREHOUSE_DIR, 'UserDocument.json'),
+        join(exportDir, 'UserDocument.json'),
+      );
+      const env = {
+        TWIN_DATA_DIR: dataDir,
+        TWIN_MODELS_DIR: TEST_MODELS_DIR,
+        TWIN_ALLOW_MODEL_DOWNLOAD: 'false',
+      };
       expect((await twin(['warehouse', 'import', exportDir], env)).code).toBe(0);
 
       const first = await twin(['features'], env);
       expect(first.code).toBe(0);
-      expect(first.stdout).toMatch(/articles: 4 documents, 4 processed into \d+ embedded chunks, 0 unchanged/);
+      expect(first.stdout).toMatch(
+        /articles: 4 documents, 4 processed into \d+ embedded chunks, 0 unchanged/,
+      );
       expect(first.stdout).toMatch(/articles: 4 cleaned documents, \d+ embedded chunks/);
       expect(first.stderr).toMatch(/features .* 4\/4/);
 
       const second = await twin(['features', '--authors', 'Maxime Labonne'], env);
       expect(second.code).toBe(0);
-      expect(second.stdout).toContain('articles: 2 documents, 0 processed into 0 embedded chunks, 2 unchanged');
+      expect(second.stdout).toContain(
+        'articles: 2 documents, 0 processed into 0 embedded chunks, 2 unchanged',
+      );
 
       const unknown = await twin(['features', '--authors', 'Ada Lovelace'], env);
       expect(unknown.code).toBe(2);

@@ -5,8 +5,9 @@ export type ModelLocation = Pick<EmbeddingSettings, 'modelsDir' | 'allowDownload
 
 /**
  * Loads @huggingface/transformers configured for where our models live: the local model folder first,
- * then (when allowed) the Hugging Face Hub, with downloads cached inside that same folder. The library's
- * settings are process-wide, so every model of a process shares one location.
+ * then (when allowed) the Hugging Face Hub. Downloads are cached in the model folder itself, in the same
+ * <model id>/... layout, so a model fetched once is found locally from then on (and can be copied to an
+ * air-gapped machine or baked into a Lambda image). The library's settings are process-wide.
  */
 export async function loadTransformers(location: ModelLocation) {
   const transformers = await import('@huggingface/transformers');
@@ -14,7 +15,7 @@ export async function loadTransformers(location: ModelLocation) {
   env.localModelPath = location.modelsDir.endsWith('/') ? location.modelsDir : `${location.modelsDir}/`;
   env.allowLocalModels = true;
   env.allowRemoteModels = location.allowDownload;
-  env.cacheDir = join(location.modelsDir, '.hub-cache');
+  env.cacheDir = location.modelsDir;
   return transformers;
 }
 

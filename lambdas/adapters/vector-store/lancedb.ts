@@ -30,6 +30,7 @@ interface Row {
  */
 export class LanceVectorStore implements VectorStore {
   private readonly tables = new Map<string, Promise<Table | undefined>>();
+  private readonly creations = new Map<string, Promise<void>>();
 
   private constructor(private readonly db: Connection) {}
 
@@ -39,7 +40,18 @@ export class LanceVectorStore implements VectorStore {
     return new LanceVectorStore(await connect(dir));
   }
 
-  async ensureCollection(spec: CollectionSpec): Promise<void> {
+  ensureCollection(spec: CollectionSpec): Promise<void> {
+    // Concurrent callers share one creation: LanceDB would otherwise race two creates of one table.
+    let creation = this.creations.get(spec.name);
+    if (!creation) {
+      creation = this.createIfMissing(spec);
+      this.creations.set(spec.name, creation);
+      creation.catch(() => this.creations.delete(spec.name));
+    }
+    return creation;
+  }
+
+  private async createIfMissing(spec: CollectionSpec): Promise<void> {
     if (await this.table(spec.name)) return;
     const fields: Field[] = [
       new Field('id', new Utf8(), false),
@@ -62,10 +74,16 @@ export class LanceVectorStore implements VectorStore {
   async upsert(collection: string, points: readonly Point[]): Promise<void> {
     if (points.length === 0) return;
     const table = await this.requireTable(collection);
-    const hasVectors = (await table.schema()).fields.some((field) => field.name === VECTOR);
+    const vectorField = (await table.schema()).fields.find((field) => field.name === VECTOR);
+    const dimension = vectorField ? (vectorField.type as FixedSizeList).listSize : undefined;
+    const hasVectors = dimension !== undefined;
     const rows = points.map((point) => {
-      if (hasVectors && point.vector === undefined)
-        throw new Error(`point ${point.id} needs a vector in ${collection}`);
+      // LanceDB would store a vector of another length without complaint; a mixed collection is useless.
+      if (hasVectors && point.vector?.length !== dimension) {
+        throw new Error(
+          `point ${point.id} in ${collection} needs a ${String(dimension)}-dimension vector, got ${String(point.vector?.length ?? 'none')}`,
+        );
+      }
       return {
         id: point.id,
         author_id: point.payload.author_id,

@@ -174,6 +174,9 @@ export class EmbeddedWarehouse implements Warehouse {
     if (!compiled) {
       compiled = this.db.prepare(sql);
       this.statements.set(sql, compiled);
+    } else if (compiled.busy) {
+      // An iterator over this statement is still open (two streams at once): use a private copy.
+      return this.db.prepare(sql) as unknown as Database.Statement<P, R>;
     }
     return compiled as unknown as Database.Statement<P, R>;
   }

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
+import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
+import { FeatureStore } from '../../lambdas/features/feature-store.js';
+import { createFeaturesHandler } from '../../lambdas/handlers/features.js';
+import type { Embedder } from '../../lambdas/ports/embedder.js';
+import { post } from '../support/documents.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
+import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
+import { referenceArticles } from '../support/reference-corpus.js';
+import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
+
+type Json = Parameters<StateMachine['run']>[0];
+
+describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
+  'the feature workflow (statemachines/features.asl.json) run locally against the real handler',
+  () => {
+    let embedder: Embedder;
+    let dir: string;
+    let warehouse: EmbeddedWarehouse;
+    let vectors: LanceVectorStore;
+    let features: FeatureStore;
+    let invocations: unknown[];
+    let machine: StateMachine;
+    let runWorkflow: (input: Json) => Promise<Json>;
+
+    beforeAll(async () => {
+      embedder = await realEmbedder();
+    });
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'twin-features-sfn-'));
+      warehouse = new EmbeddedWarehouse(join(dir, 'warehouse.sqlite'));
+      vectors = await LanceVectorStore.open(join(dir, 'vectors'));
+      features = new FeatureStore(vectors, embedder.model);
+      const shortest = referenceArticles()
+        .sort((a, b) => (a.content.Content?.length ?? 0) - (b.content.Content?.length ?? 0))
+        .slice(0, 5);
+      const author = shortest[0];
+      if (!author) throw new Error('no reference articles');
+      const user = await warehouse.getOrCreateUser(
+        { firstName: 'Paul', lastName: 'Iusztin' },
+        author.authorId,
+      );
+      const sameAuthor = shortest.map((article) => ({
+        ...article,
+        authorId: user.id,
+        authorFullName: 'Paul Iusztin',
+      }));
+      await warehouse.insertDocuments([
+        ...sameAuthor,
+        post(user, 'https://www.linkedin.com/posts/p-1'),
+        post(user),
+      ]);
+
+      const handler = createFeaturesHandler(() => Promise.resolve({ warehouse, features, embedder }));
+      invocations = [];
+      const invoke = async (input: unknown) => {
+        invocations.push(input);
+        return (await handler(input)) as unknown as Json;
+      };
+      machine = new StateMachine(
+        loadDefinition('features.asl.json', { FeaturesFunctionArn: FAKE_FUNCTION_ARN }) as never,
+      );
+      runWorkflow = (input) =>
+        machine.run(input, {
+          overrides: {
+            taskResourceLocalHandlers: { PlanBatches: invoke, FeaturizeBatch: invoke, Summarize: invoke },
+            retryIntervalOverrides: { PlanBatches: 0, FeaturizeBatch: 0, Summarize: 0 },
+          },
+        }).result;
+    });
+
+    afterEach(async () => {
+      await vectors.close();
+      await warehouse.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('plans batches, featurises them and totals the run', async () => {
+      const output = (await runWorkflow({ batchSize: 2 })) as Record<string, unknown>;
+
+      expect(output).toMatchObject({
+        documents: 7,
+        processed: 7,
+        unchanged: 0,
+        batches: 4,
+        failedBatches: [],
+      });
+      expect(output.featureStore).toMatchObject({ cleaned: { articles: 5, posts: 2, repositories: 0 } });
+      const actions = invocations.map((event) => (event as { action: string }).action);
+      expect(actions).toEqual(['plan', 'featurize', 'featurize', 'featurize', 'featurize', 'summarize']);
+    });
+
+    it('starts no batch when nothing changed since the last run', async () => {
+      await runWorkflow({});
+      invocations = [];
+
+      const output = await runWorkflow({});
+
+      expect(output).toMatchObject({ documents: 7, processed: 0, unchanged: 7, batches: 0 });
+      expect(invocations.map((event) => (event as { action: string }).action)).toEqual(['plan', 'summarize']);
+    });
+
+    it('loads every other batch when one keeps failing, then fails the execution naming the cause', async () => {
+      // A real misconfiguration: the posts collection was made for a 3-dimensional model.
+      await vectors.ensureCollection({ name: 'embedded_posts', vectorSize: 3 });
+
+      const execution = runWorkflow({ batchSize: 5 });
+
+      await expect(execution).rejects.toBeInstanceOf(ExecutionError);
+      await expect(execution).rejects.toThrow(/Some document batches failed after retries/u);
+      const featurizeCalls = invocations.filter(
+        (event) => (event as { action: string }).action === 'featurize',
+      );
+      // Articles in one batch; the posts batch is tried three times (two retries) before it is caught.
+      expect(featurizeCalls).toHaveLength(4);
+      expect((await features.counts()).cleaned).toEqual({ articles: 5, posts: 0, repositories: 0 });
+    });
+
+    it('rejects a request with a misspelled field before doing any work', async () => {
+      const execution = runWorkflow({ authorsIds: ['x'] });
+      await expect(execution).rejects.toThrow('invalid event: request: Unrecognized key: "authorsIds"');
+      expect(invocations).toHaveLength(1);
+    });
+  },
+);
