@@ -1,0 +1,79 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FeatureStack } from '../../lib/feature-stack.js';
+import { FoundationStack } from '../../lib/foundation-stack.js';
+import { awsSolutionsFindings } from '../support/nag.js';
+
+describe('FeatureStack', () => {
+  let stack: FeatureStack;
+  let template: Template;
+
+  beforeAll(() => {
+    const app = new App();
+    const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
+    stack = new FeatureStack(app, 'Features', { stage: 'test', secrets: foundation.secrets });
+    template = Template.fromStack(stack);
+  });
+
+  it('runs the features function from an arm64 container image with the model baked in', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      Architectures: ['arm64'],
+      MemorySize: 3008,
+      Timeout: 900,
+      ReservedConcurrentExecutions: 5,
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          TWIN_WAREHOUSE: 'mongodb',
+          TWIN_VECTOR_STORE: 'qdrant',
+          TWIN_EMBEDDING_MODEL_ID: 'sentence-transformers/all-MiniLM-L6-v2',
+          MONGODB_URI_SECRET_ARN: Match.anyValue(),
+          QDRANT_URL_SECRET_ARN: Match.anyValue(),
+          QDRANT_API_KEY_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('gives the function secret ARNs only, never secret values, and reads only its three secrets', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const variables = JSON.stringify(Object.values(functions).map((fn) => fn.Properties?.Environment));
+    expect(variables).not.toMatch(/MONGODB_URI"|QDRANT_URL"|QDRANT_API_KEY"/u);
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const secret of ['MONGODBURI', 'QDRANTURL', 'QDRANTAPIKEY']) expect(policies).toContain(secret);
+    expect(policies).not.toMatch(/OPENAI|LINKEDIN|HFTOKEN/iu);
+  });
+
+  it('runs the workflow from statemachines/features.asl.json with the function substituted in', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    const [machine] = Object.values(machines);
+    const definition = JSON.stringify(machine?.Properties?.DefinitionString ?? null);
+    expect(definition).toContain('PlanBatches');
+    expect(definition).toMatch(/MaxConcurrency\\": 4/u);
+    expect(machine?.Properties).toMatchObject({
+      DefinitionSubstitutions: {
+        FeaturesFunctionArn: { 'Fn::GetAtt': [expect.stringMatching(/FeaturesFunction/u), 'Arn'] },
+      },
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+  });
+
+  it('lets the workflow invoke the features function and nothing else', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('lambda:InvokeFunction'),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]?.Properties?.PolicyDocument as { Statement: { Action: unknown }[] })
+      .Statement;
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).toContain('lambda:InvokeFunction');
+    expect(actions).not.toContain('lambda:*');
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(awsSolutionsFindings(stack)).toEqual([]);
+  });
+});
