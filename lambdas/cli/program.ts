@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import type { GlobalOptions } from './context.js';
+import { evalCommand } from './eval-command.js';
 import { featuresCommand } from './features-command.js';
 import { modelsCommand } from './models-command.js';
 import { warehouseCommand } from './warehouse-commands.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(warehouseCommand(globals));
   program.addCommand(featuresCommand(globals));
   program.addCommand(modelsCommand(globals));
+  program.addCommand(evalCommand(globals));
   return program;
 }
 
