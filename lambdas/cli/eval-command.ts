@@ -24,7 +24,10 @@ export function evalCommand(globals: () => GlobalOptions): Command {
   evaluation
     .command('retrieval')
     .description('recall@k, MRR and evidence hit-rate of vector search over a labelled question set')
-    .requiredOption('--golden <file>', 'labelled questions, JSON Lines (id, query, author_full_name, mentions_author, relevant_links, evidence, kind)')
+    .requiredOption(
+      '--golden <file>',
+      'labelled questions, JSON Lines (id, query, author_full_name, mentions_author, relevant_links, evidence, kind)',
+    )
     .option(
       '--corpus <export>',
       'a warehouse export (folder or URL) to import and featurise into a scratch data folder first; without it, the configured feature store is evaluated',
@@ -56,7 +59,11 @@ export function evalCommand(globals: () => GlobalOptions): Command {
   return evaluation;
 }
 
-async function evaluate(settings: Settings, questions: Awaited<ReturnType<typeof readGoldenSet>>, corpus?: string) {
+async function evaluate(
+  settings: Settings,
+  questions: Awaited<ReturnType<typeof readGoldenSet>>,
+  corpus?: string,
+) {
   const warehouse = await openWarehouse(settings);
   try {
     const services = await openFeatureServices(settings);

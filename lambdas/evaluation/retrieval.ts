@@ -33,7 +33,10 @@ export async function readGoldenSet(file: string): Promise<GoldenQuestion[]> {
     }
     const parsed = GoldenQuestionSchema.safeParse(json);
     if (!parsed.success) {
-      throw new InvalidInputError(`${file}:${String(index + 1)}: ${describeZodIssues(parsed.error).join('; ')}`, 'golden');
+      throw new InvalidInputError(
+        `${file}:${String(index + 1)}: ${describeZodIssues(parsed.error).join('; ')}`,
+        'golden',
+      );
     }
     questions.push(parsed.data);
   });
@@ -94,10 +97,16 @@ export async function evaluateRetrieval(
       : undefined;
     const perCategory = await Promise.all(
       CATEGORIES.map((category) =>
-        features.searchChunks(category, vectors[index] ?? [], { limit: SEARCH_DEPTH, ...(authorId ? { authorId } : {}) }),
+        features.searchChunks(category, vectors[index] ?? [], {
+          limit: SEARCH_DEPTH,
+          ...(authorId ? { authorId } : {}),
+        }),
       ),
     );
-    const chunks = perCategory.flat().sort((a, b) => b.score - a.score).slice(0, SEARCH_DEPTH);
+    const chunks = perCategory
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, SEARCH_DEPTH);
     results.push(scoreQuestion(question, chunks, authorId !== undefined));
     onProgress({ stage: 'questions', done: index + 1, total: questions.length });
   }
@@ -106,7 +115,9 @@ export async function evaluateRetrieval(
     model: embedder.model.id,
     searchDepth: SEARCH_DEPTH,
     overall: summarize(results),
-    byKind: Object.fromEntries(kinds.map((kind) => [kind, summarize(results.filter((result) => result.kind === kind))])),
+    byKind: Object.fromEntries(
+      kinds.map((kind) => [kind, summarize(results.filter((result) => result.kind === kind))]),
+    ),
     byFilter: {
       withAuthorFilter: summarize(results.filter((result) => result.filtered)),
       withoutFilter: summarize(results.filter((result) => !result.filtered)),
@@ -115,7 +126,11 @@ export async function evaluateRetrieval(
   };
 }
 
-export function scoreQuestion(question: GoldenQuestion, chunks: readonly ScoredChunk[], filtered: boolean): QuestionResult {
+export function scoreQuestion(
+  question: GoldenQuestion,
+  chunks: readonly ScoredChunk[],
+  filtered: boolean,
+): QuestionResult {
   const relevant = new Set(question.relevant_links);
   const rankedLinks: string[] = [];
   for (const chunk of chunks) {
@@ -132,17 +147,27 @@ export function scoreQuestion(question: GoldenQuestion, chunks: readonly ScoredC
     rankedLinks: rankedLinks.slice(0, Math.max(...CUTOFFS)),
     firstRelevantRank: firstRelevant === -1 ? null : firstRelevant + 1,
     recall: Object.fromEntries(
-      CUTOFFS.map((k) => [k, rankedLinks.slice(0, k).filter((link) => relevant.has(link)).length / relevant.size]),
+      CUTOFFS.map((k) => [
+        k,
+        rankedLinks.slice(0, k).filter((link) => relevant.has(link)).length / relevant.size,
+      ]),
     ),
     evidenceHit: Object.fromEntries(
-      CUTOFFS.map((k) => [k, chunks.slice(0, k).some((chunk) => relevant.has(chunk.link ?? '') && holdsEvidence(chunk))]),
+      CUTOFFS.map((k) => [
+        k,
+        chunks.slice(0, k).some((chunk) => relevant.has(chunk.link ?? '') && holdsEvidence(chunk)),
+      ]),
     ),
   };
 }
 
 /** Lower-case words after the project's cleaning, sentence punctuation dropped too (it varies between copies). */
 function words(text: string): string[] {
-  return cleanText(text).toLowerCase().replace(/[.,!?]/gu, ' ').split(' ').filter(Boolean);
+  return cleanText(text)
+    .toLowerCase()
+    .replace(/[.,!?]/gu, ' ')
+    .split(' ')
+    .filter(Boolean);
 }
 
 /** Word trigrams of a text after the project's own cleaning (single words for very short texts). */
@@ -150,7 +175,8 @@ export function trigrams(text: string): Set<string> {
   const tokens = words(text);
   if (tokens.length < 3) return new Set(tokens);
   const grams = new Set<string>();
-  for (let i = 0; i + 2 < tokens.length; i++) grams.add(`${tokens[i] ?? ''} ${tokens[i + 1] ?? ''} ${tokens[i + 2] ?? ''}`);
+  for (let i = 0; i + 2 < tokens.length; i++)
+    grams.add(`${tokens[i] ?? ''} ${tokens[i + 1] ?? ''} ${tokens[i + 2] ?? ''}`);
   return grams;
 }
 

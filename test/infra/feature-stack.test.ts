@@ -5,6 +5,10 @@ import { FeatureStack } from '../../lib/feature-stack.js';
 import { FoundationStack } from '../../lib/foundation-stack.js';
 import { awsSolutionsFindings } from '../support/nag.js';
 
+interface Resource {
+  Properties?: Record<string, unknown>;
+}
+
 describe('FeatureStack', () => {
   let stack: FeatureStack;
   let template: Template;
@@ -38,8 +42,8 @@ describe('FeatureStack', () => {
   });
 
   it('gives the function secret ARNs only, never secret values, and reads only its three secrets', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    const variables = JSON.stringify(Object.values(functions).map((fn) => fn.Properties?.Environment));
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    const variables = JSON.stringify(functions.map((fn) => fn.Properties?.Environment));
     expect(variables).not.toMatch(/MONGODB_URI"|QDRANT_URL"|QDRANT_API_KEY"/u);
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     for (const secret of ['MONGODBURI', 'QDRANTURL', 'QDRANTAPIKEY']) expect(policies).toContain(secret);
@@ -47,8 +51,7 @@ describe('FeatureStack', () => {
   });
 
   it('runs the workflow from statemachines/features.asl.json with the function substituted in', () => {
-    const machines = template.findResources('AWS::StepFunctions::StateMachine');
-    const [machine] = Object.values(machines);
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
     const definition = JSON.stringify(machine?.Properties?.DefinitionString ?? null);
     expect(definition).toContain('PlanBatches');
     expect(definition).toMatch(/MaxConcurrency\\": 4/u);
@@ -62,8 +65,8 @@ describe('FeatureStack', () => {
   });
 
   it('lets the workflow invoke the features function and nothing else', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('lambda:InvokeFunction'),
+    const policies = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter(
+      (policy) => JSON.stringify(policy).includes('lambda:InvokeFunction'),
     );
     expect(policies).toHaveLength(1);
     const statements = (policies[0]?.Properties?.PolicyDocument as { Statement: { Action: unknown }[] })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { QdrantVectorStore, VectorStoreError } from '../../lambdas/adapters/vector-store/index.js';
 import { startLoopbackServer } from '../support/http-server.js';
 
@@ -43,26 +43,23 @@ async function qdrantLike(script: (request: Received) => Reply) {
       response.end(JSON.stringify(body));
     });
   });
+  openServers.push(server);
   const store = await QdrantVectorStore.connect({ url: server.url, apiKey: 'secret-key' });
-  return { server, store, received };
+  return { store, received };
 }
 
 const AUTHOR = randomUUID();
+const openServers: { close(): Promise<void> }[] = [];
 
 describe('Qdrant adapter at the HTTP boundary', () => {
-  let close: () => Promise<void> = () => Promise.resolve();
-  beforeEach(() => {
-    close = () => Promise.resolve();
-  });
   afterEach(async () => {
-    await close();
+    await Promise.all(openServers.splice(0).map((server) => server.close()));
   });
 
   it('creates a missing cosine collection with keyword indexes on author_id and document_id, once', async () => {
-    const { server, store, received } = await qdrantLike((request) =>
+    const { store, received } = await qdrantLike((request) =>
       request.path.endsWith('/exists') ? { result: { exists: false } } : { result: true },
     );
-    close = server.close;
 
     await store.ensureCollection({ name: 'embedded_articles', vectorSize: 384 });
     await store.ensureCollection({ name: 'embedded_articles', vectorSize: 384 });
@@ -91,14 +88,13 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('creates payload-only collections without vectors, and accepts losing a creation race', async () => {
-    const { server, store, received } = await qdrantLike((request) => {
+    const { store, received } = await qdrantLike((request) => {
       if (request.path.endsWith('/exists')) return { result: { exists: false } };
       if (request.method === 'PUT' && request.path === '/collections/cleaned_posts') {
         return { status: 409, error: 'Wrong input: Collection `cleaned_posts` already exists!' };
       }
       return { result: true };
     });
-    close = server.close;
 
     await store.ensureCollection({ name: 'cleaned_posts' });
 
@@ -111,10 +107,9 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('upserts in batches of 256 and waits for each to be applied', async () => {
-    const { server, store, received } = await qdrantLike(() => ({
+    const { store, received } = await qdrantLike(() => ({
       result: { operation_id: 1, status: 'completed' },
     }));
-    close = server.close;
     const points = Array.from({ length: 300 }, (_, i) => ({
       id: randomUUID(),
       payload: { author_id: AUTHOR, document_id: `d${String(i)}` },
@@ -133,10 +128,9 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('sends payload-only points with an empty vector map', async () => {
-    const { server, store, received } = await qdrantLike(() => ({
+    const { store, received } = await qdrantLike(() => ({
       result: { operation_id: 1, status: 'completed' },
     }));
-    close = server.close;
     const id = randomUUID();
 
     await store.upsert('cleaned_posts', [{ id, payload: { author_id: AUTHOR, document_id: 'd1' } }]);
@@ -148,7 +142,7 @@ describe('Qdrant adapter at the HTTP boundary', () => {
 
   it('searches with the query API and a must/match-any filter, and maps scored points', async () => {
     const hitId = randomUUID();
-    const { server, store, received } = await qdrantLike(() => ({
+    const { store, received } = await qdrantLike(() => ({
       result: {
         points: [
           {
@@ -160,7 +154,6 @@ describe('Qdrant adapter at the HTTP boundary', () => {
         ],
       },
     }));
-    close = server.close;
 
     const hits = await store.search('embedded_articles', [0.6, 0.8], {
       limit: 5,
@@ -190,7 +183,7 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   it('follows next_page_offset when scrolling, and asks for no vectors', async () => {
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const payload = { author_id: AUTHOR, document_id: 'd1' };
-    const { server, store, received } = await qdrantLike((request) => {
+    const { store, received } = await qdrantLike((request) => {
       const offset = (request.body as { offset?: string }).offset;
       return offset === undefined
         ? {
@@ -204,7 +197,6 @@ describe('Qdrant adapter at the HTTP boundary', () => {
           }
         : { result: { points: [{ id: ids[2], payload }], next_page_offset: null } };
     });
-    close = server.close;
 
     const found: string[] = [];
     for await (const point of store.scroll('cleaned_articles', {
@@ -236,12 +228,11 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('counts exactly and deletes points by id', async () => {
-    const { server, store, received } = await qdrantLike((request) =>
+    const { store, received } = await qdrantLike((request) =>
       request.path.includes('/count')
         ? { result: { count: 7 } }
         : { result: { operation_id: 2, status: 'completed' } },
     );
-    close = server.close;
     const id = randomUUID();
 
     expect(await store.count('embedded_posts', { authorIds: [AUTHOR] })).toBe(7);
@@ -258,22 +249,20 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('reads a collection Qdrant does not have (404) as empty', async () => {
-    const { server, store } = await qdrantLike(() => ({
+    const { store } = await qdrantLike(() => ({
       status: 404,
       error: "Not found: Collection `embedded_posts` doesn't exist!",
     }));
-    close = server.close;
 
     expect(await store.search('embedded_posts', [1, 0], { limit: 3 })).toEqual([]);
     expect(await store.count('embedded_posts')).toBe(0);
   });
 
   it("reports Qdrant's own reason for a rejected request", async () => {
-    const { server, store } = await qdrantLike(() => ({
+    const { store } = await qdrantLike(() => ({
       status: 400,
       error: 'Wrong input: Vector dimension error: expected dim: 384, got 2',
     }));
-    close = server.close;
 
     const failure = store.upsert('embedded_posts', [
       { id: randomUUID(), payload: { author_id: AUTHOR, document_id: 'd1' }, vector: [0.6, 0.8] },
@@ -286,8 +275,7 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('never asks the server when a filter lists no values', async () => {
-    const { server, store, received } = await qdrantLike(() => ({ result: { points: [] } }));
-    close = server.close;
+    const { store, received } = await qdrantLike(() => ({ result: { points: [] } }));
 
     expect(await store.search('embedded_posts', [1, 0], { limit: 3, filter: { authorIds: [] } })).toEqual([]);
     expect(received).toEqual([]);

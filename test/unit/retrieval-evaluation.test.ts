@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScoredChunk } from '../../lambdas/domain/index.js';
-import { evidenceShare, readGoldenSet, scoreQuestion, trigrams, type GoldenQuestion } from '../../lambdas/evaluation/retrieval.js';
+import {
+  evidenceShare,
+  readGoldenSet,
+  scoreQuestion,
+  trigrams,
+  type GoldenQuestion,
+} from '../../lambdas/evaluation/retrieval.js';
 
 const question: GoldenQuestion = {
   id: 'q1',
@@ -28,7 +34,13 @@ function chunk(link: string, content: string, score: number): ScoredChunk {
     index: 0,
     start: 0,
     end: content.length,
-    chunking: { strategy: 'sentences', sizeChars: [1000, 2000], overlapChars: 0, maxTokens: 256, overlapTokens: 50 },
+    chunking: {
+      strategy: 'sentences',
+      sizeChars: [1000, 2000],
+      overlapChars: 0,
+      maxTokens: 256,
+      overlapTokens: 50,
+    },
     score,
     embeddingModel: { id: 'm', size: 3, maxInputLength: 256 },
   };
@@ -41,7 +53,11 @@ describe('retrieval evaluation metrics', () => {
       [
         chunk('https://a.example/wrong', 'unrelated', 0.9),
         chunk('https://a.example/wrong', 'unrelated again', 0.85),
-        chunk('https://a.example/right', 'We can decrease the value of epsilon at the end of each episode', 0.8),
+        chunk(
+          'https://a.example/right',
+          'We can decrease the value of epsilon at the end of each episode',
+          0.8,
+        ),
         chunk('https://a.example/other', 'x', 0.7),
         chunk('https://a.example/copy', 'copy', 0.6),
       ],
@@ -60,9 +76,15 @@ describe('retrieval evaluation metrics', () => {
 
   it('counts the evidence as held only by a relevant chunk with most of its words, compared after cleaning', () => {
     const evidence = trigrams(question.evidence);
-    expect(evidenceShare(evidence, 'we can DECREASE the value of epsilon at the end of each episode!')).toBe(1);
+    expect(evidenceShare(evidence, 'we can DECREASE the value of epsilon at the end of each episode!')).toBe(
+      1,
+    );
     expect(evidenceShare(evidence, 'we can decrease the value')).toBeLessThan(0.5);
-    const elsewhere = scoreQuestion(question, [chunk('https://a.example/wrong', question.evidence, 1)], false);
+    const elsewhere = scoreQuestion(
+      question,
+      [chunk('https://a.example/wrong', question.evidence, 1)],
+      false,
+    );
     expect(elsewhere.evidenceHit[3]).toBe(false);
     expect(elsewhere.firstRelevantRank).toBeNull();
   });
@@ -75,7 +97,10 @@ describe('retrieval evaluation metrics', () => {
       expect((await readGoldenSet(good)).map((row) => row.id)).toEqual(['q1', 'q2']);
 
       const bad = join(dir, 'bad.jsonl');
-      await writeFile(bad, `${JSON.stringify(question)}\n${JSON.stringify({ ...question, relevant_links: [] })}\n`);
+      await writeFile(
+        bad,
+        `${JSON.stringify(question)}\n${JSON.stringify({ ...question, relevant_links: [] })}\n`,
+      );
       await expect(readGoldenSet(bad)).rejects.toThrow(/bad\.jsonl:2: relevant_links/u);
       await writeFile(bad, '{not json\n');
       await expect(readGoldenSet(bad)).rejects.toThrow(/bad\.jsonl:1: not valid JSON/u);

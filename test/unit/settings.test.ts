@@ -79,6 +79,52 @@ describe('settings', () => {
     expect(bySecret.secretArns).toEqual({ MONGODB_URI: ARN });
   });
 
+  it('defaults to the embedded vector store and all-MiniLM-L6-v2 from the Hub, cached in the data folder', () => {
+    const settings = loadSettings({ TWIN_DATA_DIR: '/data/twin' });
+    expect(settings.vectorStore).toEqual({ kind: 'embedded', dir: '/data/twin/vectors' });
+    expect(settings.embedding).toEqual({
+      modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+      modelsDir: '/data/twin/models',
+      allowDownload: true,
+      batchSize: 32,
+    });
+  });
+
+  it('reads the model folder, the download switch and the batch size', () => {
+    const settings = loadSettings({
+      TWIN_MODELS_DIR: '/models',
+      TWIN_ALLOW_MODEL_DOWNLOAD: 'false',
+      TWIN_EMBEDDING_BATCH_SIZE: '8',
+      TWIN_EMBEDDING_MODEL_ID: 'BAAI/bge-small-en-v1.5',
+    });
+    expect(settings.embedding).toEqual({
+      modelId: 'BAAI/bge-small-en-v1.5',
+      modelsDir: '/models',
+      allowDownload: false,
+      batchSize: 8,
+    });
+    expect(failureOf({ TWIN_ALLOW_MODEL_DOWNLOAD: 'no' }).problems).toEqual([
+      'TWIN_ALLOW_MODEL_DOWNLOAD: must be "true" or "false"',
+    ]);
+    expect(failureOf({ TWIN_EMBEDDING_BATCH_SIZE: '0' }).problems).toEqual([
+      'TWIN_EMBEDDING_BATCH_SIZE: must be a whole number from 1 to 256',
+    ]);
+    expect(failureOf({ TWIN_EMBEDDING_MODEL_ID: '../etc/passwd' }).problems[0]).toMatch(
+      /^TWIN_EMBEDDING_MODEL_ID: /u,
+    );
+  });
+
+  it('requires a Qdrant URL, directly or by secret, when Qdrant is the vector store', () => {
+    expect(failureOf({ TWIN_VECTOR_STORE: 'qdrant' }).problems).toEqual([
+      'QDRANT_URL: required when TWIN_VECTOR_STORE=qdrant (or set QDRANT_URL_SECRET_ARN on AWS)',
+    ]);
+    expect(
+      loadSettings({ TWIN_VECTOR_STORE: 'qdrant', QDRANT_URL: 'https://q.example:6333' }).vectorStore,
+    ).toEqual({
+      kind: 'qdrant',
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadSettings({ TWIN_WAREHOUSE: '', TWIN_DATA_DIR: '/d' }).warehouse.kind).toBe('embedded');
   });

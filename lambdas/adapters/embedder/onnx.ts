@@ -3,6 +3,41 @@ import type { Embedder, Tokenizer } from '../../ports/embedder.js';
 import type { EmbeddingSettings } from '../../settings/index.js';
 import { loadTransformers, modelNotFoundMessage } from '../models/transformers-env.js';
 
+interface TensorLike {
+  data: ArrayLike<number | bigint>;
+  dims: number[];
+  dispose(): void;
+}
+
+/**
+ * sentence-transformers pooling: the mean of the token vectors where the attention mask is 1, scaled
+ * to unit length. Written over the flat arrays: the library's generic version was 5% of embedding time.
+ */
+export function meanPoolAndNormalize(hidden: TensorLike, mask: TensorLike): number[][] {
+  const [batch = 0, sequence = 0, size = 0] = hidden.dims;
+  const values = hidden.data as Float32Array;
+  const vectors: number[][] = [];
+  for (let item = 0; item < batch; item++) {
+    const sum = new Float64Array(size);
+    let tokens = 0;
+    for (let position = 0; position < sequence; position++) {
+      if (Number(mask.data[item * sequence + position]) === 0) continue;
+      tokens += 1;
+      const offset = (item * sequence + position) * size;
+      for (let i = 0; i < size; i++) sum[i] = (sum[i] ?? 0) + (values[offset + i] ?? 0);
+    }
+    let norm = 0;
+    for (let i = 0; i < size; i++) {
+      const mean = (sum[i] ?? 0) / Math.max(tokens, 1);
+      sum[i] = mean;
+      norm += mean * mean;
+    }
+    const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    vectors.push(Array.from(sum, (value) => value * scale));
+  }
+  return vectors;
+}
+
 /** sentence-transformers models read at most 256 tokens, whatever the tokenizer's own limit says. */
 const SENTENCE_TRANSFORMERS_MAX_TOKENS = 256;
 const TOKEN_COUNT_CACHE_LIMIT = 50_000;
@@ -43,7 +78,6 @@ export class OnnxEmbedder implements Embedder {
     readonly tokenizer: ModelTokenizer,
     private readonly rawTokenizer: PretrainedTokenizer,
     private readonly encoder: PretrainedModel,
-    private readonly transformers: Transformers,
     private readonly batchSize: number,
   ) {}
 
@@ -69,7 +103,6 @@ export class OnnxEmbedder implements Embedder {
       new ModelTokenizer(tokenizer, maxInputTokens),
       tokenizer,
       encoder,
-      transformers,
       settings.batchSize,
     );
   }
@@ -94,12 +127,10 @@ export class OnnxEmbedder implements Embedder {
       truncation: true,
       max_length: this.model.maxInputLength,
     });
-    const outputs = (await this.encoder(inputs)) as {
-      last_hidden_state: InstanceType<Transformers['Tensor']>;
-    };
-    const pooled = this.transformers.mean_pooling(outputs.last_hidden_state, inputs.attention_mask);
-    const vectors = pooled.normalize(2, -1).tolist() as number[][];
-    for (const tensor of [outputs.last_hidden_state, pooled]) tensor.dispose();
+    const outputs = (await this.encoder(inputs)) as { last_hidden_state: TensorLike };
+    const hidden = outputs.last_hidden_state;
+    const vectors = meanPoolAndNormalize(hidden, inputs.attention_mask);
+    hidden.dispose();
     return vectors;
   }
 
