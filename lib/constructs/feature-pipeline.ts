@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { suppressFunctionBaseline } from './function-suppressions.js';
 import { ModelFunction } from './model-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 
@@ -59,25 +60,7 @@ export class FeaturePipeline extends Construct {
     // The definition comes from a file, so CDK cannot infer what it calls: grant it explicitly.
     this.function.grantInvoke(this.stateMachine);
 
-    NagSuppressions.addResourceSuppressions(
-      this.function,
-      [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaBasicExecutionRole only allows writing this function’s own CloudWatch logs.',
-          appliesTo: [
-            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-          ],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'X-Ray segment uploads (PutTraceSegments, PutTelemetryRecords) have no resource-level permissions.',
-          appliesTo: ['Resource::*'],
-        },
-      ],
-      true,
-    );
+    suppressFunctionBaseline(this.function);
     NagSuppressions.addResourceSuppressions(
       this.stateMachine,
       [

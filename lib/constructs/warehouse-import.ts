@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 
@@ -36,31 +36,17 @@ export class WarehouseImport extends Construct {
     props.secrets.grantRead(fn, ['MONGODB_URI']);
     this.function = fn;
 
-    NagSuppressions.addResourceSuppressions(
-      fn,
-      [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaBasicExecutionRole only allows writing this function’s own CloudWatch logs.',
-          appliesTo: [
-            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-          ],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Reads objects under the warehouse-exports/ prefix only (the object names are user-chosen); ' +
-            'X-Ray segment uploads have no resource-level permissions.',
-          appliesTo: [
-            'Action::s3:GetBucket*',
-            'Action::s3:GetObject*',
-            'Action::s3:List*',
-            { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${WAREHOUSE_EXPORTS_PREFIX}\\*$/` },
-            'Resource::*',
-          ],
-        },
-      ],
-      true,
-    );
+    suppressFunctionBaseline(fn, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Reads objects under the warehouse-exports/ prefix only (the object names are user-chosen).',
+        appliesTo: [
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${WAREHOUSE_EXPORTS_PREFIX}\\*$/` },
+        ],
+      },
+    ]);
   }
 }

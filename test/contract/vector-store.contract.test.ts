@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collect } from '../support/async.js';
 import type { Point, VectorStore } from '../../lambdas/ports/vector-store.js';
 import { allVectorStoreKinds, type VectorStoreFixture } from '../support/vector-stores.js';
 
@@ -17,12 +18,6 @@ function point(vector: number[] | undefined, author: string, document: string, e
     payload: { author_id: author, document_id: document, ...extra },
     ...(vector ? { vector: unit(vector) } : {}),
   };
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
 }
 
 describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {

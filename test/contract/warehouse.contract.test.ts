@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collect } from '../support/async.js';
 import { UserIdConflictError } from '../../lambdas/adapters/warehouse/index.js';
 import type { RawDocument } from '../../lambdas/domain/index.js';
 import type { Warehouse } from '../../lambdas/ports/warehouse.js';
@@ -8,12 +9,6 @@ import { allWarehouseKinds, type WarehouseFixture } from '../support/warehouses.
 
 const paul = { firstName: 'Paul', lastName: 'Iusztin' };
 const maxime = { firstName: 'Maxime', lastName: 'Labonne' };
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe.each(allWarehouseKinds())('Warehouse contract: $name', (kind) => {
   let fixture: WarehouseFixture;
