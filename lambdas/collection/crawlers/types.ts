@@ -1,0 +1,35 @@
+import type { RawDocument, User } from '../../domain/index.js';
+import type { FetchLimits } from '../http-fetch.js';
+import type { Route } from '../links.js';
+import type { NetworkPolicy } from '../network-guard.js';
+import type { BrowserSession } from './browser.js';
+
+/** Everything a crawler may use: the network policy and limits, and the batch's shared browser. */
+export interface CrawlEnvironment {
+  network: NetworkPolicy;
+  limits: FetchLimits;
+  browser: BrowserSession;
+  git: GitOptions;
+}
+
+export interface GitOptions {
+  timeoutMs: number;
+  /** A repository bigger than this on disk after the clone is refused. */
+  maxRepositoryBytes: number;
+  maxFileBytes: number;
+  /** Extra `git -c` settings (tests map github.com to local repositories with url.<base>.insteadOf). */
+  config: Record<string, string>;
+}
+
+export interface Crawler {
+  /** The documents found at the link, validated; throws CrawlError with a reason a user can act on. */
+  crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]>;
+}
+
+/** A link that could not be collected, and why (reported per link, never fatal to the others). */
+export class CrawlError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CrawlError';
+  }
+}

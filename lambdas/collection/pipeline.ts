@@ -1,0 +1,158 @@
+import { performance } from 'node:perf_hooks';
+import { splitFullName, type Category, type User } from '../domain/index.js';
+import type { Warehouse } from '../ports/warehouse.js';
+import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
+import { articleCrawler } from './crawlers/article.js';
+import { mediumCrawler } from './crawlers/medium.js';
+import { repositoryCrawler } from './crawlers/repository.js';
+import type { CrawlEnvironment, Crawler } from './crawlers/types.js';
+import { routeLink, type CrawlerKind } from './links.js';
+
+const CATEGORY_OF: Record<CrawlerKind, Category> = {
+  article: 'articles',
+  medium: 'articles',
+  linkedin: 'posts',
+  repository: 'repositories',
+};
+
+export const DEFAULT_CRAWLERS: Partial<Record<CrawlerKind, Crawler>> = {
+  article: articleCrawler,
+  medium: mediumCrawler,
+  repository: repositoryCrawler,
+};
+
+export interface LinkResult {
+  /** The link as given, and as normalised (absent when it could not be parsed). */
+  input: string;
+  link?: string;
+  crawler?: CrawlerKind;
+  outcome: 'inserted' | 'skipped' | 'failed';
+  documents: number;
+  reason?: string;
+  ms: number;
+}
+
+export interface EtlReport {
+  author: User;
+  results: LinkResult[];
+  /** Per domain: links that ended inserted or already there, out of all links. */
+  byDomain: Record<string, { successful: number; total: number }>;
+}
+
+export interface CrawlOptions {
+  concurrency: number;
+  /** A link that takes longer is reported failed (its fetch, browser and git limits stop the work). */
+  perLinkTimeoutMs: number;
+  crawlers?: Partial<Record<CrawlerKind, Crawler>>;
+}
+
+/**
+ * The ETL step: get or create the author, then crawl the links a few at a time and load what they
+ * hold. A link already in the warehouse is not crawled again; a failing link is reported and never
+ * stops the others.
+ */
+export async function crawlLinks(
+  warehouse: Warehouse,
+  environment: CrawlEnvironment,
+  authorFullName: string,
+  links: readonly string[],
+  options: CrawlOptions,
+  onProgress: ProgressListener = ignoreProgress,
+): Promise<EtlReport> {
+  const author = await warehouse.getOrCreateUser(splitFullName(authorFullName));
+  const crawlers = options.crawlers ?? DEFAULT_CRAWLERS;
+  const results: LinkResult[] = new Array<LinkResult>(links.length);
+  let next = 0;
+  let done = 0;
+  onProgress({ stage: 'links', done, total: links.length });
+
+  const worker = async () => {
+    for (let index = next++; index < links.length; index = next++) {
+      results[index] = await crawlOne(
+        warehouse,
+        environment,
+        author,
+        links[index] ?? '',
+        crawlers,
+        options.perLinkTimeoutMs,
+      );
+      onProgress({ stage: 'links', done: ++done, total: links.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, links.length)) }, worker));
+  return { author, results, byDomain: byDomain(results) };
+}
+
+async function crawlOne(
+  warehouse: Warehouse,
+  environment: CrawlEnvironment,
+  author: User,
+  input: string,
+  crawlers: Partial<Record<CrawlerKind, Crawler>>,
+  timeoutMs: number,
+): Promise<LinkResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let route;
+  try {
+    route = routeLink(input);
+  } catch (error) {
+    return { input, outcome: 'failed', documents: 0, reason: reasonOf(error), ms: elapsed() };
+  }
+  const base = { input, link: route.link, crawler: route.crawler };
+  try {
+    if (route.crawler !== 'linkedin' && (await warehouse.hasLink(CATEGORY_OF[route.crawler], route.link))) {
+      return { ...base, outcome: 'skipped', documents: 0, reason: 'already in the warehouse', ms: elapsed() };
+    }
+    const crawler = crawlers[route.crawler];
+    if (!crawler) {
+      return {
+        ...base,
+        outcome: 'failed',
+        documents: 0,
+        reason: `no ${route.crawler} crawler is available yet`,
+        ms: elapsed(),
+      };
+    }
+    const documents = await withTimeout(crawler.crawl(route, author, environment), timeoutMs, route.link);
+    const report = await warehouse.insertDocuments(documents);
+    const outcome = report.inserted > 0 ? 'inserted' : 'skipped';
+    return {
+      ...base,
+      outcome,
+      documents: report.inserted,
+      ms: elapsed(),
+      ...(outcome === 'skipped' ? { reason: 'already in the warehouse' } : {}),
+    };
+  } catch (error) {
+    return { ...base, outcome: 'failed', documents: 0, reason: reasonOf(error), ms: elapsed() };
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, link: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up on ${link} after ${String(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function byDomain(results: readonly LinkResult[]): EtlReport['byDomain'] {
+  const domains: EtlReport['byDomain'] = {};
+  for (const result of results) {
+    let domain = 'invalid links';
+    try {
+      domain = new URL(result.link ?? result.input).hostname.replace(/^www\./u, '');
+    } catch {
+      // unparseable links are counted together
+    }
+    const entry = (domains[domain] ??= { successful: 0, total: 0 });
+    entry.total += 1;
+    if (result.outcome !== 'failed') entry.successful += 1;
+  }
+  return domains;
+}

@@ -1,0 +1,177 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
+import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
+import { mediumCrawler } from '../../lambdas/collection/crawlers/medium.js';
+import { repositoryCrawler } from '../../lambdas/collection/crawlers/repository.js';
+import type { CrawlEnvironment } from '../../lambdas/collection/crawlers/types.js';
+import { DEFAULT_LIMITS } from '../../lambdas/collection/http-fetch.js';
+import type { Resolver } from '../../lambdas/collection/network-guard.js';
+import { crawlLinks } from '../../lambdas/collection/pipeline.js';
+import type { User } from '../../lambdas/domain/index.js';
+import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
+import { startFixtureSites, type FixtureSites } from '../support/fixture-sites.js';
+import { createRepository, githubToLocal } from '../support/git-repositories.js';
+
+/** Every name resolves to loopback: no test sends a packet outside 127.0.0.0/8, not even to DNS. */
+const loopbackResolver: Resolver = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+const network = { allowLoopback: true, resolver: loopbackResolver };
+
+describe.runIf(chromiumAvailable())('crawlers against fixture sites, with real Chromium and real git', () => {
+  let sites: FixtureSites;
+  let dir: string;
+  let browser: BrowserSession;
+  let environment: CrawlEnvironment;
+  let warehouse: EmbeddedWarehouse;
+  const author: User = { id: '6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2b', firstName: 'Paul', lastName: 'Iusztin' };
+
+  beforeAll(async () => {
+    sites = await startFixtureSites();
+    dir = await mkdtemp(join(tmpdir(), 'twin-crawl-'));
+    await createRepository(join(dir, 'repos'), 'paul', 'llm-twin', {
+      'README.md': '# LLM Twin\nA twin that writes like you.\n',
+      'src/twin/app.py': 'def answer(query):\n    return retrieve(query)\n',
+      'package-lock.json': '{"lockfileVersion": 3}',
+      'docs/diagram.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]),
+      'data/weights': Buffer.from([1, 2, 0, 3, 4]),
+      'data/latin1.txt': Buffer.from([0x63, 0x61, 0x66, 0xe9]),
+      'data/huge.txt': 'x'.repeat(300_000),
+    });
+    browser = new BrowserSession({ executablePath: CHROMIUM_PATH, network, navigationTimeoutMs: 20_000 });
+    environment = {
+      network,
+      limits: DEFAULT_LIMITS,
+      browser,
+      git: {
+        timeoutMs: 30_000,
+        maxRepositoryBytes: 10_000_000,
+        maxFileBytes: 256_000,
+        config: githubToLocal(join(dir, 'repos')),
+      },
+    };
+  });
+  afterAll(async () => {
+    await browser.close();
+    await sites.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    warehouse = new EmbeddedWarehouse(join(dir, `warehouse-${String(Date.now())}.sqlite`));
+  });
+  afterEach(async () => {
+    await warehouse.close();
+  });
+
+  it('reads a Medium story after scrolling: title, subtitle, lazy-loaded text', async () => {
+    const route = { crawler: 'medium' as const, platform: 'medium', link: `${sites.url}/@paul/story` };
+    const [story] = await mediumCrawler.crawl(route, author, environment);
+    expect(story?.content).toMatchObject({
+      Title: 'An End-to-End Framework for Production-Ready LLM Systems',
+      Subtitle: 'From data collection to deployment',
+      language: 'en',
+    });
+    expect(story?.content.Content).toContain('Lazy paragraph loaded after scrolling');
+    expect(story).toMatchObject({
+      category: 'articles',
+      platform: 'medium',
+      authorId: author.id,
+      authorFullName: 'Paul Iusztin',
+    });
+  });
+
+  it('tolerates a Medium story without a subtitle', async () => {
+    const route = {
+      crawler: 'medium' as const,
+      platform: 'medium',
+      link: `${sites.url}/@paul/story-without-subtitle`,
+    };
+    const [story] = await mediumCrawler.crawl(route, author, environment);
+    expect(story?.content.Subtitle).toBeNull();
+  });
+
+  it('clones a repository with real git and keeps its text files only', async () => {
+    const route = {
+      crawler: 'repository' as const,
+      platform: 'github',
+      link: 'https://github.com/paul/llm-twin',
+    };
+    const [repository] = await repositoryCrawler.crawl(route, author, environment);
+    expect(repository).toMatchObject({
+      category: 'repositories',
+      name: 'llm-twin',
+      link: route.link,
+      platform: 'github',
+    });
+    expect(Object.keys(repository?.content ?? {}).sort()).toEqual(['README.md', 'src/twin/app.py']);
+    expect(repository?.content['src/twin/app.py']).toContain('def answer');
+  });
+
+  it('reports a repository that cannot be cloned, and leaves no temporary folder behind', async () => {
+    const before = await readdir(tmpdir());
+    const route = {
+      crawler: 'repository' as const,
+      platform: 'github',
+      link: 'https://github.com/paul/does-not-exist',
+    };
+    await expect(repositoryCrawler.crawl(route, author, environment)).rejects.toThrow(/git clone failed/u);
+    const leftovers = (await readdir(tmpdir())).filter(
+      (name) => name.startsWith('twin-repo-') && !before.includes(name),
+    );
+    expect(leftovers).toEqual([]);
+  });
+
+  it('collects a batch: articles, a script-rendered page, a repository; reports failures per link; skips what it has', async () => {
+    const links = [
+      `${sites.url}/p/the-new-king-of-iac?utm_source=mail`,
+      `${sites.url}/app/rendered`,
+      'https://github.com/paul/llm-twin/tree/main/src',
+      `${sites.url}/files/paper.pdf`,
+      `${sites.url}/gone`,
+      'not a link',
+      'https://www.linkedin.com/in/paul/recent-activity/all/',
+    ];
+    const report = await crawlLinks(warehouse, environment, 'Paul Iusztin', links, {
+      concurrency: 3,
+      perLinkTimeoutMs: 60_000,
+    });
+
+    const outcome = Object.fromEntries(report.results.map((result) => [result.input, result]));
+    expect(outcome[links[0] ?? '']).toMatchObject({
+      outcome: 'inserted',
+      link: `${sites.url}/p/the-new-king-of-iac`,
+    });
+    expect(outcome[links[1] ?? '']).toMatchObject({ outcome: 'inserted' });
+    expect(outcome[links[2] ?? '']).toMatchObject({
+      outcome: 'inserted',
+      link: 'https://github.com/paul/llm-twin',
+    });
+    expect(outcome[links[3] ?? '']?.reason).toMatch(/not an article page: application\/pdf/u);
+    expect(outcome[links[4] ?? '']?.reason).toBe(`HTTP 404 from ${sites.url}/gone`);
+    expect(outcome[links[5] ?? '']?.reason).toMatch(/not a URL/u);
+    expect(outcome[links[6] ?? '']).toMatchObject({ outcome: 'failed', crawler: 'linkedin' });
+    expect(report.byDomain['127.0.0.1']).toEqual({ successful: 2, total: 4 });
+    expect(report.byDomain['github.com']).toEqual({ successful: 1, total: 1 });
+
+    const articles = await warehouse.findDocumentsByAuthor('articles', report.author.id);
+    const rendered = articles.find((article) => article.link === `${sites.url}/app/rendered`);
+    expect(rendered?.content.Content).toContain('Client-side paragraph 1');
+    const substack = articles.find((article) => article.link.endsWith('the-new-king-of-iac'));
+    expect(substack?.content).toMatchObject({
+      Title: 'the-new-king-of-iac | Decoding ML',
+      Subtitle: 'Why the-new-king-of-iac matters for LLM systems',
+      language: 'en',
+    });
+    expect(substack?.content.Content).not.toMatch(/Subscribe|Privacy/u);
+
+    const hitsBefore = sites.hits.length;
+    const again = await crawlLinks(warehouse, environment, 'Paul Iusztin', links.slice(0, 3), {
+      concurrency: 3,
+      perLinkTimeoutMs: 60_000,
+    });
+    expect(again.results.map((result) => result.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(sites.hits.length).toBe(hitsBefore);
+    expect((await warehouse.stats()).categories.articles.total).toBe(2);
+  });
+});
