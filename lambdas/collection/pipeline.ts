@@ -3,6 +3,7 @@ import { splitFullName, type Category, type User } from '../domain/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import { articleCrawler } from './crawlers/article.js';
+import { linkedinCrawler } from './crawlers/linkedin.js';
 import { mediumCrawler } from './crawlers/medium.js';
 import { repositoryCrawler } from './crawlers/repository.js';
 import type { CrawlEnvironment, Crawler } from './crawlers/types.js';
@@ -18,6 +19,7 @@ const CATEGORY_OF: Record<CrawlerKind, Category> = {
 export const DEFAULT_CRAWLERS: Partial<Record<CrawlerKind, Crawler>> = {
   article: articleCrawler,
   medium: mediumCrawler,
+  linkedin: linkedinCrawler,
   repository: repositoryCrawler,
 };
 

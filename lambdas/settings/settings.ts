@@ -72,6 +72,13 @@ const EnvSchema = z.object({
     .min(1, 'must be a whole number from 1 to 256')
     .max(256, 'must be a whole number from 1 to 256')
     .default(32),
+  TWIN_CHROMIUM_PATH: optionalText,
+  TWIN_CRAWL_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number from 1 to 16' })
+    .int('must be a whole number from 1 to 16')
+    .min(1, 'must be a whole number from 1 to 16')
+    .max(16, 'must be a whole number from 1 to 16')
+    .default(4),
   TWIN_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
     .default('info'),
@@ -91,11 +98,18 @@ export interface EmbeddingSettings {
   batchSize: number;
 }
 
+export interface CrawlSettings {
+  /** A local Chromium for pages that need a browser; found on the usual paths when unset. */
+  chromiumPath?: string;
+  concurrency: number;
+}
+
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
   vectorStore: { kind: 'embedded'; dir: string } | { kind: 'qdrant' };
   embedding: EmbeddingSettings;
+  crawl: CrawlSettings;
   logLevel: Env['TWIN_LOG_LEVEL'];
   openAiBaseUrl?: string;
   /** Secret values given directly in the environment. */
@@ -155,6 +169,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       modelsDir: absolute(values.TWIN_MODELS_DIR) ?? join(dataDir, 'models'),
       allowDownload: values.TWIN_ALLOW_MODEL_DOWNLOAD,
       batchSize: values.TWIN_EMBEDDING_BATCH_SIZE,
+    },
+    crawl: {
+      ...(values.TWIN_CHROMIUM_PATH ? { chromiumPath: values.TWIN_CHROMIUM_PATH } : {}),
+      concurrency: values.TWIN_CRAWL_CONCURRENCY,
     },
     logLevel: values.TWIN_LOG_LEVEL,
     ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),

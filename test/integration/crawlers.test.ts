@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
+import { linkedinCrawler } from '../../lambdas/collection/crawlers/linkedin.js';
 import { mediumCrawler } from '../../lambdas/collection/crawlers/medium.js';
 import { repositoryCrawler } from '../../lambdas/collection/crawlers/repository.js';
 import type { CrawlEnvironment } from '../../lambdas/collection/crawlers/types.js';
@@ -91,6 +92,59 @@ describe.runIf(chromiumAvailable())('crawlers against fixture sites, with real C
     expect(story?.content.Subtitle).toBeNull();
   });
 
+  it('logs in to a LinkedIn-like site and stores one post per feed item, with link and image', async () => {
+    const route = {
+      crawler: 'linkedin' as const,
+      platform: 'linkedin',
+      link: `${sites.url}/in/paul/recent-activity/all`,
+    };
+    const credentials = { username: 'paul@example.com', password: 'correct horse' };
+    const posts = await linkedinCrawler.crawl(route, author, { ...environment, linkedin: credentials });
+
+    expect(posts.map((post) => post.content.text)).toEqual([
+      'Retrieval beats memorisation: ground your LLM in your own notes.',
+      'Three lessons from deploying an LLM twin on serverless AWS.',
+      'A post that loads only after scrolling the feed.',
+    ]);
+    expect(posts[0]).toMatchObject({
+      category: 'posts',
+      platform: 'linkedin',
+      link: `${sites.url}/feed/update/urn:li:activity:7001`,
+      image: 'https://media.licdn.com/image/post-7001.jpg',
+    });
+    expect(posts[1]).not.toHaveProperty('image');
+    const again = await linkedinCrawler.crawl(route, author, { ...environment, linkedin: credentials });
+    expect(again.map((post) => post.id)).toEqual(posts.map((post) => post.id));
+  });
+
+  it('says LinkedIn needs credentials, and that a wrong password was refused', async () => {
+    const route = {
+      crawler: 'linkedin' as const,
+      platform: 'linkedin',
+      link: `${sites.url}/in/paul/recent-activity/all`,
+    };
+    await expect(linkedinCrawler.crawl(route, author, environment)).rejects.toThrow(
+      /LinkedIn needs credentials/u,
+    );
+    const stranger = new BrowserSession({
+      executablePath: CHROMIUM_PATH,
+      network,
+      navigationTimeoutMs: 20_000,
+    });
+    try {
+      const wrong = {
+        ...environment,
+        browser: stranger,
+        linkedin: { username: 'paul@example.com', password: 'wrong' },
+      };
+      await expect(linkedinCrawler.crawl(route, author, wrong)).rejects.toThrow(
+        /LinkedIn refused the login/u,
+      );
+    } finally {
+      await stranger.close();
+    }
+  });
+
   it('clones a repository with real git and keeps its text files only', async () => {
     const route = {
       crawler: 'repository' as const,
@@ -151,6 +205,7 @@ describe.runIf(chromiumAvailable())('crawlers against fixture sites, with real C
     expect(outcome[links[4] ?? '']?.reason).toBe(`HTTP 404 from ${sites.url}/gone`);
     expect(outcome[links[5] ?? '']?.reason).toMatch(/not a URL/u);
     expect(outcome[links[6] ?? '']).toMatchObject({ outcome: 'failed', crawler: 'linkedin' });
+    expect(outcome[links[6] ?? '']?.reason).toMatch(/LinkedIn needs credentials/u);
     expect(report.byDomain['127.0.0.1']).toEqual({ successful: 2, total: 4 });
     expect(report.byDomain['github.com']).toEqual({ successful: 1, total: 1 });
 

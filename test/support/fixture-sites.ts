@@ -41,6 +41,29 @@ ${withSubtitle ? '<h2 class="pw-subtitle-paragraph">From data collection to depl
 </script></body></html>`;
 }
 
+/** LinkedIn-like login form and activity feed (posts carry data-urn; one more loads on scroll). */
+const LINKEDIN_LOGIN = `<!doctype html><html><body><form method="post" action="/checkpoint/lg/login-submit">
+<input id="username" name="session_key"><input id="password" name="session_password" type="password">
+<button type="submit">Sign in</button></form></body></html>`;
+
+function linkedinPost(urn: string | null, text: string, image?: string): string {
+  return `<div class="feed-shared-update-v2" ${urn ? `data-urn="${urn}"` : 'data-urn=""'}>
+<div class="update-components-text"><span>${text}</span></div>
+${image ? `<img class="update-components-image__image" src="${image}">` : ''}</div>`;
+}
+
+const LINKEDIN_FEED = `<!doctype html><html><body><main id="feed">
+${linkedinPost('urn:li:activity:7001', 'Retrieval beats memorisation: ground your LLM in your own notes.', 'https://media.licdn.com/image/post-7001.jpg')}
+${linkedinPost('urn:li:activity:7002', 'Three lessons from deploying an LLM twin on serverless AWS.')}
+<div style="height:3000px"></div></main>
+<script>
+  let more = false;
+  window.addEventListener('scroll', () => {
+    if (more) return; more = true;
+    document.getElementById('feed').insertAdjacentHTML('beforeend', ${JSON.stringify(linkedinPost('urn:li:activity:7003', 'A post that loads only after scrolling the feed.'))});
+  });
+</script></body></html>`;
+
 export interface FixtureSites {
   url: string;
   /** Requests received, by path. */
@@ -63,6 +86,30 @@ export async function startFixtureSites(): Promise<FixtureSites> {
     if (path === '/app/rendered') return html(JS_PAGE);
     if (path === '/@paul/story') return html(mediumPage(true));
     if (path === '/@paul/story-without-subtitle') return html(mediumPage(false));
+    if (path === '/login') return html(LINKEDIN_LOGIN);
+    if (path === '/checkpoint/lg/login-submit' && request.method === 'POST') {
+      const body: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => body.push(chunk));
+      request.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(body).toString());
+        const ok =
+          form.get('session_key') === 'paul@example.com' && form.get('session_password') === 'correct horse';
+        response.writeHead(
+          302,
+          ok ? { location: '/feed', 'set-cookie': 'li_at=fixture-session; Path=/' } : { location: '/login' },
+        );
+        response.end();
+      });
+      return;
+    }
+    if (path === '/feed') return html('<html><body><h1>Your feed</h1></body></html>');
+    if (path === '/in/paul/recent-activity/all') {
+      if (!(request.headers.cookie ?? '').includes('li_at=fixture-session')) {
+        response.writeHead(302, { location: '/login' });
+        return response.end();
+      }
+      return html(LINKEDIN_FEED);
+    }
     if (path === '/files/paper.pdf') {
       response.writeHead(200, { 'content-type': 'application/pdf' });
       return response.end('%PDF-1.7 fake');

@@ -10,6 +10,8 @@ export interface CrawlEnvironment {
   limits: FetchLimits;
   browser: BrowserSession;
   git: GitOptions;
+  /** LinkedIn login, from settings or Secrets Manager; LinkedIn links fail clearly without it. */
+  linkedin?: { username: string; password: string };
 }
 
 export interface GitOptions {

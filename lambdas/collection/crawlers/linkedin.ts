@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import {
+  describeZodIssues,
+  fullNameOf,
+  PostSchema,
+  type RawDocument,
+  type User,
+} from '../../domain/index.js';
+import type { Route } from '../links.js';
+import type { PageGlobals } from './page-globals.js';
+import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
+
+const SCROLLS = 5;
+
+interface ScrapedPost {
+  text: string;
+  urn: string | null;
+  image: string | null;
+}
+
+/**
+ * LinkedIn: logs in with the configured account, opens the author's activity feed, scrolls it (up to
+ * five screens) and stores one `posts` document per post: its text, its link when it has an id, its
+ * first image when it has one.
+ */
+export const linkedinCrawler: Crawler = {
+  async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
+    const credentials = environment.linkedin;
+    if (!credentials) {
+      throw new CrawlError(
+        'LinkedIn needs credentials: set LINKEDIN_USERNAME and LINKEDIN_PASSWORD (on AWS, their secrets in Secrets Manager)',
+      );
+    }
+    const origin = new URL(route.link).origin;
+    await environment.browser.withPage(`${origin}/login`, async (page) => {
+      if (!(await page.$('#username'))) return; // this browser is already logged in
+      await page.type('#username', credentials.username);
+      await page.type('#password', credentials.password);
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: 'networkidle2' }),
+        page.click('button[type="submit"]'),
+      ]);
+      if (await page.$('#username'))
+        throw new CrawlError('LinkedIn refused the login: check LINKEDIN_USERNAME and LINKEDIN_PASSWORD');
+    });
+    const posts = await environment.browser.withPage(route.link, async (page) => {
+      for (let scroll = 0; scroll < SCROLLS; scroll++) {
+        await page.evaluate(async () => {
+          const { document, window } = globalThis as unknown as PageGlobals;
+          window.scrollTo(0, document.body.scrollHeight);
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        });
+      }
+      return page.$$eval('[data-urn].feed-shared-update-v2, div[data-urn^="urn:li:activity"]', (elements) =>
+        elements.map((element) => ({
+          text: (
+            element.querySelector('.update-components-text, .feed-shared-text')?.textContent ?? ''
+          ).trim(),
+          urn: element.getAttribute('data-urn'),
+          image: element.querySelector('img.update-components-image__image')?.getAttribute('src') ?? null,
+        })),
+      );
+    });
+    return uniquePosts(posts)
+      .filter((post) => post.text !== '')
+      .map((post) => postDocument(author, origin, post));
+  },
+};
+
+function uniquePosts(posts: ScrapedPost[]): ScrapedPost[] {
+  const seen = new Set<string>();
+  return posts.filter((post) => {
+    const key = post.urn ?? post.text;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * A UUID (version-4 shaped) derived from the author and the post, so that crawling a feed twice
+ * stores each post once even when it has no link.
+ */
+export function postId(authorId: string, identity: string): string {
+  const hex = createHash('sha256').update(authorId).update('\n').update(identity).digest('hex');
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function postDocument(author: User, origin: string, post: ScrapedPost): RawDocument {
+  const link = post.urn ? `${origin}/feed/update/${post.urn}` : undefined;
+  const image = post.image && /^https?:/u.test(post.image) ? post.image : undefined;
+  const parsed = PostSchema.safeParse({
+    category: 'posts',
+    id: postId(author.id, post.urn ?? post.text),
+    content: { text: post.text },
+    platform: 'linkedin',
+    authorId: author.id,
+    authorFullName: fullNameOf(author),
+    ...(link ? { link } : {}),
+    ...(image ? { image } : {}),
+  });
+  if (!parsed.success)
+    throw new CrawlError(`a LinkedIn post did not validate: ${describeZodIssues(parsed.error).join('; ')}`);
+  return parsed.data;
+}
