@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import type { GlobalOptions } from './context.js';
+import { etlCommand } from './etl-command.js';
 import { evalCommand } from './eval-command.js';
 import { featuresCommand } from './features-command.js';
 import { modelsCommand } from './models-command.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(warehouseCommand(globals));
+  program.addCommand(etlCommand(globals));
   program.addCommand(featuresCommand(globals));
   program.addCommand(modelsCommand(globals));
   program.addCommand(evalCommand(globals));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
+import { startFixtureSites } from '../support/fixture-sites.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 
 const run = promisify(execFile);
@@ -112,6 +114,51 @@ describe('the twin CLI', () => {
     },
     90_000,
   );
+
+  it.runIf(chromiumAvailable())(
+    'collects links from fixture sites with twin etl, then skips them on a second run',
+    async () => {
+      const sites = await startFixtureSites();
+      try {
+        const env = { TWIN_DATA_DIR: dataDir, TWIN_CHROMIUM_PATH: CHROMIUM_PATH };
+        const links = [
+          `${sites.url}/p/first-post?utm_source=x`,
+          `${sites.url}/app/rendered`,
+          `${sites.url}/files/paper.pdf`,
+        ];
+        const first = await twin(['etl', '--allow-loopback', '--author', 'Ada Lovelace', ...links], env);
+        expect(first.code).toBe(0);
+        expect(first.stdout).toContain('ETL for Ada Lovelace: 2 inserted, 0 already there, 1 failed');
+        expect(first.stdout).toContain('127.0.0.1: 2/3 successful');
+        expect(first.stdout).toContain('not an article page: application/pdf');
+        expect(first.stderr).toMatch(/links .* 3\/3/u);
+
+        const config = join(dataDir, 'ada.yaml');
+        await writeFile(
+          config,
+          `author: Ada Lovelace\nlinks:\n  - ${sites.url}/p/first-post\n  - ${sites.url}/app/rendered\n`,
+        );
+        const second = await twin(['etl', '--allow-loopback', '--config', config], env);
+        expect(second.stdout).toContain('ETL for Ada Lovelace: 0 inserted, 2 already there, 0 failed');
+
+        const guarded = await twin(['etl', '--author', 'Ada Lovelace', `${sites.url}/p/another`], env);
+        expect(guarded.code).toBe(1);
+        expect(guarded.stdout).toContain('refused 127.0.0.1: it resolves to 127.0.0.1 (loopback)');
+        expect(guarded.stderr).toContain('twin: none of the 1 links could be collected');
+      } finally {
+        await sites.close();
+      }
+    },
+    90_000,
+  );
+
+  it('names the file and field of a bad author config', async () => {
+    const config = join(dataDir, 'bad.yaml');
+    await writeFile(config, 'author: Ada Lovelace\nlinks: []\n');
+    const result = await twin(['etl', '--config', config], { TWIN_DATA_DIR: dataDir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config}: links: must list at least one link`);
+  });
 
   it('fails with exit code 2 and a one-line reason for a folder that does not exist', async () => {
     const result = await twin(['warehouse', 'import', join(dataDir, 'nope')], { TWIN_DATA_DIR: dataDir });

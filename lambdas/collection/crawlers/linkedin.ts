@@ -7,16 +7,10 @@ import {
   type User,
 } from '../../domain/index.js';
 import type { Route } from '../links.js';
-import type { PageGlobals } from './page-globals.js';
+import { READ_LINKEDIN_POSTS, SCROLL_ONCE, type FeedPost } from './page-scripts.js';
 import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
 
 const SCROLLS = 5;
-
-interface ScrapedPost {
-  text: string;
-  urn: string | null;
-  image: string | null;
-}
 
 /**
  * LinkedIn: logs in with the configured account, opens the author's activity feed, scrolls it (up to
@@ -44,22 +38,8 @@ export const linkedinCrawler: Crawler = {
         throw new CrawlError('LinkedIn refused the login: check LINKEDIN_USERNAME and LINKEDIN_PASSWORD');
     });
     const posts = await environment.browser.withPage(route.link, async (page) => {
-      for (let scroll = 0; scroll < SCROLLS; scroll++) {
-        await page.evaluate(async () => {
-          const { document, window } = globalThis as unknown as PageGlobals;
-          window.scrollTo(0, document.body.scrollHeight);
-          await new Promise((resolve) => setTimeout(resolve, 150));
-        });
-      }
-      return page.$$eval('[data-urn].feed-shared-update-v2, div[data-urn^="urn:li:activity"]', (elements) =>
-        elements.map((element) => ({
-          text: (
-            element.querySelector('.update-components-text, .feed-shared-text')?.textContent ?? ''
-          ).trim(),
-          urn: element.getAttribute('data-urn'),
-          image: element.querySelector('img.update-components-image__image')?.getAttribute('src') ?? null,
-        })),
-      );
+      for (let scroll = 0; scroll < SCROLLS; scroll++) await page.evaluate(SCROLL_ONCE);
+      return (await page.evaluate(READ_LINKEDIN_POSTS)) as FeedPost[];
     });
     return uniquePosts(posts)
       .filter((post) => post.text !== '')
@@ -67,7 +47,7 @@ export const linkedinCrawler: Crawler = {
   },
 };
 
-function uniquePosts(posts: ScrapedPost[]): ScrapedPost[] {
+function uniquePosts(posts: FeedPost[]): FeedPost[] {
   const seen = new Set<string>();
   return posts.filter((post) => {
     const key = post.urn ?? post.text;
@@ -87,7 +67,7 @@ export function postId(authorId: string, identity: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function postDocument(author: User, origin: string, post: ScrapedPost): RawDocument {
+function postDocument(author: User, origin: string, post: FeedPost): RawDocument {
   const link = post.urn ? `${origin}/feed/update/${post.urn}` : undefined;
   const image = post.image && /^https?:/u.test(post.image) ? post.image : undefined;
   const parsed = PostSchema.safeParse({

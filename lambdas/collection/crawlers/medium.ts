@@ -1,7 +1,7 @@
 import type { RawDocument, User } from '../../domain/index.js';
 import type { Route } from '../links.js';
 import { articleDocument } from './documents.js';
-import type { PageGlobals } from './page-globals.js';
+import { READ_MEDIUM_STORY, SCROLL_ONCE, type MediumStory } from './page-scripts.js';
 import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
 
 const SCROLLS = 5;
@@ -15,26 +15,9 @@ export const mediumCrawler: Crawler = {
   async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
     const story = await environment.browser.withPage(route.link, async (page) => {
       for (let scroll = 0; scroll < SCROLLS; scroll++) {
-        const grew = await page.evaluate(async () => {
-          const { document, window } = globalThis as unknown as PageGlobals;
-          const before = document.body.scrollHeight;
-          window.scrollTo(0, before);
-          await new Promise((resolve) => setTimeout(resolve, 150));
-          return document.body.scrollHeight > before;
-        });
-        if (!grew) break;
+        if (!(await page.evaluate(SCROLL_ONCE))) break;
       }
-      return page.evaluate(() => {
-        const { document } = globalThis as unknown as PageGlobals;
-        const text = (selector: string) => document.querySelector(selector)?.textContent.trim() || null;
-        const body = document.querySelector('article') ?? document.body;
-        return {
-          title: text('h1.pw-post-title') ?? text('h1'),
-          subtitle: text('h2.pw-subtitle-paragraph'),
-          content: body.innerText.trim(),
-          language: document.documentElement.lang || null,
-        };
-      });
+      return (await page.evaluate(READ_MEDIUM_STORY)) as MediumStory;
     });
     if (!story.title || story.content.length < 100)
       throw new CrawlError('no Medium story on the page (title or text missing)');

@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { readAuthorConfig } from '../collection/author-config.js';
+import { openCrawlEnvironment } from '../collection/environment.js';
+import { crawlLinks, type EtlReport } from '../collection/pipeline.js';
+import { fullNameOf, InvalidInputError } from '../domain/index.js';
+import { withWarehouse, type GlobalOptions } from './context.js';
+import { progressBar } from './progress-bar.js';
+
+interface EtlOptions {
+  config?: string;
+  author?: string;
+  concurrency?: string;
+  json?: boolean;
+  allowLoopback?: boolean;
+}
+
+export function etlCommand(globals: () => GlobalOptions): Command {
+  return new Command('etl')
+    .description(
+      "collect an author's articles, posts and repositories into the warehouse (links already there are skipped)",
+    )
+    .argument('[links...]', 'links to crawl (with --author)')
+    .option('--config <file>', 'an author config: configs/authors/<name>.yaml')
+    .option('--author <name>', 'the author of the links given as arguments ("First Last")')
+    .option('--concurrency <n>', 'links crawled at once (default: TWIN_CRAWL_CONCURRENCY, 4)')
+    .option('--json', 'print the per-link report as JSON')
+    .option(
+      '--allow-loopback',
+      'also crawl sites on this machine (127.0.0.0/8, ::1): for local fixtures and development only',
+    )
+    .action(async (args: string[], options: EtlOptions) => {
+      const { author, links } = await jobOf(args, options);
+      await withWarehouse(globals(), async (warehouse, settings) => {
+        const environment = openCrawlEnvironment(
+          settings,
+          options.allowLoopback ? { network: { allowLoopback: true } } : {},
+        );
+        try {
+          const concurrency = options.concurrency ? Number(options.concurrency) : settings.crawl.concurrency;
+          if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
+            throw new InvalidInputError('--concurrency must be a whole number from 1 to 16', 'concurrency');
+          }
+          process.stderr.write(`Collecting ${String(links.length)} links for ${author}\n`);
+          const report = await crawlLinks(
+            warehouse,
+            environment,
+            author,
+            links,
+            { concurrency, perLinkTimeoutMs: 180_000 },
+            progressBar(),
+          );
+          console.log(options.json ? JSON.stringify(report, null, 2) : formatEtl(report));
+          if (report.results.every((result) => result.outcome === 'failed')) {
+            throw new Error(
+              `none of the ${String(links.length)} links could be collected (see the reasons above)`,
+            );
+          }
+        } finally {
+          await environment.close();
+        }
+      });
+    });
+}
+
+async function jobOf(args: string[], options: EtlOptions): Promise<{ author: string; links: string[] }> {
+  if (options.config) {
+    if (args.length > 0 || options.author)
+      throw new InvalidInputError('give either --config or --author with links, not both', 'config');
+    return readAuthorConfig(options.config).then(({ author, links }) => ({ author, links }));
+  }
+  if (!options.author || args.length === 0) {
+    throw new InvalidInputError(
+      'say what to collect: --config configs/authors/<name>.yaml, or --author "First Last" <links...>',
+      'author',
+    );
+  }
+  return { author: options.author, links: args };
+}
+
+function formatEtl(report: EtlReport): string {
+  const count = (outcome: string) => report.results.filter((result) => result.outcome === outcome).length;
+  const lines = [
+    `ETL for ${fullNameOf(report.author)}: ${String(count('inserted'))} inserted, ${String(count('skipped'))} already there, ${String(count('failed'))} failed`,
+  ];
+  for (const [domain, { successful, total }] of Object.entries(report.byDomain)) {
+    lines.push(`  ${domain}: ${String(successful)}/${String(total)} successful`);
+  }
+  const failed = report.results.filter((result) => result.outcome === 'failed');
+  if (failed.length > 0) lines.push('Failed links:');
+  for (const result of failed) lines.push(`  ${result.input}\n    ${result.reason ?? 'unknown error'}`);
+  return lines.join('\n');
+}
