@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suppressFunctionBaseline } from './function-suppressions.js';
-import { ModelFunction } from './model-function.js';
+import { ContainerFunction } from './container-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
+import { DEFAULT_EMBEDDING_MODEL_ID } from '../../lambdas/settings/settings.js';
 
 const STATE_MACHINES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'statemachines');
 const FEATURE_SECRETS = ['MONGODB_URI', 'QDRANT_URL', 'QDRANT_API_KEY'] as const;
@@ -23,15 +24,15 @@ export interface FeaturePipelineProps {
  * feature store) and the workflow of statemachines/features.asl.json that fans batches out to it.
  */
 export class FeaturePipeline extends Construct {
-  readonly function: ModelFunction['function'];
+  readonly function: ContainerFunction['function'];
   readonly stateMachine: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
-    this.function = new ModelFunction(this, 'Features', {
+    this.function = new ContainerFunction(this, 'Features', {
       handlerName: 'features',
       description: 'Feature pipeline: plans, cleans, chunks, embeds and loads document batches',
-      ...(props.embeddingModelId ? { embeddingModelId: props.embeddingModelId } : {}),
+      embeddingModelId: props.embeddingModelId ?? DEFAULT_EMBEDDING_MODEL_ID,
       // The workflow's Map runs 4 batches at a time; a little headroom for a manual invocation.
       reservedConcurrentExecutions: 5,
       environment: {

@@ -6,17 +6,18 @@ import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_EMBEDDING_MODEL_ID } from '../../lambdas/settings/settings.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export interface ModelFunctionProps {
+export interface ContainerFunctionProps {
   /** Handler file under lambdas/handlers, without extension. */
   readonly handlerName: string;
   readonly description: string;
-  /** Embedding model baked into the image. Default: all-MiniLM-L6-v2. */
+  /** Embedding model baked into the image (and named in TWIN_EMBEDDING_MODEL_ID); none when absent. */
   readonly embeddingModelId?: string;
-  /** ONNX inference is CPU-bound and Lambda's CPU grows with memory. Default: 3008 MB (two vCPUs). */
+  /** Amazon Linux packages installed in the image (the crawler needs git). */
+  readonly systemPackages?: readonly string[];
+  /** Lambda's CPU grows with memory (ONNX inference, Chromium). Default: 3008 MB (two vCPUs). */
   readonly memorySize?: number;
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
@@ -25,25 +26,29 @@ export interface ModelFunctionProps {
 }
 
 /**
- * A Lambda function that runs ONNX models in-process: a container image (lambdas/images/
- * model-function.Dockerfile) holding the bundled handler, ONNX Runtime and the model files, arm64,
- * X-Ray tracing on, its own log group. The image is built by `cdk deploy` (Docker needed there).
+ * A Lambda function shipped as a container image (lambdas/images/function.Dockerfile): the bundled
+ * handler with its node_modules, plus a baked-in model or system packages when asked; arm64, X-Ray
+ * tracing on, its own log group. The image is built by `cdk deploy` (Docker needed there).
  */
-export class ModelFunction extends Construct {
+export class ContainerFunction extends Construct {
   readonly function: lambda.DockerImageFunction;
 
-  constructor(scope: Construct, id: string, props: ModelFunctionProps) {
+  constructor(scope: Construct, id: string, props: ContainerFunctionProps) {
     super(scope, id);
-    const embeddingModelId = props.embeddingModelId ?? DEFAULT_EMBEDDING_MODEL_ID;
+    const embeddingModelId = props.embeddingModelId ?? '';
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new lambda.DockerImageFunction(this, 'Function', {
       code: lambda.DockerImageCode.fromImageAsset(REPO_ROOT, {
-        file: 'lambdas/images/model-function.Dockerfile',
+        file: 'lambdas/images/function.Dockerfile',
         platform: Platform.LINUX_ARM64,
-        buildArgs: { HANDLER: props.handlerName, EMBEDDING_MODEL_ID: embeddingModelId },
+        buildArgs: {
+          HANDLER: props.handlerName,
+          EMBEDDING_MODEL_ID: embeddingModelId,
+          SYSTEM_PACKAGES: (props.systemPackages ?? []).join(' '),
+        },
         ignoreMode: IgnoreMode.DOCKER,
       }),
       description: props.description,
@@ -57,7 +62,7 @@ export class ModelFunction extends Construct {
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'llm-twin',
-        TWIN_EMBEDDING_MODEL_ID: embeddingModelId,
+        ...(embeddingModelId ? { TWIN_EMBEDDING_MODEL_ID: embeddingModelId } : {}),
         ...props.environment,
       },
     });

@@ -1,8 +1,10 @@
-# Lambda container image for functions that run ONNX models in-process (the features function; the
-# RAG function later). Zip bundles cannot hold ONNX Runtime's native library and the model together
-# (250 MB unzipped limit), and container images let Lambda load them lazily.
-# Build context: the repository root (see .dockerignore). Build args: HANDLER (a file of
-# lambdas/handlers without extension) and EMBEDDING_MODEL_ID.
+# Lambda container image for the functions that do not fit a zip bundle: those that run ONNX models
+# in-process (features, later RAG: ONNX Runtime plus the model exceed the 250 MB unzipped limit) and
+# the crawler (headless Chromium and git). Container images also let Lambda load them lazily.
+# Build context: the repository root (see .dockerignore). Build args:
+#   HANDLER             a file of lambdas/handlers, without extension (required)
+#   EMBEDDING_MODEL_ID  the model to bake in; empty for functions that run no model
+#   SYSTEM_PACKAGES     Amazon Linux packages the function needs (git for the crawler)
 FROM public.ecr.aws/lambda/nodejs:22 AS build
 WORKDIR /build
 # onnxruntime-node's install script only fetches GPU providers; the CPU library ships in the package.
@@ -16,20 +18,22 @@ ARG HANDLER
 RUN test -n "$HANDLER" && npx esbuild "lambdas/handlers/${HANDLER}.ts" --bundle --packages=external \
       --platform=node --format=esm --target=node22 --sourcemap --outfile=dist/handler.mjs
 # The model is baked into the image: no download at cold start, and the function needs no internet.
-ARG EMBEDDING_MODEL_ID=sentence-transformers/all-MiniLM-L6-v2
-RUN TWIN_MODELS_DIR=/build/models TWIN_EMBEDDING_MODEL_ID="$EMBEDDING_MODEL_ID" node bin/twin.js models pull
+ARG EMBEDDING_MODEL_ID=""
+RUN mkdir -p /build/models && if [ -n "$EMBEDDING_MODEL_ID" ]; then \
+      TWIN_MODELS_DIR=/build/models TWIN_EMBEDDING_MODEL_ID="$EMBEDDING_MODEL_ID" node bin/twin.js models pull; fi
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && if [ "$(uname -m)" = "aarch64" ]; then rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64; \
     else rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/arm64; fi
 
 FROM public.ecr.aws/lambda/nodejs:22
-ARG EMBEDDING_MODEL_ID=sentence-transformers/all-MiniLM-L6-v2
+ARG SYSTEM_PACKAGES=""
+RUN if [ -n "$SYSTEM_PACKAGES" ]; then dnf install -y $SYSTEM_PACKAGES && dnf clean all; fi
+ARG EMBEDDING_MODEL_ID=
 COPY --from=build /build/node_modules ${LAMBDA_TASK_ROOT}/node_modules
 COPY --from=build /build/dist/ ${LAMBDA_TASK_ROOT}/
 COPY --from=build /build/models /opt/models
 ENV TWIN_MODELS_DIR=/opt/models \
     TWIN_ALLOW_MODEL_DOWNLOAD=false \
-    TWIN_EMBEDDING_MODEL_ID=${EMBEDDING_MODEL_ID} \
     NODE_OPTIONS=--enable-source-maps
 CMD ["handler.handler"]

@@ -1,0 +1,119 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { openWarehouse } from '../adapters/warehouse/index.js';
+import { AuthorConfigSchema } from '../collection/author-config.js';
+import type { CrawlEnvironment } from '../collection/crawlers/types.js';
+import { openCrawlEnvironment } from '../collection/environment.js';
+import { byDomain, crawlLinks, type LinkResult } from '../collection/pipeline.js';
+import { fullNameOf, splitFullName } from '../domain/index.js';
+import type { Warehouse } from '../ports/warehouse.js';
+import { loadSettingsWithSecrets } from '../settings/index.js';
+import { retryingLazy } from '../shared/lazy.js';
+import { parseEvent } from './parse-event.js';
+
+/**
+ * The ETL workflow's function (statemachines/etl.asl.json): `start` validates the request and gets or
+ * creates the author, `crawl` collects one link, `summarize` totals the links per domain.
+ */
+
+/** Lambda gives a crawl at most its own timeout; leave room to report instead of being killed. */
+const PER_LINK_TIMEOUT_MS = 240_000;
+
+const StartEventSchema = z.object({ action: z.literal('start'), request: AuthorConfigSchema });
+const CrawlEventSchema = z.object({
+  action: z.literal('crawl'),
+  author: z.string().min(1),
+  link: z.string().min(1).max(2048),
+});
+const SummarizeEventSchema = z.object({
+  action: z.literal('summarize'),
+  author: z.string().min(1),
+  authorId: z.string().min(1),
+  results: z.array(
+    z.looseObject({
+      input: z.string(),
+      outcome: z.enum(['inserted', 'skipped', 'failed']),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+
+export const CrawlEventSchemaUnion = z.discriminatedUnion('action', [
+  StartEventSchema,
+  CrawlEventSchema,
+  SummarizeEventSchema,
+]);
+
+export interface CrawlServices {
+  warehouse: Warehouse;
+  environment: CrawlEnvironment;
+}
+
+export interface EtlSummary {
+  author: string;
+  authorId: string;
+  inserted: number;
+  skipped: number;
+  failed: number;
+  byDomain: Record<string, { successful: number; total: number }>;
+  failedLinks: { input: string; reason: string }[];
+}
+
+export function createCrawlHandler(services: () => Promise<CrawlServices>, logger?: Logger) {
+  return async (event: unknown) => {
+    const request = parseEvent(CrawlEventSchemaUnion, event);
+    const { warehouse, environment } = await services();
+    switch (request.action) {
+      case 'start': {
+        const user = await warehouse.getOrCreateUser(splitFullName(request.request.author));
+        logger?.info('collecting links', { author: fullNameOf(user), links: request.request.links.length });
+        return { author: fullNameOf(user), authorId: user.id, links: request.request.links };
+      }
+      case 'crawl': {
+        const report = await crawlLinks(warehouse, environment, request.author, [request.link], {
+          concurrency: 1,
+          perLinkTimeoutMs: PER_LINK_TIMEOUT_MS,
+        });
+        const [result] = report.results;
+        logger?.info('crawled link', { ...result });
+        return result;
+      }
+      case 'summarize': {
+        const results = request.results as unknown as LinkResult[];
+        const count = (outcome: LinkResult['outcome']) =>
+          results.filter((result) => result.outcome === outcome).length;
+        const summary: EtlSummary = {
+          author: request.author,
+          authorId: request.authorId,
+          inserted: results.reduce(
+            (sum, result) => sum + (result.outcome === 'inserted' ? result.documents : 0),
+            0,
+          ),
+          skipped: count('skipped'),
+          failed: count('failed'),
+          byDomain: byDomain(results),
+          failedLinks: results
+            .filter((result) => result.outcome === 'failed')
+            .map((result) => ({ input: result.input, reason: result.reason ?? 'unknown error' })),
+        };
+        logger?.info('collection finished', { ...summary });
+        return summary;
+      }
+    }
+  };
+}
+
+const logger = new Logger({ serviceName: 'llm-twin-crawl' });
+
+// Settings, the warehouse connection and the crawl environment live as long as the container; the
+// browser itself starts only when a link needs it and is reused by the next invocations.
+const sharedServices = retryingLazy(async () => {
+  const settings = await loadSettingsWithSecrets(process.env);
+  return { warehouse: await openWarehouse(settings), environment: openCrawlEnvironment(settings) };
+});
+
+export const handler = middy(createCrawlHandler(sharedServices, logger)).use(
+  injectLambdaContext(logger, { resetKeys: true }),
+);
