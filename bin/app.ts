@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { readAuthorConfigs } from '../lambdas/collection/author-config.js';
+import { CollectionStack } from '../lib/collection-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
 
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const app = new App();
 const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
 
@@ -17,12 +23,29 @@ const foundation = new FoundationStack(app, `LlmTwin-${stage}-Foundation`, {
   description: 'LLM Twin foundation: artifact store and secrets',
 });
 
-new FeatureStack(app, `LlmTwin-${stage}-Features`, {
+const features = new FeatureStack(app, `LlmTwin-${stage}-Features`, {
   stage,
   env,
   secrets: foundation.secrets,
   ...(embeddingModelId ? { embeddingModelId } : {}),
   description: 'LLM Twin feature pipeline: features function (ONNX) and workflow',
+});
+
+// Weekly by default (Mondays 03:00 UTC); `-c etlSchedule="rate(1 day)"` changes it, "off" disables it.
+const etlSchedule = (app.node.tryGetContext('etlSchedule') as string | undefined) ?? 'cron(0 3 ? * MON *)';
+const authors = (await readAuthorConfigs(join(REPO_ROOT, 'configs', 'authors'))).map(({ file, config }) => ({
+  name: basename(file).replace(/\.ya?ml$/u, ''),
+  config,
+}));
+
+new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
+  stage,
+  env,
+  secrets: foundation.secrets,
+  featureWorkflow: features.pipeline.stateMachine,
+  authors,
+  ...(etlSchedule === 'off' ? {} : { schedule: Schedule.expression(etlSchedule) }),
+  description: 'LLM Twin data collection: crawl function, ETL workflow, weekly schedule per author',
 });
 
 // Every stack is checked against the AWS Solutions rules; unsuppressed findings fail synth.

@@ -1,0 +1,37 @@
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { AuthorConfig } from '../lambdas/collection/author-config.js';
+import { CollectionPipeline } from './constructs/collection-pipeline.js';
+import type { TwinSecrets } from './constructs/twin-secrets.js';
+
+export interface CollectionStackProps extends StackProps {
+  readonly stage: string;
+  readonly secrets: TwinSecrets;
+  readonly featureWorkflow: sfn.IStateMachine;
+  readonly authors: readonly { name: string; config: AuthorConfig }[];
+  readonly schedule?: events.Schedule;
+}
+
+/** Data collection: the crawl function, the ETL workflow and its weekly schedule per author. */
+export class CollectionStack extends Stack {
+  readonly pipeline: CollectionPipeline;
+
+  constructor(scope: Construct, id: string, props: CollectionStackProps) {
+    super(scope, id, props);
+    Tags.of(this).add('project', 'llm-twin');
+    Tags.of(this).add('stage', props.stage);
+    this.pipeline = new CollectionPipeline(this, 'Collection', {
+      secrets: props.secrets,
+      featureWorkflow: props.featureWorkflow,
+      authors: props.authors,
+      ...(props.schedule ? { schedule: props.schedule } : {}),
+    });
+    new CfnOutput(this, 'EtlWorkflowArn', {
+      value: this.pipeline.stateMachine.stateMachineArn,
+      description:
+        'Start with: aws stepfunctions start-execution --state-machine-arn <this> --input file://author.json',
+    });
+  }
+}
