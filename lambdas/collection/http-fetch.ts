@@ -116,7 +116,7 @@ async function requestOnce(
           resolve({
             page: {
               status,
-              contentType: String(response.headers['content-type'] ?? ''),
+              contentType: response.headers['content-type'] ?? '',
               body: Buffer.concat(chunks).toString('utf8'),
             },
           }),

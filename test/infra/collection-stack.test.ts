@@ -55,7 +55,7 @@ describe('CollectionStack', () => {
   it('wires the ETL workflow to the crawl function and lets it start the feature workflow, nothing more', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
     expect(JSON.stringify(machine?.Properties?.DefinitionString ?? null)).toContain('StartFeaturePipeline');
-    expect(Object.keys((machine?.Properties?.DefinitionSubstitutions ?? {}) as object).sort()).toEqual([
+    expect(Object.keys(machine?.Properties?.DefinitionSubstitutions ?? {}).sort()).toEqual([
       'CrawlFunctionArn',
       'FeatureWorkflowArn',
     ]);

@@ -64,6 +64,19 @@ ${linkedinPost('urn:li:activity:7002', 'Three lessons from deploying an LLM twin
   });
 </script></body></html>`;
 
+/** The fixed pages of the fixture sites, by path. */
+function pageAt(path: string, loggedIn: boolean): string | undefined {
+  const pages: Record<string, string | undefined> = {
+    '/app/rendered': JS_PAGE,
+    '/@paul/story': mediumPage(true),
+    '/@paul/story-without-subtitle': mediumPage(false),
+    '/login': LINKEDIN_LOGIN,
+    '/feed': '<html><body><h1>Your feed</h1></body></html>',
+    '/in/paul/recent-activity/all': loggedIn ? LINKEDIN_FEED : undefined,
+  };
+  return pages[path];
+}
+
 export interface FixtureSites {
   url: string;
   /** Requests received, by path. */
@@ -71,22 +84,30 @@ export interface FixtureSites {
   close(): Promise<void>;
 }
 
-/** Fixture sites shaped like the real platforms, served on 127.0.0.1. */
-export async function startFixtureSites(): Promise<FixtureSites> {
+/**
+ * Fixture sites shaped like the real platforms, served on 127.0.0.1. `latencyMs` delays every answer,
+ * as a distant server would (benchmarks use it; tests do not).
+ */
+export async function startFixtureSites(options: { latencyMs?: number } = {}): Promise<FixtureSites> {
   const hits: string[] = [];
   const server = await startLoopbackServer((request: IncomingMessage, response: ServerResponse) => {
+    if (options.latencyMs) {
+      setTimeout(() => serve(request, response), options.latencyMs);
+    } else {
+      serve(request, response);
+    }
+  });
+  function serve(request: IncomingMessage, response: ServerResponse): void {
     const path = new URL(request.url ?? '/', 'http://fixture').pathname;
     hits.push(path);
-    const html = (body: string) => {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      response.end(body);
-    };
     const articleMatch = /^\/p\/([\w-]+)$/u.exec(path);
-    if (articleMatch) return html(substackPage(articleMatch[1] ?? 'post'));
-    if (path === '/app/rendered') return html(JS_PAGE);
-    if (path === '/@paul/story') return html(mediumPage(true));
-    if (path === '/@paul/story-without-subtitle') return html(mediumPage(false));
-    if (path === '/login') return html(LINKEDIN_LOGIN);
+    const loggedIn = (request.headers.cookie ?? '').includes('li_at=fixture-session');
+    const page = articleMatch ? substackPage(articleMatch[1] ?? 'post') : pageAt(path, loggedIn);
+    if (page !== undefined) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(page);
+      return;
+    }
     if (path === '/checkpoint/lg/login-submit' && request.method === 'POST') {
       const body: Buffer[] = [];
       request.on('data', (chunk: Buffer) => body.push(chunk));
@@ -102,20 +123,19 @@ export async function startFixtureSites(): Promise<FixtureSites> {
       });
       return;
     }
-    if (path === '/feed') return html('<html><body><h1>Your feed</h1></body></html>');
     if (path === '/in/paul/recent-activity/all') {
-      if (!(request.headers.cookie ?? '').includes('li_at=fixture-session')) {
-        response.writeHead(302, { location: '/login' });
-        return response.end();
-      }
-      return html(LINKEDIN_FEED);
+      // Not logged in: LinkedIn sends visitors to its login page.
+      response.writeHead(302, { location: '/login' });
+      response.end();
+      return;
     }
     if (path === '/files/paper.pdf') {
       response.writeHead(200, { 'content-type': 'application/pdf' });
-      return response.end('%PDF-1.7 fake');
+      response.end('%PDF-1.7 fake');
+      return;
     }
     response.writeHead(404, { 'content-type': 'text/html' });
     response.end('<h1>Not found</h1>');
-  });
-  return { url: server.url, hits, close: server.close };
+  }
+  return { url: server.url, hits, close: () => server.close() };
 }

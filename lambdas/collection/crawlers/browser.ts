@@ -39,7 +39,7 @@ export class BrowserSession {
     const { browser } = await this.start();
     const page = await browser.newPage();
     try {
-      await page.setUserAgent(USER_AGENT);
+      await page.setUserAgent({ userAgent: USER_AGENT });
       page.setDefaultTimeout(this.options.navigationTimeoutMs);
       await page.setRequestInterception(true);
       page.on('request', (request) => {
