@@ -1,19 +1,14 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AuthorConfig } from '../../lambdas/collection/author-config.js';
 import { ContainerFunction } from './container-function.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
+import { Workflow } from './workflow.js';
 
-const STATE_MACHINES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'statemachines');
 const CRAWL_SECRETS = ['MONGODB_URI', 'LINKEDIN_USERNAME', 'LINKEDIN_PASSWORD'] as const;
 
 export interface CollectionPipelineProps {
@@ -50,25 +45,16 @@ export class CollectionPipeline extends Construct {
     props.secrets.grantRead(this.function, CRAWL_SECRETS);
     suppressFunctionBaseline(this.function);
 
-    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
+    this.stateMachine = new Workflow(this, 'Workflow', {
+      definitionFile: 'etl.asl.json',
       comment: 'ETL: author links -> warehouse, then the feature pipeline',
-      // Inlined (not an S3 asset) so the template and `cdk diff` show the workflow itself.
-      definitionBody: sfn.DefinitionBody.fromString(
-        readFileSync(join(STATE_MACHINES, 'etl.asl.json'), 'utf8'),
-      ),
-      definitionSubstitutions: {
+      substitutions: {
         CrawlFunctionArn: this.function.functionArn,
         FeatureWorkflowArn: props.featureWorkflow.stateMachineArn,
       },
+      invokes: [this.function],
       timeout: Duration.hours(3),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    this.function.grantInvoke(this.stateMachine);
+    }).stateMachine;
     props.featureWorkflow.grantStartExecution(this.stateMachine);
 
     if (props.schedule) {
@@ -84,19 +70,5 @@ export class CollectionPipeline extends Construct {
         });
       }
     }
-
-    NagSuppressions.addResourceSuppressions(
-      this.stateMachine,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Invoking the crawl function by any version or alias (<arn>:*) is how Step Functions calls a ' +
-            'function; CloudWatch Logs delivery and X-Ray APIs have no resource-level permissions.',
-          appliesTo: [{ regex: '/^Resource::<.*Crawl.*\\.Arn>:\\*$/' }, 'Resource::*'],
-        },
-      ],
-      true,
-    );
   }
 }

@@ -1,17 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { ContainerFunction } from './container-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
+import { Workflow } from './workflow.js';
 import { DEFAULT_EMBEDDING_MODEL_ID } from '../../lambdas/settings/settings.js';
 
-const STATE_MACHINES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'statemachines');
 const FEATURE_SECRETS = ['MONGODB_URI', 'QDRANT_URL', 'QDRANT_API_KEY'] as const;
 
 export interface FeaturePipelineProps {
@@ -43,37 +38,13 @@ export class FeaturePipeline extends Construct {
     }).function;
     props.secrets.grantRead(this.function, FEATURE_SECRETS);
 
-    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
+    this.stateMachine = new Workflow(this, 'Workflow', {
+      definitionFile: 'features.asl.json',
       comment: 'Feature pipeline: warehouse documents -> cleaned and embedded snapshots',
-      // Inlined (not an S3 asset) so the template and `cdk diff` show the workflow itself.
-      definitionBody: sfn.DefinitionBody.fromString(
-        readFileSync(join(STATE_MACHINES, 'features.asl.json'), 'utf8'),
-      ),
-      definitionSubstitutions: { FeaturesFunctionArn: this.function.functionArn },
+      substitutions: { FeaturesFunctionArn: this.function.functionArn },
+      invokes: [this.function],
       timeout: Duration.hours(2),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    // The definition comes from a file, so CDK cannot infer what it calls: grant it explicitly.
-    this.function.grantInvoke(this.stateMachine);
-
+    }).stateMachine;
     suppressFunctionBaseline(this.function);
-    NagSuppressions.addResourceSuppressions(
-      this.stateMachine,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Invoking the features function by any version or alias (<arn>:*) is how Step Functions calls a ' +
-            'function; CloudWatch Logs delivery and X-Ray APIs have no resource-level permissions.',
-          appliesTo: [{ regex: '/^Resource::<.*Features.*\\.Arn>:\\*$/' }, 'Resource::*'],
-        },
-      ],
-      true,
-    );
   }
 }
