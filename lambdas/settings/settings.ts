@@ -79,6 +79,52 @@ const EnvSchema = z.object({
     .min(1, 'must be a whole number from 1 to 16')
     .max(16, 'must be a whole number from 1 to 16')
     .default(4),
+  TWIN_DATASET_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  TWIN_DATASET_TEMPERATURE: z.coerce
+    .number({ error: 'must be a number from 0 to 2' })
+    .min(0, 'must be a number from 0 to 2')
+    .max(2, 'must be a number from 0 to 2')
+    .default(0.7),
+  TWIN_DATASET_MAX_TOKENS: z.coerce
+    .number({ error: 'must be a whole number from 64 to 16384' })
+    .int('must be a whole number from 64 to 16384')
+    .min(64, 'must be a whole number from 64 to 16384')
+    .max(16384, 'must be a whole number from 64 to 16384')
+    .default(1200),
+  TWIN_DATASET_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number from 1 to 64' })
+    .int('must be a whole number from 1 to 64')
+    .min(1, 'must be a whole number from 1 to 64')
+    .max(64, 'must be a whole number from 1 to 64')
+    .default(4),
+  TWIN_DATASET_DEDUP_THRESHOLD: z.coerce
+    .number({ error: 'must be a number from 0.5 to 1' })
+    .min(0.5, 'must be a number from 0.5 to 1')
+    .max(1, 'must be a number from 0.5 to 1')
+    .default(0.8),
+  TWIN_LLM_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number from 1000 to 600000' })
+    .int('must be a whole number from 1000 to 600000')
+    .min(1000, 'must be a whole number from 1000 to 600000')
+    .max(600000, 'must be a whole number from 1000 to 600000')
+    .default(60000),
+  TWIN_LLM_MAX_RETRIES: z.coerce
+    .number({ error: 'must be a whole number from 0 to 10' })
+    .int('must be a whole number from 0 to 10')
+    .min(0, 'must be a whole number from 0 to 10')
+    .max(10, 'must be a whole number from 0 to 10')
+    .default(4),
+  TWIN_LLM_PRICE_INPUT_PER_MTOK: z.coerce
+    .number({ error: 'must be a number from 0 to 1000' })
+    .min(0, 'must be a number from 0 to 1000')
+    .max(1000, 'must be a number from 0 to 1000')
+    .default(0.15),
+  TWIN_LLM_PRICE_OUTPUT_PER_MTOK: z.coerce
+    .number({ error: 'must be a number from 0 to 1000' })
+    .min(0, 'must be a number from 0 to 1000')
+    .max(1000, 'must be a number from 0 to 1000')
+    .default(0.6),
+  TWIN_ARTIFACTS_DIR: optionalText,
   TWIN_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
     .default('info'),
@@ -104,12 +150,30 @@ export interface CrawlSettings {
   concurrency: number;
 }
 
+export interface DatasetSettings {
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  concurrency: number;
+  /** Instructions at least this similar (estimated Jaccard of word shingles) are near-duplicates. */
+  dedupThreshold: number;
+  /** Per request, and how often a 429 or 5xx is retried (exponential backoff, Retry-After honoured). */
+  timeoutMs: number;
+  maxRetries: number;
+  /** US dollars per million tokens, for the cost estimate. */
+  pricePerMillionInput: number;
+  pricePerMillionOutput: number;
+}
+
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
   vectorStore: { kind: 'embedded'; dir: string } | { kind: 'qdrant' };
   embedding: EmbeddingSettings;
   crawl: CrawlSettings;
+  dataset: DatasetSettings;
+  /** Local artifact store (datasets, ...); on AWS the artifact bucket replaces it. */
+  artifactsDir: string;
   logLevel: Env['TWIN_LOG_LEVEL'];
   openAiBaseUrl?: string;
   /** Secret values given directly in the environment. */
@@ -174,6 +238,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ...(values.TWIN_CHROMIUM_PATH ? { chromiumPath: values.TWIN_CHROMIUM_PATH } : {}),
       concurrency: values.TWIN_CRAWL_CONCURRENCY,
     },
+    dataset: {
+      model: values.TWIN_DATASET_MODEL,
+      temperature: values.TWIN_DATASET_TEMPERATURE,
+      maxTokens: values.TWIN_DATASET_MAX_TOKENS,
+      concurrency: values.TWIN_DATASET_CONCURRENCY,
+      dedupThreshold: values.TWIN_DATASET_DEDUP_THRESHOLD,
+      timeoutMs: values.TWIN_LLM_TIMEOUT_MS,
+      maxRetries: values.TWIN_LLM_MAX_RETRIES,
+      pricePerMillionInput: values.TWIN_LLM_PRICE_INPUT_PER_MTOK,
+      pricePerMillionOutput: values.TWIN_LLM_PRICE_OUTPUT_PER_MTOK,
+    },
+    artifactsDir: absolute(values.TWIN_ARTIFACTS_DIR) ?? join(dataDir, 'artifacts'),
     logLevel: values.TWIN_LOG_LEVEL,
     ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),
     secrets,

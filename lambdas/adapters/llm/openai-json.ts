@@ -1,0 +1,54 @@
+import type OpenAI from 'openai';
+import type { JsonChatModel, JsonCompletion } from '../../ports/json-chat.js';
+
+export interface OpenAiJsonOptions {
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  timeoutMs: number;
+  /** 429 and 5xx answers are retried this many times with exponential backoff, honouring Retry-After. */
+  maxRetries: number;
+  baseUrl?: string;
+  apiKey?: string;
+}
+
+/** Any OpenAI-compatible chat API, asked for JSON (response_format json_object), through the openai client. */
+export class OpenAiJsonModel implements JsonChatModel {
+  private constructor(
+    private readonly client: OpenAI,
+    private readonly options: OpenAiJsonOptions,
+  ) {}
+
+  get model(): string {
+    return this.options.model;
+  }
+
+  static async create(options: OpenAiJsonOptions): Promise<OpenAiJsonModel> {
+    const { default: OpenAIClient } = await import('openai');
+    const client = new OpenAIClient({
+      // An OpenAI-compatible server may need no key; the client insists on one.
+      apiKey: options.apiKey ?? 'not-needed',
+      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      timeout: options.timeoutMs,
+      maxRetries: options.maxRetries,
+    });
+    return new OpenAiJsonModel(client, options);
+  }
+
+  async completeJson(prompt: string): Promise<JsonCompletion> {
+    const completion = await this.client.chat.completions.create({
+      model: this.options.model,
+      messages: [{ role: 'user', content: prompt }],
+      response_format: { type: 'json_object' },
+      temperature: this.options.temperature,
+      max_tokens: this.options.maxTokens,
+    });
+    return {
+      text: completion.choices[0]?.message.content ?? '',
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+    };
+  }
+}

@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import type { Category } from '../domain/index.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { JsonChatModel } from '../ports/json-chat.js';
+import type { DatasetSettings } from '../settings/index.js';
+import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
+import { acceptableChosen, deduplicate, occursIn } from './curation.js';
+import { EXTRACT_CATEGORIES, extractsOf, type Extract } from './extracts.js';
+import { generateSamples, type InstructSample, type PreferenceSample } from './generation.js';
+import { PROMPT_VERSION, type DatasetKind } from './prompts.js';
+import { SPLIT_SEED, TEST_FRACTION, decontaminate, splitRows } from './splits.js';
+
+type Counts = Partial<Record<Category, number>>;
+
+export interface DatasetManifest {
+  kind: DatasetKind;
+  version: string;
+  createdAt: string;
+  format: { columns: string[]; files: { train: string; test: string } };
+  sources: { documentId: string; contentHash: string; category: Category; authorFullName: string }[];
+  generation: {
+    model: string;
+    promptVersion: string;
+    temperature: number;
+    maxTokens: number;
+    requests: number;
+    malformed: number;
+    failed: number;
+    usage: { promptTokens: number; completionTokens: number };
+    estimatedCostUsd: number;
+  };
+  settings: { dedupThreshold: number; testFraction: number; splitSeed: string; limit?: number };
+  /** Rows per category after each step, in order. */
+  counts: { stage: string; byCategory: Counts; total: number }[];
+  splits: { train: number; test: number; decontaminated: number };
+}
+
+export interface DatasetResult {
+  manifest: DatasetManifest;
+  /** Where the artifact is, and whether it was already there (same inputs, same version). */
+  prefix: string;
+  reused: boolean;
+}
+
+export interface DatasetOptions {
+  authorIds?: readonly string[];
+  /** Use only the first N extracts (smoke runs, cost control). */
+  limit?: number;
+}
+
+type Row = InstructSample | PreferenceSample;
+
+function countByCategory(rows: readonly { category: Category }[]): { byCategory: Counts; total: number } {
+  const byCategory: Counts = {};
+  for (const row of rows) byCategory[row.category] = (byCategory[row.category] ?? 0) + 1;
+  return { byCategory, total: rows.length };
+}
+
+/**
+ * Builds a versioned training dataset from the cleaned snapshot: extracts → LLM generation → curation
+ * (preference filters, verbatim check, exact and near-duplicate removal) → seeded split →
+ * decontamination → JSONL + manifest in the artifact store. The version is a hash of the data and its
+ * lineage: running again on the same inputs finds the existing artifact instead of writing a copy.
+ */
+export async function buildDataset(
+  kind: DatasetKind,
+  dependencies: { features: FeatureStore; model: JsonChatModel; artifacts: ArtifactStore },
+  settings: DatasetSettings,
+  options: DatasetOptions = {},
+  onProgress: ProgressListener = ignoreProgress,
+): Promise<DatasetResult> {
+  const { features, model, artifacts } = dependencies;
+  const filter = options.authorIds ? { authorIds: options.authorIds } : {};
+  const sources: DatasetManifest['sources'] = [];
+  let extracts: Extract[] = [];
+  for (const category of EXTRACT_CATEGORIES) {
+    const documents = [];
+    for await (const document of features.cleanedDocuments(category, filter)) documents.push(document);
+    documents.sort((a, b) => a.documentId.localeCompare(b.documentId));
+    for (const document of documents) {
+      const own = extractsOf(document);
+      if (own.length === 0) continue;
+      sources.push({
+        documentId: document.documentId,
+        contentHash: document.contentHash,
+        category,
+        authorFullName: document.authorFullName,
+      });
+      extracts.push(...own);
+    }
+  }
+  if (options.limit !== undefined) extracts = extracts.slice(0, options.limit);
+  if (extracts.length === 0) {
+    throw new Error(
+      'no cleaned articles or posts to learn from: run `twin features` first (or check --authors)',
+    );
+  }
+  const usedDocuments = new Set(extracts.map((extract) => extract.documentId));
+  const extractText = new Map(extracts.map((extract) => [extract.id, extract.text]));
+
+  const generated = await generateSamples(kind, model, extracts, settings.concurrency, onProgress);
+  const counts: DatasetManifest['counts'] = [{ stage: 'extracts', ...countByCategory(extracts) }];
+  counts.push({ stage: 'generated', ...countByCategory(generated.samples) });
+
+  let rows: Row[] = generated.samples;
+  if (kind === 'preference') {
+    const preference = rows as PreferenceSample[];
+    const filtered = preference.filter((row) => acceptableChosen(row.extractedAnswer));
+    counts.push({ stage: 'chosen >= 100 chars, capitalised, full stop', ...countByCategory(filtered) });
+    const verbatim = filtered.filter((row) =>
+      occursIn(row.extractedAnswer, extractText.get(row.extractId) ?? ''),
+    );
+    counts.push({ stage: 'extracted answer found in its extract', ...countByCategory(verbatim) });
+    rows = verbatim;
+  }
+  const deduplicated = deduplicate(rows, (row) => row.instruction, settings.dedupThreshold);
+  counts.push({
+    stage: 'exact and near-duplicate instructions removed',
+    ...countByCategory(deduplicated.kept),
+  });
+
+  const keyOf = (row: Row) => `${row.extractId}\n${row.instruction}`;
+  const split = splitRows(deduplicated.kept, TEST_FRACTION[kind], keyOf);
+  const clean = decontaminate(split.train, split.test, (row) => row.instruction, settings.dedupThreshold);
+
+  const toJson = kind === 'instruct' ? instructRow : preferenceRow;
+  const train = jsonl(split.train.map((row) => toJson(row as never)));
+  const test = jsonl(clean.test.map((row) => toJson(row as never)));
+  const lineage = {
+    kind,
+    sources: sources.filter((source) => usedDocuments.has(source.documentId)),
+    model: model.model,
+    promptVersion: PROMPT_VERSION,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
+    dedupThreshold: settings.dedupThreshold,
+    limit: options.limit ?? null,
+  };
+  const version = createHash('sha256')
+    .update(JSON.stringify(lineage))
+    .update(train)
+    .update(test)
+    .digest('hex')
+    .slice(0, 16);
+  const prefix = `datasets/${kind}/${version}`;
+
+  const manifest: DatasetManifest = {
+    kind,
+    version,
+    createdAt: new Date().toISOString(),
+    format: {
+      columns: kind === 'instruct' ? ['instruction', 'output'] : ['prompt', 'chosen', 'rejected'],
+      files: { train: `${prefix}/train.jsonl`, test: `${prefix}/test.jsonl` },
+    },
+    sources: lineage.sources,
+    generation: {
+      model: model.model,
+      promptVersion: PROMPT_VERSION,
+      temperature: settings.temperature,
+      maxTokens: settings.maxTokens,
+      requests: generated.requests,
+      malformed: generated.malformed,
+      failed: generated.failed,
+      usage: generated.usage,
+      estimatedCostUsd:
+        (generated.usage.promptTokens * settings.pricePerMillionInput +
+          generated.usage.completionTokens * settings.pricePerMillionOutput) /
+        1_000_000,
+    },
+    settings: {
+      dedupThreshold: settings.dedupThreshold,
+      testFraction: TEST_FRACTION[kind],
+      splitSeed: SPLIT_SEED,
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    },
+    counts,
+    splits: { train: split.train.length, test: clean.test.length, decontaminated: clean.removed },
+  };
+
+  const manifestKey = `${prefix}/manifest.json`;
+  const existing = await artifacts.read(manifestKey);
+  if (existing !== undefined)
+    return { manifest: JSON.parse(existing) as DatasetManifest, prefix, reused: true };
+  await artifacts.write(`${prefix}/train.jsonl`, train);
+  await artifacts.write(`${prefix}/test.jsonl`, test);
+  // Written last: a manifest means the version is complete.
+  await artifacts.write(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, prefix, reused: false };
+}
+
+function instructRow(row: InstructSample) {
+  return { instruction: row.instruction, output: row.answer };
+}
+
+function preferenceRow(row: PreferenceSample) {
+  return { prompt: row.instruction, chosen: row.extractedAnswer, rejected: row.generatedAnswer };
+}
+
+function jsonl(rows: readonly object[]): string {
+  return rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length > 0 ? '\n' : '');
+}

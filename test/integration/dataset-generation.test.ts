@@ -1,0 +1,145 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
+import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
+import { buildDataset } from '../../lambdas/datasets/pipeline.js';
+import { extractsOf } from '../../lambdas/datasets/extracts.js';
+import { generateSamples } from '../../lambdas/datasets/generation.js';
+import { cleanDocument } from '../../lambdas/features/cleaning.js';
+import { FeatureStore } from '../../lambdas/features/feature-store.js';
+import type { DatasetSettings } from '../../lambdas/settings/index.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
+import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
+import { referenceArticles } from '../support/reference-corpus.js';
+
+const SETTINGS: DatasetSettings = {
+  model: 'gpt-4o-mini',
+  temperature: 0.7,
+  maxTokens: 1200,
+  concurrency: 4,
+  dedupThreshold: 0.8,
+  timeoutMs: 2_000,
+  maxRetries: 2,
+  pricePerMillionInput: 0.15,
+  pricePerMillionOutput: 0.6,
+};
+
+const servers: LlmServer[] = [];
+async function llm(
+  fault?: (request: number) => Fault,
+  extra: { retryAfterSeconds?: number; latencyMs?: number } = {},
+) {
+  const server = await startLlmServer({ ...(fault ? { fault } : {}), slowMs: 5_000, ...extra });
+  servers.push(server);
+  const model = await OpenAiJsonModel.create({
+    ...SETTINGS,
+    baseUrl: `${server.url}/v1`,
+    apiKey: 'test-key',
+  });
+  return { server, model };
+}
+
+describe.runIf(referenceCorpusAvailable())(
+  'dataset generation against a deterministic OpenAI-compatible server',
+  () => {
+    const articles = referenceArticles().slice(0, 3);
+    const extracts = articles.flatMap((article) => extractsOf(cleanDocument(article, 'v1')));
+    let dir: string;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'twin-dataset-'));
+    });
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((server) => server.close()));
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('splits articles into 1000-2000-character extracts that together hold the whole text', () => {
+      for (const article of articles) {
+        const cleaned = cleanDocument(article, 'v1');
+        const own = extractsOf(cleaned);
+        expect(own.map((extract) => extract.text).join(' ')).toBe(cleaned.content);
+        for (const extract of own.slice(0, -1)) expect(extract.text.length).toBeLessThanOrEqual(2000);
+      }
+    });
+
+    it('asks for five pairs per extract, counting malformed and incomplete replies instead of failing', async () => {
+      const { server, model } = await llm((n) => (n === 2 ? 'malformed' : n === 3 ? 'incomplete' : 'ok'));
+      const report = await generateSamples('instruct', model, extracts.slice(0, 6), 1);
+      expect(report).toMatchObject({ requests: 6, malformed: 2, failed: 0 });
+      expect(report.samples).toHaveLength(4 * 5);
+      expect(report.usage.promptTokens).toBeGreaterThan(0);
+      expect(server.requests).toBe(6);
+    });
+
+    it('retries 429 (honouring Retry-After) and 500 answers, and gives up on a request that times out', async () => {
+      const { server, model } = await llm(
+        (n) => (n === 1 ? 'rate-limit' : n === 3 ? 'server-error' : n >= 5 ? 'slow' : 'ok'),
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+      const started = Date.now();
+      const report = await generateSamples('instruct', model, extracts.slice(0, 3), 1);
+      // Extract 1: 429, then ok. Extract 2: 500, then ok. Extract 3: too slow, on every one of its 3 tries.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(report.samples).toHaveLength(2 * 5);
+      expect(report).toMatchObject({ requests: 3, failed: 1, malformed: 0 });
+      expect(report.failures[0]).toMatch(/timed out/iu);
+      expect(server.requests).toBe(2 + 2 + 3);
+    }, 30_000);
+
+    it('keeps up to `concurrency` requests in flight', async () => {
+      const { server, model } = await llm(undefined, { latencyMs: 100 });
+      await generateSamples('instruct', model, extracts.slice(0, 8), 4);
+      expect(server.maxInFlight).toBe(4);
+    });
+
+    it('builds a curated, split, versioned preference dataset with its manifest, and finds it again on a re-run', async () => {
+      const { model } = await llm();
+      const vectors = await LanceVectorStore.open(join(dir, 'vectors'));
+      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
+      await features.ensureCollections();
+      await features.saveCleaned(
+        'articles',
+        articles.map((article) => cleanDocument(article, 'v1')),
+      );
+      const artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
+
+      const first = await buildDataset('preference', { features, model, artifacts }, SETTINGS, { limit: 10 });
+      const stages = Object.fromEntries(first.manifest.counts.map((count) => [count.stage, count.total]));
+      expect(stages.extracts).toBe(10);
+      expect(stages.generated).toBe(50);
+      // The paraphrased "extracted" answer of every extract is dropped; so are duplicate instructions.
+      expect(stages['extracted answer found in its extract']).toBeLessThanOrEqual(40);
+      expect(stages['exact and near-duplicate instructions removed']).toBeLessThan(
+        stages['extracted answer found in its extract'] ?? 0,
+      );
+      expect(
+        first.manifest.splits.train + first.manifest.splits.test + first.manifest.splits.decontaminated,
+      ).toBe(stages['exact and near-duplicate instructions removed']);
+      expect(first.manifest.generation).toMatchObject({
+        model: 'gpt-4o-mini',
+        promptVersion: 'dataset-prompts-v1',
+        requests: 10,
+      });
+      expect(first.manifest.generation.estimatedCostUsd).toBeGreaterThan(0);
+      expect(first.manifest.sources.every((source) => source.contentHash.length === 64)).toBe(true);
+
+      const train = (await readFile(join(dir, 'artifacts', first.prefix, 'train.jsonl'), 'utf8'))
+        .trim()
+        .split('\n');
+      const row = JSON.parse(train[0] ?? '{}') as Record<string, string>;
+      expect(Object.keys(row)).toEqual(['prompt', 'chosen', 'rejected']);
+      expect(train).toHaveLength(first.manifest.splits.train);
+
+      const again = await buildDataset('preference', { features, model, artifacts }, SETTINGS, { limit: 10 });
+      expect(again).toMatchObject({ reused: true, prefix: first.prefix });
+      expect(again.manifest.createdAt).toBe(first.manifest.createdAt);
+      await vectors.close();
+    });
+  },
+);
