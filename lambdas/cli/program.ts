@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import type { GlobalOptions } from './context.js';
+import { datasetCommand } from './dataset-command.js';
 import { etlCommand } from './etl-command.js';
 import { evalCommand } from './eval-command.js';
 import { featuresCommand } from './features-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(warehouseCommand(globals));
   program.addCommand(etlCommand(globals));
   program.addCommand(featuresCommand(globals));
+  program.addCommand(datasetCommand(globals));
   program.addCommand(modelsCommand(globals));
   program.addCommand(evalCommand(globals));
   return program;

@@ -22,16 +22,19 @@ export type FeatureCounts = Record<Snapshot, Record<Category, number>>;
  * per document, keyed by the document id) and the embedded snapshot (one vector per chunk).
  */
 export class FeatureStore {
+  /** `model` sizes the embedded collections; readers of the cleaned snapshot need none. */
   constructor(
     private readonly store: VectorStore,
-    readonly model: EmbeddingModelInfo,
+    readonly model?: EmbeddingModelInfo,
   ) {}
 
   async ensureCollections(): Promise<void> {
+    const { model } = this;
+    if (!model) throw new Error('creating the feature collections needs the embedding model (its dimension)');
     for (const { snapshot, category } of FEATURE_COLLECTIONS) {
       await this.store.ensureCollection({
         name: collectionName(snapshot, category),
-        ...(snapshot === 'embedded' ? { vectorSize: this.model.size } : {}),
+        ...(snapshot === 'embedded' ? { vectorSize: model.size } : {}),
       });
     }
   }

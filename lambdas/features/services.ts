@@ -16,6 +16,14 @@ export async function openFeatureServices(
   return { embedder: model, features: new FeatureStore(store, model.model), close: () => store.close() };
 }
 
+/** The feature store for reading snapshots only (no model is loaded). */
+export async function openFeatureStoreForReading(
+  settings: Settings,
+): Promise<{ features: FeatureStore; close(): Promise<void> }> {
+  const store = await openVectorStore(settings);
+  return { features: new FeatureStore(store), close: () => store.close() };
+}
+
 /** Resolves author full names to user ids; an unknown name is an input error listing the known ones. */
 export async function authorIdsByName(warehouse: Warehouse, names: readonly string[]): Promise<string[]> {
   const ids: string[] = [];

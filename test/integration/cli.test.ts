@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
 import { startFixtureSites } from '../support/fixture-sites.js';
+import { startLlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 
 const run = promisify(execFile);
@@ -106,6 +107,31 @@ describe('the twin CLI', () => {
       expect(second.stdout).toContain(
         'articles: 2 documents, 0 processed into 0 embedded chunks, 2 unchanged',
       );
+
+      // The cleaned snapshot feeds dataset generation; the LLM is a deterministic local server.
+      const llm = await startLlmServer();
+      try {
+        const withLlm = { ...env, OPENAI_BASE_URL: `${llm.url}/v1`, OPENAI_API_KEY: 'test-key' };
+        const dataset = await twin(['dataset', 'instruct', '--limit', '10'], withLlm);
+        expect(dataset.code).toBe(0);
+        const version = /instruct dataset ([0-9a-f]{16}) written: (.*)$/mu.exec(dataset.stdout);
+        expect(version).not.toBeNull();
+        expect(dataset.stdout).toContain('10 requests to gpt-4o-mini, 0 malformed replies, 0 failed');
+        expect((await readdir(version?.[2] ?? '')).sort()).toEqual([
+          'manifest.json',
+          'test.jsonl',
+          'train.jsonl',
+        ]);
+        const again = await twin(['dataset', 'instruct', '--limit', '10'], withLlm);
+        expect(again.stdout).toContain(
+          `instruct dataset ${version?.[1] ?? ''} already existed (same inputs, same version)`,
+        );
+        const noLlm = await twin(['dataset', 'preference'], env);
+        expect(noLlm.code).toBe(2);
+        expect(noLlm.stderr).toContain('dataset generation needs an LLM');
+      } finally {
+        await llm.close();
+      }
 
       const unknown = await twin(['features', '--authors', 'Ada Lovelace'], env);
       expect(unknown.code).toBe(2);

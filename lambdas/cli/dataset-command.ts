@@ -1,0 +1,95 @@
+import { Argument, Command } from 'commander';
+import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
+import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
+import { buildDataset, type DatasetManifest } from '../datasets/pipeline.js';
+import type { DatasetKind } from '../datasets/prompts.js';
+import { InvalidInputError } from '../domain/index.js';
+import { authorIdsByName, openFeatureStoreForReading } from '../features/services.js';
+import { withWarehouse, type GlobalOptions } from './context.js';
+import { progressBar } from './progress-bar.js';
+
+interface DatasetOptions {
+  authors?: string[];
+  limit?: string;
+  concurrency?: string;
+  json?: boolean;
+}
+
+function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new InvalidInputError(
+      `--${name} must be a whole number from ${String(min)} to ${String(max)}`,
+      name,
+    );
+  }
+  return number;
+}
+
+export function datasetCommand(globals: () => GlobalOptions): Command {
+  return new Command('dataset')
+    .description(
+      'generate a versioned training dataset from the cleaned snapshot with an LLM, then curate and split it',
+    )
+    .addArgument(
+      new Argument('<kind>', 'instruct (SFT pairs) or preference (DPO triples)').choices([
+        'instruct',
+        'preference',
+      ]),
+    )
+    .option('--authors <names...>', 'only these authors')
+    .option('--limit <n>', 'use only the first n extracts (a quick or cheap run)')
+    .option('--concurrency <n>', 'requests in flight (default TWIN_DATASET_CONCURRENCY, 4)')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (kind: DatasetKind, options: DatasetOptions) => {
+      await withWarehouse(globals(), async (warehouse, settings) => {
+        const limit = wholeNumber(options.limit, 'limit', 1, 1_000_000);
+        const concurrency =
+          wholeNumber(options.concurrency, 'concurrency', 1, 64) ?? settings.dataset.concurrency;
+        const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
+        if (!settings.secrets.OPENAI_API_KEY && !settings.openAiBaseUrl) {
+          throw new InvalidInputError(
+            'dataset generation needs an LLM: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)',
+            'OPENAI_API_KEY',
+          );
+        }
+        const model = await OpenAiJsonModel.create({
+          ...settings.dataset,
+          ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+          ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+        });
+        const { features, close } = await openFeatureStoreForReading(settings);
+        try {
+          const artifacts = new FolderArtifactStore(settings.artifactsDir);
+          process.stderr.write(`Generating a ${kind} dataset with ${model.model}\n`);
+          const result = await buildDataset(
+            kind,
+            { features, model, artifacts },
+            { ...settings.dataset, concurrency },
+            { ...(authorIds ? { authorIds } : {}), ...(limit !== undefined ? { limit } : {}) },
+            progressBar(),
+          );
+          const where = `${artifacts.location}/${result.prefix}`;
+          console.log(
+            options.json
+              ? JSON.stringify(result.manifest, null, 2)
+              : formatManifest(result.manifest, where, result.reused),
+          );
+        } finally {
+          await close();
+        }
+      });
+    });
+}
+
+function formatManifest(manifest: DatasetManifest, where: string, reused: boolean): string {
+  const { generation, splits } = manifest;
+  return [
+    `${manifest.kind} dataset ${manifest.version} ${reused ? 'already existed (same inputs, same version)' : 'written'}: ${where}`,
+    `  ${String(generation.requests)} requests to ${generation.model}, ${String(generation.malformed)} malformed replies, ${String(generation.failed)} failed; ` +
+      `${String(generation.usage.promptTokens + generation.usage.completionTokens)} tokens, about $${generation.estimatedCostUsd.toFixed(4)}`,
+    ...manifest.counts.map((count) => `  ${count.stage}: ${String(count.total)}`),
+    `  split: ${String(splits.train)} train, ${String(splits.test)} test (${String(splits.decontaminated)} test rows dropped as near-duplicates of train)`,
+  ].join('\n');
+}
