@@ -59,7 +59,8 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
           ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
           ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
         });
-        const { features, close } = await openFeatureStoreForReading(settings);
+        const reader = await openFeatureStoreForReading(settings);
+        const { features } = reader;
         try {
           const artifacts = new FolderArtifactStore(settings.artifactsDir);
           process.stderr.write(`Generating a ${kind} dataset with ${model.model}\n`);
@@ -77,7 +78,7 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
               : formatManifest(result.manifest, where, result.reused),
           );
         } finally {
-          await close();
+          await reader.close();
         }
       });
     });

@@ -41,6 +41,9 @@ export class OpenAiJsonModel implements JsonChatModel {
       messages: [{ role: 'user', content: prompt }],
       response_format: { type: 'json_object' },
       temperature: this.options.temperature,
+      // OpenAI prefers max_completion_tokens, but many OpenAI-compatible servers (vLLM, TGI, ...) still
+      // read only max_tokens, which OpenAI also accepts for these models.
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
       max_tokens: this.options.maxTokens,
     });
     return {
