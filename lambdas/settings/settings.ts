@@ -30,6 +30,22 @@ const secretArn = z
   )
   .optional();
 
+/** A numeric setting read from text, with its allowed range in the error message. */
+function numberSetting(min: number, max: number, fallback: number) {
+  const message = `must be a number from ${String(min)} to ${String(max)}`;
+  return z.coerce.number({ error: message }).min(min, message).max(max, message).default(fallback);
+}
+
+function wholeNumberSetting(min: number, max: number, fallback: number) {
+  const message = `must be a whole number from ${String(min)} to ${String(max)}`;
+  return z.coerce
+    .number({ error: message })
+    .int(message)
+    .min(min, message)
+    .max(max, message)
+    .default(fallback);
+}
+
 const EnvSchema = z.object({
   TWIN_DATA_DIR: optionalText,
   TWIN_WAREHOUSE: z
@@ -66,64 +82,18 @@ const EnvSchema = z.object({
     .enum(['true', 'false'], { error: 'must be "true" or "false"' })
     .default('true')
     .transform((value) => value === 'true'),
-  TWIN_EMBEDDING_BATCH_SIZE: z.coerce
-    .number({ error: 'must be a whole number from 1 to 256' })
-    .int('must be a whole number from 1 to 256')
-    .min(1, 'must be a whole number from 1 to 256')
-    .max(256, 'must be a whole number from 1 to 256')
-    .default(32),
+  TWIN_EMBEDDING_BATCH_SIZE: wholeNumberSetting(1, 256, 32),
   TWIN_CHROMIUM_PATH: optionalText,
-  TWIN_CRAWL_CONCURRENCY: z.coerce
-    .number({ error: 'must be a whole number from 1 to 16' })
-    .int('must be a whole number from 1 to 16')
-    .min(1, 'must be a whole number from 1 to 16')
-    .max(16, 'must be a whole number from 1 to 16')
-    .default(4),
+  TWIN_CRAWL_CONCURRENCY: wholeNumberSetting(1, 16, 4),
   TWIN_DATASET_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
-  TWIN_DATASET_TEMPERATURE: z.coerce
-    .number({ error: 'must be a number from 0 to 2' })
-    .min(0, 'must be a number from 0 to 2')
-    .max(2, 'must be a number from 0 to 2')
-    .default(0.7),
-  TWIN_DATASET_MAX_TOKENS: z.coerce
-    .number({ error: 'must be a whole number from 64 to 16384' })
-    .int('must be a whole number from 64 to 16384')
-    .min(64, 'must be a whole number from 64 to 16384')
-    .max(16384, 'must be a whole number from 64 to 16384')
-    .default(1200),
-  TWIN_DATASET_CONCURRENCY: z.coerce
-    .number({ error: 'must be a whole number from 1 to 64' })
-    .int('must be a whole number from 1 to 64')
-    .min(1, 'must be a whole number from 1 to 64')
-    .max(64, 'must be a whole number from 1 to 64')
-    .default(4),
-  TWIN_DATASET_DEDUP_THRESHOLD: z.coerce
-    .number({ error: 'must be a number from 0.5 to 1' })
-    .min(0.5, 'must be a number from 0.5 to 1')
-    .max(1, 'must be a number from 0.5 to 1')
-    .default(0.8),
-  TWIN_LLM_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a whole number from 1000 to 600000' })
-    .int('must be a whole number from 1000 to 600000')
-    .min(1000, 'must be a whole number from 1000 to 600000')
-    .max(600000, 'must be a whole number from 1000 to 600000')
-    .default(60000),
-  TWIN_LLM_MAX_RETRIES: z.coerce
-    .number({ error: 'must be a whole number from 0 to 10' })
-    .int('must be a whole number from 0 to 10')
-    .min(0, 'must be a whole number from 0 to 10')
-    .max(10, 'must be a whole number from 0 to 10')
-    .default(4),
-  TWIN_LLM_PRICE_INPUT_PER_MTOK: z.coerce
-    .number({ error: 'must be a number from 0 to 1000' })
-    .min(0, 'must be a number from 0 to 1000')
-    .max(1000, 'must be a number from 0 to 1000')
-    .default(0.15),
-  TWIN_LLM_PRICE_OUTPUT_PER_MTOK: z.coerce
-    .number({ error: 'must be a number from 0 to 1000' })
-    .min(0, 'must be a number from 0 to 1000')
-    .max(1000, 'must be a number from 0 to 1000')
-    .default(0.6),
+  TWIN_DATASET_TEMPERATURE: numberSetting(0, 2, 0.7),
+  TWIN_DATASET_MAX_TOKENS: wholeNumberSetting(64, 16384, 1200),
+  TWIN_DATASET_CONCURRENCY: wholeNumberSetting(1, 64, 4),
+  TWIN_DATASET_DEDUP_THRESHOLD: numberSetting(0.5, 1, 0.8),
+  TWIN_LLM_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 60000),
+  TWIN_LLM_MAX_RETRIES: wholeNumberSetting(0, 10, 4),
+  TWIN_LLM_PRICE_INPUT_PER_MTOK: numberSetting(0, 1000, 0.15),
+  TWIN_LLM_PRICE_OUTPUT_PER_MTOK: numberSetting(0, 1000, 0.6),
   TWIN_ARTIFACTS_DIR: optionalText,
   TWIN_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })

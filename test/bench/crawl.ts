@@ -12,16 +12,12 @@ import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
 import { DEFAULT_GIT } from '../../lambdas/collection/environment.js';
 import { DEFAULT_LIMITS } from '../../lambdas/collection/http-fetch.js';
 import { crawlLinks } from '../../lambdas/collection/pipeline.js';
+import { median } from './stats.js';
 import { startFixtureSites } from '../support/fixture-sites.js';
 
 const LINKS = 50;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LATENCY_MS = 150;
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 const sites = await startFixtureSites({ latencyMs: LATENCY_MS });
 const network = { allowLoopback: true };

@@ -17,17 +17,13 @@ import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
 import { extractsOf } from '../../lambdas/datasets/extracts.js';
 import { generateSamples } from '../../lambdas/datasets/generation.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
+import { median } from './stats.js';
 import { startLlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
 
 const EXTRACTS = 48;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LATENCY_MS = 250;
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 const extracts = referenceArticles()
   .flatMap((article) => extractsOf(cleanDocument(article, 'bench')))

@@ -19,16 +19,12 @@ import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { pipelineVersion, runFeaturePipeline } from '../../lambdas/features/pipeline.js';
 import { importWarehouse } from '../../lambdas/warehouse/import.js';
 import { folderSource } from '../../lambdas/warehouse/sources.js';
+import { median } from './stats.js';
 import { REFERENCE_WAREHOUSE_DIR } from '../support/environment.js';
 import { embeddingModelAvailable, TEST_EMBEDDING, TEST_MODELS_DIR } from '../support/models.js';
 import { referenceArticles } from '../support/reference-corpus.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 if (!embeddingModelAvailable())
   throw new Error(`no model in ${TEST_MODELS_DIR}: run bash .ci/provision-models.sh`);
