@@ -127,3 +127,20 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** One report from the reports of batches generated separately (in batch order). */
+export function mergeReports<K extends DatasetKind>(
+  reports: readonly GenerationReport<K>[],
+): GenerationReport<K> {
+  return {
+    samples: reports.flatMap((report) => report.samples),
+    requests: reports.reduce((sum, report) => sum + report.requests, 0),
+    malformed: reports.reduce((sum, report) => sum + report.malformed, 0),
+    failed: reports.reduce((sum, report) => sum + report.failed, 0),
+    failures: reports.flatMap((report) => report.failures).slice(0, 20),
+    usage: {
+      promptTokens: reports.reduce((sum, report) => sum + report.usage.promptTokens, 0),
+      completionTokens: reports.reduce((sum, report) => sum + report.usage.completionTokens, 0),
+    },
+  };
+}

@@ -7,7 +7,12 @@ import type { DatasetSettings } from '../settings/index.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import { acceptableChosen, deduplicate, occursIn } from './curation.js';
 import { EXTRACT_CATEGORIES, extractsOf, type Extract } from './extracts.js';
-import { generateSamples, type InstructSample, type PreferenceSample } from './generation.js';
+import {
+  generateSamples,
+  type GenerationReport,
+  type InstructSample,
+  type PreferenceSample,
+} from './generation.js';
 import { PROMPT_VERSION, type DatasetKind } from './prompts.js';
 import { SPLIT_SEED, TEST_FRACTION, decontaminate, splitRows } from './splits.js';
 
@@ -57,22 +62,20 @@ function countByCategory(rows: readonly { category: Category }[]): { byCategory:
   return { byCategory, total: rows.length };
 }
 
-/**
- * Builds a versioned training dataset from the cleaned snapshot: extracts → LLM generation → curation
- * (preference filters, verbatim check, exact and near-duplicate removal) → seeded split →
- * decontamination → JSONL + manifest in the artifact store. The version is a hash of the data and its
- * lineage: running again on the same inputs finds the existing artifact instead of writing a copy.
- */
-export async function buildDataset(
-  kind: DatasetKind,
-  dependencies: { features: FeatureStore; model: JsonChatModel; artifacts: ArtifactStore },
-  settings: DatasetSettings,
+export type DatasetSource = DatasetManifest['sources'][number];
+
+export interface DatasetInputs {
+  extracts: Extract[];
+  sources: DatasetSource[];
+}
+
+/** The extracts a dataset is generated from: the cleaned articles and posts of the selected authors. */
+export async function collectExtracts(
+  features: FeatureStore,
   options: DatasetOptions = {},
-  onProgress: ProgressListener = ignoreProgress,
-): Promise<DatasetResult> {
-  const { features, model, artifacts } = dependencies;
+): Promise<DatasetInputs> {
   const filter = options.authorIds ? { authorIds: options.authorIds } : {};
-  const sources: DatasetManifest['sources'] = [];
+  const sources: DatasetSource[] = [];
   let extracts: Extract[] = [];
   for (const category of EXTRACT_CATEGORIES) {
     const documents = [];
@@ -96,11 +99,49 @@ export async function buildDataset(
       'no cleaned articles or posts to learn from: run `twin features` first (or check --authors)',
     );
   }
-  const usedDocuments = new Set(extracts.map((extract) => extract.documentId));
-  const extractText = new Map(extracts.map((extract) => [extract.id, extract.text]));
+  const used = new Set(extracts.map((extract) => extract.documentId));
+  return { extracts, sources: sources.filter((source) => used.has(source.documentId)) };
+}
 
-  const generated = await generateSamples(kind, model, extracts, settings.concurrency, onProgress);
-  const counts: DatasetManifest['counts'] = [{ stage: 'extracts', ...countByCategory(extracts) }];
+/**
+ * Builds a versioned training dataset from the cleaned snapshot: extracts → LLM generation → curation
+ * (preference filters, verbatim check, exact and near-duplicate removal) → seeded split →
+ * decontamination → JSONL + manifest in the artifact store. The version is a hash of the data and its
+ * lineage: running again on the same inputs finds the existing artifact instead of writing a copy.
+ */
+export async function buildDataset(
+  kind: DatasetKind,
+  dependencies: { features: FeatureStore; model: JsonChatModel; artifacts: ArtifactStore },
+  settings: DatasetSettings,
+  options: DatasetOptions = {},
+  onProgress: ProgressListener = ignoreProgress,
+): Promise<DatasetResult> {
+  const inputs = await collectExtracts(dependencies.features, options);
+  const generated = await generateSamples(
+    kind,
+    dependencies.model,
+    inputs.extracts,
+    settings.concurrency,
+    onProgress,
+  );
+  return finishDataset(kind, inputs, generated, {
+    model: dependencies.model.model,
+    settings,
+    artifacts: dependencies.artifacts,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  });
+}
+
+/** Curates, splits and stores generated samples (the last step of a local run and of the AWS workflow). */
+export async function finishDataset<K extends DatasetKind>(
+  kind: K,
+  inputs: DatasetInputs,
+  generated: GenerationReport<K>,
+  context: { model: string; settings: DatasetSettings; artifacts: ArtifactStore; limit?: number },
+): Promise<DatasetResult> {
+  const { settings, artifacts } = context;
+  const extractText = new Map(inputs.extracts.map((extract) => [extract.id, extract.text]));
+  const counts: DatasetManifest['counts'] = [{ stage: 'extracts', ...countByCategory(inputs.extracts) }];
   counts.push({ stage: 'generated', ...countByCategory(generated.samples) });
 
   let rows: Row[] = generated.samples;
@@ -129,13 +170,13 @@ export async function buildDataset(
   const test = jsonl(clean.test.map((row) => toJson(row as never)));
   const lineage = {
     kind,
-    sources: sources.filter((source) => usedDocuments.has(source.documentId)),
-    model: model.model,
+    sources: inputs.sources,
+    model: context.model,
     promptVersion: PROMPT_VERSION,
     temperature: settings.temperature,
     maxTokens: settings.maxTokens,
     dedupThreshold: settings.dedupThreshold,
-    limit: options.limit ?? null,
+    limit: context.limit ?? null,
   };
   const version = createHash('sha256')
     .update(JSON.stringify(lineage))
@@ -153,9 +194,9 @@ export async function buildDataset(
       columns: kind === 'instruct' ? ['instruction', 'output'] : ['prompt', 'chosen', 'rejected'],
       files: { train: `${prefix}/train.jsonl`, test: `${prefix}/test.jsonl` },
     },
-    sources: lineage.sources,
+    sources: inputs.sources,
     generation: {
-      model: model.model,
+      model: context.model,
       promptVersion: PROMPT_VERSION,
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
@@ -172,7 +213,7 @@ export async function buildDataset(
       dedupThreshold: settings.dedupThreshold,
       testFraction: TEST_FRACTION[kind],
       splitSeed: SPLIT_SEED,
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(context.limit !== undefined ? { limit: context.limit } : {}),
     },
     counts,
     splits: { train: split.train.length, test: clean.test.length, decontaminated: clean.removed },
