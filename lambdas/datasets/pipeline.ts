@@ -176,7 +176,6 @@ export async function finishDataset<K extends DatasetKind>(
     temperature: settings.temperature,
     maxTokens: settings.maxTokens,
     dedupThreshold: settings.dedupThreshold,
-    limit: context.limit ?? null,
   };
   const version = createHash('sha256')
     .update(JSON.stringify(lineage))

@@ -1,0 +1,176 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
+import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
+import { generateSamples, mergeReports, type GenerationReport } from '../datasets/generation.js';
+import { collectExtracts, finishDataset, type DatasetInputs } from '../datasets/pipeline.js';
+import type { DatasetKind } from '../datasets/prompts.js';
+import { Uuid4Schema } from '../domain/index.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import { openFeatureStoreForReading } from '../features/services.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { JsonChatModel } from '../ports/json-chat.js';
+import { loadSettingsWithSecrets, type DatasetSettings } from '../settings/index.js';
+import { retryingLazy } from '../shared/lazy.js';
+import { parseEvent } from './parse-event.js';
+
+/**
+ * The dataset workflow's function (statemachines/datasets.asl.json): `plan` cuts the cleaned snapshot
+ * into extracts and stores them for the run, `generate` asks the LLM about one batch of them,
+ * `finish` curates, splits and writes the versioned dataset. Intermediate results live under
+ * `datasets/runs/<run id>/`, because they outgrow what a workflow may pass between states.
+ */
+
+const Kind = z.enum(['instruct', 'preference']);
+const RunId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/u, 'must be an execution name (letters, digits, _ or -)');
+
+export const DatasetRequestSchema = z.strictObject({
+  kind: Kind,
+  authorIds: z.array(Uuid4Schema).optional(),
+  limit: z.number().int().min(1).optional(),
+  extractsPerBatch: z.number().int().min(1).max(200).default(20),
+});
+
+const DatasetEventSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('plan'), runId: RunId, request: DatasetRequestSchema }),
+  z.object({
+    action: z.literal('generate'),
+    runId: RunId,
+    kind: Kind,
+    batch: z.number().int().min(0),
+    extractsPerBatch: z.number().int().min(1),
+  }),
+  z.object({
+    action: z.literal('finish'),
+    runId: RunId,
+    kind: Kind,
+    batches: z.number().int().min(0),
+    limit: z.number().int().min(1).optional(),
+  }),
+]);
+
+export interface DatasetServices {
+  features: FeatureStore;
+  model: JsonChatModel;
+  artifacts: ArtifactStore;
+  settings: DatasetSettings;
+}
+
+export class IncompleteRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompleteRunError';
+  }
+}
+
+const runKey = (runId: string, name: string) => `datasets/runs/${runId}/${name}`;
+
+async function readJson<T>(artifacts: ArtifactStore, key: string): Promise<T | undefined> {
+  const text = await artifacts.read(key);
+  return text === undefined ? undefined : (JSON.parse(text) as T);
+}
+
+export function createDatasetHandler(services: () => Promise<DatasetServices>, logger?: Logger) {
+  return async (event: unknown) => {
+    const request = parseEvent(DatasetEventSchema, event);
+    const { features, model, artifacts, settings } = await services();
+    switch (request.action) {
+      case 'plan': {
+        const { kind, authorIds, limit, extractsPerBatch } = request.request;
+        const inputs = await collectExtracts(features, {
+          ...(authorIds ? { authorIds } : {}),
+          ...(limit ? { limit } : {}),
+        });
+        await artifacts.write(runKey(request.runId, 'inputs.json'), JSON.stringify(inputs));
+        const batches = Math.ceil(inputs.extracts.length / extractsPerBatch);
+        logger?.info('planned dataset run', { kind, extracts: inputs.extracts.length, batches });
+        return {
+          kind,
+          extractsPerBatch,
+          extracts: inputs.extracts.length,
+          batches: Array.from({ length: batches }, (_, batch) => batch),
+        };
+      }
+      case 'generate': {
+        const inputs = await readJson<DatasetInputs>(artifacts, runKey(request.runId, 'inputs.json'));
+        if (!inputs) throw new Error(`run ${request.runId} has no planned extracts`);
+        const start = request.batch * request.extractsPerBatch;
+        const extracts = inputs.extracts.slice(start, start + request.extractsPerBatch);
+        const report = await generateSamples(request.kind, model, extracts, settings.concurrency);
+        await artifacts.write(
+          runKey(request.runId, `batch-${String(request.batch)}.json`),
+          JSON.stringify(report),
+        );
+        const { samples, failures: _failures, ...counts } = report;
+        logger?.info('generated batch', { batch: request.batch, samples: samples.length, ...counts });
+        return { batch: request.batch, samples: samples.length, ...counts };
+      }
+      case 'finish': {
+        const inputs = await readJson<DatasetInputs>(artifacts, runKey(request.runId, 'inputs.json'));
+        if (!inputs) throw new Error(`run ${request.runId} has no planned extracts`);
+        const reports: GenerationReport<DatasetKind>[] = [];
+        let missingBatches = 0;
+        for (let batch = 0; batch < request.batches; batch++) {
+          const report = await readJson<GenerationReport<DatasetKind>>(
+            artifacts,
+            runKey(request.runId, `batch-${String(batch)}.json`),
+          );
+          if (report) reports.push(report);
+          else missingBatches += 1;
+        }
+        if (missingBatches > 0) {
+          // A dataset missing some extracts would still get a version of its own; refuse instead.
+          throw new IncompleteRunError(
+            `${String(missingBatches)} of ${String(request.batches)} batches failed after their retries; nothing was written. Start the workflow again.`,
+          );
+        }
+        const result = await finishDataset(request.kind, inputs, mergeReports(reports), {
+          model: model.model,
+          settings,
+          artifacts,
+        });
+        const summary = {
+          version: result.manifest.version,
+          location: `${artifacts.location}/${result.prefix}`,
+          reused: result.reused,
+          counts: Object.fromEntries(result.manifest.counts.map((count) => [count.stage, count.total])),
+          splits: result.manifest.splits,
+          estimatedCostUsd: result.manifest.generation.estimatedCostUsd,
+        };
+        logger?.info('dataset written', summary);
+        return summary;
+      }
+    }
+  };
+}
+
+const logger = new Logger({ serviceName: 'llm-twin-datasets' });
+
+const sharedServices = retryingLazy(async () => {
+  const settings = await loadSettingsWithSecrets(process.env);
+  const bucket = z
+    .string()
+    .min(1)
+    .parse(process.env.ARTIFACT_BUCKET, { error: () => 'ARTIFACT_BUCKET is not set' });
+  const model = await OpenAiJsonModel.create({
+    ...settings.dataset,
+    ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+    ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+  });
+  const { features } = await openFeatureStoreForReading(settings);
+  return {
+    features,
+    model,
+    artifacts: new S3ArtifactStore(new S3Client({}), bucket),
+    settings: settings.dataset,
+  };
+});
+
+export const handler = middy(createDatasetHandler(sharedServices, logger)).use(
+  injectLambdaContext(logger, { resetKeys: true }),
+);

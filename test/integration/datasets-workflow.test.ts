@@ -1,0 +1,145 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
+import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
+import { cleanDocument } from '../../lambdas/features/cleaning.js';
+import { FeatureStore } from '../../lambdas/features/feature-store.js';
+import { createDatasetHandler } from '../../lambdas/handlers/datasets.js';
+import type { DatasetSettings } from '../../lambdas/settings/index.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
+import { startLlmServer, type LlmServer } from '../support/llm-server.js';
+import { referenceArticles } from '../support/reference-corpus.js';
+import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
+
+type Json = Parameters<StateMachine['run']>[0];
+
+const SETTINGS: DatasetSettings = {
+  model: 'gpt-4o-mini',
+  temperature: 0.7,
+  maxTokens: 1200,
+  concurrency: 4,
+  dedupThreshold: 0.8,
+  timeoutMs: 5_000,
+  maxRetries: 1,
+  pricePerMillionInput: 0.15,
+  pricePerMillionOutput: 0.6,
+};
+
+describe.runIf(referenceCorpusAvailable())(
+  'the dataset workflow (statemachines/datasets.asl.json) run locally against the real handler',
+  () => {
+    let dir: string;
+    let server: LlmServer;
+    let vectors: LanceVectorStore;
+    let calls: { state: string; input: Record<string, unknown> }[];
+    let crashBatch: number | undefined;
+    let run: (input: Json, executionName: string) => Promise<Json>;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'twin-datasets-sfn-'));
+      server = await startLlmServer();
+      vectors = await LanceVectorStore.open(join(dir, 'vectors'));
+      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
+      await features.ensureCollections();
+      await features.saveCleaned(
+        'articles',
+        referenceArticles()
+          .slice(0, 4)
+          .map((article) => cleanDocument(article, 'v1')),
+      );
+      const model = await OpenAiJsonModel.create({
+        ...SETTINGS,
+        baseUrl: `${server.url}/v1`,
+        apiKey: 'test',
+      });
+      const artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
+      const handler = createDatasetHandler(() =>
+        Promise.resolve({ features, model, artifacts, settings: SETTINGS }),
+      );
+      calls = [];
+      crashBatch = undefined;
+      const local = (state: string) => async (input: Json) => {
+        const event = input as Record<string, unknown>;
+        calls.push({ state, input: event });
+        // Stands in for the Lambda runtime failing the invocation (out of memory, killed), not for our code.
+        if (state === 'GenerateBatch' && event.batch === crashBatch) throw new Error('Runtime.OutOfMemory');
+        return (await handler(input)) as unknown as Json;
+      };
+      const machine = new StateMachine(
+        loadDefinition('datasets.asl.json', { DatasetFunctionArn: FAKE_FUNCTION_ARN }) as never,
+      );
+      run = (input, executionName) =>
+        machine.run(input, {
+          context: { Execution: { Name: executionName } } as never,
+          overrides: {
+            taskResourceLocalHandlers: {
+              PlanExtracts: local('PlanExtracts'),
+              GenerateBatch: local('GenerateBatch'),
+              FinishDataset: local('FinishDataset'),
+            },
+            retryIntervalOverrides: { PlanExtracts: 0, GenerateBatch: 0, FinishDataset: 0 },
+          },
+        }).result;
+    });
+
+    afterEach(async () => {
+      await vectors.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('plans extract batches, generates them, and writes the versioned dataset; a second run finds it', async () => {
+      const output = (await run({ kind: 'instruct', limit: 12, extractsPerBatch: 5 }, 'run-1')) as Record<
+        string,
+        unknown
+      >;
+
+      expect(calls.map((call) => call.state)).toEqual([
+        'PlanExtracts',
+        'GenerateBatch',
+        'GenerateBatch',
+        'GenerateBatch',
+        'FinishDataset',
+      ]);
+      expect(output).toMatchObject({ reused: false, counts: { extracts: 12, generated: 60 } });
+      const version = String(output.version);
+      expect((await readdir(join(dir, 'artifacts', 'datasets', 'instruct', version))).sort()).toEqual([
+        'manifest.json',
+        'test.jsonl',
+        'train.jsonl',
+      ]);
+      expect(server.requests).toBe(12);
+
+      const again = (await run({ kind: 'instruct', limit: 12, extractsPerBatch: 5 }, 'run-2')) as Record<
+        string,
+        unknown
+      >;
+      expect(again).toMatchObject({ reused: true, version });
+    });
+
+    it('writes nothing when a batch keeps failing, and says to start again', async () => {
+      crashBatch = 1;
+      const execution = run({ kind: 'preference', limit: 12, extractsPerBatch: 5 }, 'run-3');
+
+      await expect(execution).rejects.toBeInstanceOf(ExecutionError);
+      await expect(execution).rejects.toThrow(
+        /1 of 3 batches failed after their retries; nothing was written/u,
+      );
+      expect(calls.filter((call) => call.state === 'GenerateBatch' && call.input.batch === 1)).toHaveLength(
+        3,
+      );
+      expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(1);
+      await expect(readdir(join(dir, 'artifacts', 'datasets', 'preference'))).rejects.toThrow();
+    });
+
+    it('rejects a request with an unknown kind before any work, without retrying', async () => {
+      await expect(run({ kind: 'pretraining' }, 'run-4')).rejects.toThrow(/kind/u);
+      expect(calls).toHaveLength(1);
+      expect(server.requests).toBe(0);
+    });
+  },
+);
