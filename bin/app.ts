@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { readAuthorConfigs } from '../lambdas/collection/author-config.js';
 import { CollectionStack } from '../lib/collection-stack.js';
+import { DatasetStack } from '../lib/dataset-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
 
@@ -29,6 +30,16 @@ const features = new FeatureStack(app, `LlmTwin-${stage}-Features`, {
   secrets: foundation.secrets,
   ...(embeddingModelId ? { embeddingModelId } : {}),
   description: 'LLM Twin feature pipeline: features function (ONNX) and workflow',
+});
+
+const openAiBaseUrl = app.node.tryGetContext('openAiBaseUrl') as string | undefined;
+new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
+  stage,
+  env,
+  artifacts: foundation.artifacts.bucket,
+  secrets: foundation.secrets,
+  ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
+  description: 'LLM Twin dataset generation: datasets function and workflow',
 });
 
 // Weekly by default (Mondays 03:00 UTC); `-c etlSchedule="rate(1 day)"` changes it, "off" disables it.

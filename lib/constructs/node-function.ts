@@ -20,6 +20,17 @@ const UNUSED_OPTIONAL_MODULES = [
   '@aws-sdk/credential-providers',
 ];
 
+/**
+ * Native modules that only the laptop adapters load (embedded vector store, in-process models), always
+ * through a dynamic import; zip-bundled functions never reach them.
+ */
+const LOCAL_ONLY_NATIVE_MODULES = [
+  '@lancedb/lancedb',
+  'onnxruntime-node',
+  '@huggingface/transformers',
+  'sharp',
+];
+
 export interface TwinFunctionProps extends Omit<
   NodejsFunctionProps,
   'entry' | 'runtime' | 'bundling' | 'logRetention' | 'logGroup'
@@ -61,7 +72,7 @@ export class TwinFunction extends Construct {
         sourceMap: true,
         // ES modules in Lambda still meet CommonJS dependencies that call require().
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES],
+        externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES, ...LOCAL_ONLY_NATIVE_MODULES],
         forceDockerBundling: false,
       },
       ...functionProps,

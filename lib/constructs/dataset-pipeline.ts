@@ -1,0 +1,74 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { suppressFunctionBaseline } from './function-suppressions.js';
+import { TwinFunction } from './node-function.js';
+import type { TwinSecrets } from './twin-secrets.js';
+import { Workflow } from './workflow.js';
+
+const DATASET_SECRETS = ['OPENAI_API_KEY', 'QDRANT_URL', 'QDRANT_API_KEY'] as const;
+export const DATASETS_PREFIX = 'datasets/';
+
+export interface DatasetPipelineProps {
+  readonly artifacts: s3.IBucket;
+  readonly secrets: TwinSecrets;
+  /** An OpenAI-compatible endpoint instead of OpenAI's. */
+  readonly openAiBaseUrl?: string;
+  readonly model?: string;
+}
+
+/**
+ * Dataset generation on AWS: the datasets function (reads the Qdrant cleaned snapshot, calls the LLM,
+ * writes under `datasets/` in the artifact bucket) and the workflow of statemachines/datasets.asl.json.
+ */
+export class DatasetPipeline extends Construct {
+  readonly function: TwinFunction['function'];
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: DatasetPipelineProps) {
+    super(scope, id);
+    this.function = new TwinFunction(this, 'Datasets', {
+      handlerName: 'datasets',
+      description:
+        'Dataset generation: plans extracts, generates a batch with the LLM, curates and writes the dataset',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      // Two batches at a time (the workflow's Map) with a little headroom: the LLM's rate limit rules.
+      reservedConcurrentExecutions: 3,
+      environment: {
+        ARTIFACT_BUCKET: props.artifacts.bucketName,
+        TWIN_VECTOR_STORE: 'qdrant',
+        ...(props.openAiBaseUrl ? { OPENAI_BASE_URL: props.openAiBaseUrl } : {}),
+        ...(props.model ? { TWIN_DATASET_MODEL: props.model } : {}),
+        ...props.secrets.environmentFor(DATASET_SECRETS),
+      },
+    }).function;
+    props.secrets.grantRead(this.function, DATASET_SECRETS);
+    props.artifacts.grantReadWrite(this.function, `${DATASETS_PREFIX}*`);
+    suppressFunctionBaseline(this.function, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Reads and writes objects under the datasets/ prefix only (object names carry run ids and versions).',
+        appliesTo: [
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          'Action::s3:DeleteObject*',
+          'Action::s3:Abort*',
+          // The bucket ARN renders as <...Bucket....Arn> in its own stack and as an import in another.
+          { regex: `/^Resource::.*Bucket.*Arn.*\\/${DATASETS_PREFIX}\\*$/` },
+        ],
+      },
+    ]);
+
+    this.stateMachine = new Workflow(this, 'Workflow', {
+      definitionFile: 'datasets.asl.json',
+      comment: 'Dataset generation: cleaned snapshot -> LLM -> curated, versioned dataset',
+      substitutions: { DatasetFunctionArn: this.function.functionArn },
+      invokes: [this.function],
+      timeout: Duration.hours(4),
+    }).stateMachine;
+  }
+}
