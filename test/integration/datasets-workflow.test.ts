@@ -74,7 +74,7 @@ describe.runIf(referenceCorpusAvailable())(
       );
       run = (input, executionName) =>
         machine.run(input, {
-          context: { Execution: { Name: executionName } } as never,
+          context: { Execution: { Name: executionName } },
           overrides: {
             taskResourceLocalHandlers: {
               PlanExtracts: local('PlanExtracts'),
