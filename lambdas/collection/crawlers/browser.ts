@@ -43,9 +43,10 @@ export class BrowserSession {
       page.setDefaultTimeout(this.options.navigationTimeoutMs);
       await page.setRequestInterception(true);
       page.on('request', (request) => {
-        void this.allowed(request.url()).then((ok) =>
-          ok ? request.continue() : request.abort('blockedbyclient'),
-        );
+        // A request can outlive its page (closed on error); answering it then fails, harmlessly.
+        void this.allowed(request.url())
+          .then((ok) => (ok ? request.continue() : request.abort('blockedbyclient')))
+          .catch(() => undefined);
       });
       await vetHost(hostnameOf(new URL(url)), this.options.network);
       const response = await page.goto(url, {
