@@ -10,22 +10,12 @@ import { extractsOf } from '../../lambdas/datasets/extracts.js';
 import { generateSamples } from '../../lambdas/datasets/generation.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
-import type { DatasetSettings } from '../../lambdas/settings/index.js';
+import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
 
-const SETTINGS: DatasetSettings = {
-  model: 'gpt-4o-mini',
-  temperature: 0.7,
-  maxTokens: 1200,
-  concurrency: 4,
-  dedupThreshold: 0.8,
-  timeoutMs: 2_000,
-  maxRetries: 2,
-  pricePerMillionInput: 0.15,
-  pricePerMillionOutput: 0.6,
-};
+const SETTINGS = TEST_DATASET_SETTINGS;
 
 const servers: LlmServer[] = [];
 async function llm(

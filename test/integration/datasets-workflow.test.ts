@@ -9,7 +9,7 @@ import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { createDatasetHandler } from '../../lambdas/handlers/datasets.js';
-import type { DatasetSettings } from '../../lambdas/settings/index.js';
+import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
@@ -17,17 +17,7 @@ import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js'
 
 type Json = Parameters<StateMachine['run']>[0];
 
-const SETTINGS: DatasetSettings = {
-  model: 'gpt-4o-mini',
-  temperature: 0.7,
-  maxTokens: 1200,
-  concurrency: 4,
-  dedupThreshold: 0.8,
-  timeoutMs: 5_000,
-  maxRetries: 1,
-  pricePerMillionInput: 0.15,
-  pricePerMillionOutput: 0.6,
-};
+const SETTINGS = TEST_DATASET_SETTINGS;
 
 describe.runIf(referenceCorpusAvailable())(
   'the dataset workflow (statemachines/datasets.asl.json) run locally against the real handler',
