@@ -6,6 +6,7 @@ import { etlCommand } from './etl-command.js';
 import { evalCommand } from './eval-command.js';
 import { featuresCommand } from './features-command.js';
 import { modelsCommand } from './models-command.js';
+import { searchCommand } from './search-command.js';
 import { warehouseCommand } from './warehouse-commands.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(etlCommand(globals));
   program.addCommand(featuresCommand(globals));
   program.addCommand(datasetCommand(globals));
+  program.addCommand(searchCommand(globals));
   program.addCommand(modelsCommand(globals));
   program.addCommand(evalCommand(globals));
   return program;

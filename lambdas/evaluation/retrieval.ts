@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { CATEGORIES, InvalidInputError, describeZodIssues, type ScoredChunk } from '../domain/index.js';
+import { InvalidInputError, describeZodIssues, type ScoredChunk } from '../domain/index.js';
 import { cleanText } from '../features/cleaning.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { splitFullName } from '../domain/index.js';
+import { searchEmbeddedCollections } from '../rag/vector-search.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 
 /** One labelled question of a retrieval evaluation set (JSON Lines). */
@@ -95,18 +96,12 @@ export async function evaluateRetrieval(
     const authorId = question.mentions_author
       ? (await warehouse.findUserByName(splitFullName(question.author_full_name)))?.id
       : undefined;
-    const perCategory = await Promise.all(
-      CATEGORIES.map((category) =>
-        features.searchChunks(category, vectors[index] ?? [], {
-          limit: SEARCH_DEPTH,
-          ...(authorId ? { authorId } : {}),
-        }),
-      ),
-    );
-    const chunks = perCategory
-      .flat()
-      .sort((a, b) => b.score - a.score)
-      .slice(0, SEARCH_DEPTH);
+    const chunks = (
+      await searchEmbeddedCollections(features, vectors[index] ?? [], {
+        limitPerCategory: SEARCH_DEPTH,
+        ...(authorId ? { authorId } : {}),
+      })
+    ).slice(0, SEARCH_DEPTH);
     results.push(scoreQuestion(question, chunks, authorId !== undefined));
     onProgress({ stage: 'questions', done: index + 1, total: questions.length });
   }

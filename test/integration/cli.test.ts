@@ -108,6 +108,15 @@ describe('the twin CLI', () => {
         'articles: 2 documents, 0 processed into 0 embedded chunks, 2 unchanged',
       );
 
+      const search = await twin(
+        ['search', 'fine-tuning language models', '-k', '2', '--author', 'Maxime Labonne'],
+        env,
+      );
+      expect(search.code).toBe(0);
+      expect(search.stdout).toMatch(/^1\. 0\.\d{3} {2}Maxime Labonne · /mu);
+      expect(search.stdout).toMatch(/^2\. /mu);
+      expect(search.stdout).not.toMatch(/^3\. /mu);
+
       // The cleaned snapshot feeds dataset generation; the LLM is a deterministic local server.
       const llm = await startLlmServer();
       try {

@@ -8,6 +8,7 @@ import type { RawDocument, User } from '../../lambdas/domain/index.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { featurizeDocuments, runFeaturePipeline } from '../../lambdas/features/pipeline.js';
 import type { Embedder } from '../../lambdas/ports/embedder.js';
+import { vectorSearch } from '../../lambdas/rag/vector-search.js';
 import type { VectorStore } from '../../lambdas/ports/vector-store.js';
 import { post, repository } from '../support/documents.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
@@ -117,6 +118,26 @@ describe.runIf(runnable)('the feature pipeline on real articles with the real mo
     });
     expect(hits[0]?.score).toBeGreaterThan(0.6);
     expect(hits.every((hit) => hit.authorId === maxime.id)).toBe(true);
+  });
+
+  it('searches all three collections for k chunks, best first, each once, filtered by author when asked', async () => {
+    await runFeaturePipeline({ warehouse, features, embedder });
+
+    const everyone = await vectorSearch({ features, embedder }, { query: 'A short post on LinkedIn', k: 5 });
+    expect(everyone).toHaveLength(5);
+    expect(everyone.map((chunk) => chunk.score)).toEqual(
+      [...everyone.map((chunk) => chunk.score)].sort((a, b) => b - a),
+    );
+    expect(new Set(everyone.map((chunk) => chunk.id)).size).toBe(5);
+    expect(everyone[0]?.category).toBe('posts');
+
+    const maximeOnly = await vectorSearch(
+      { features, embedder },
+      { query: 'code in a repository', k: 4, authorId: maxime.id },
+    );
+    expect(maximeOnly).toHaveLength(4);
+    expect(maximeOnly.every((chunk) => chunk.authorId === maxime.id)).toBe(true);
+    expect(maximeOnly.some((chunk) => chunk.category === 'repositories')).toBe(true);
   });
 
   it('writes nothing when run again over an unchanged warehouse', async () => {
