@@ -31,6 +31,7 @@ interface Row {
 export class LanceVectorStore implements VectorStore {
   private readonly tables = new Map<string, Promise<Table | undefined>>();
   private readonly creations = new Map<string, Promise<void>>();
+  private readonly dimensions = new Map<string, number | undefined>();
 
   private constructor(private readonly db: Connection) {}
 
@@ -74,8 +75,7 @@ export class LanceVectorStore implements VectorStore {
   async upsert(collection: string, points: readonly Point[]): Promise<void> {
     if (points.length === 0) return;
     const table = await this.requireTable(collection);
-    const vectorField = (await table.schema()).fields.find((field) => field.name === VECTOR);
-    const dimension = vectorField ? (vectorField.type as FixedSizeList).listSize : undefined;
+    const dimension = await this.vectorDimension(collection, table);
     const hasVectors = dimension !== undefined;
     const rows = points.map((point) => {
       // LanceDB would store a vector of another length without complaint; a mixed collection is useless.
@@ -156,6 +156,15 @@ export class LanceVectorStore implements VectorStore {
       });
     }
     return table;
+  }
+
+  /** The table's vector length (undefined: payload only), read from its schema once per table. */
+  private async vectorDimension(name: string, table: Table): Promise<number | undefined> {
+    if (!this.dimensions.has(name)) {
+      const field = (await table.schema()).fields.find((candidate) => candidate.name === VECTOR);
+      this.dimensions.set(name, field ? (field.type as FixedSizeList).listSize : undefined);
+    }
+    return this.dimensions.get(name);
   }
 
   private async requireTable(name: string): Promise<Table> {
