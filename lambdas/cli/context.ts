@@ -25,3 +25,14 @@ export async function withWarehouse<T>(
     await warehouse.close();
   }
 }
+
+/** A command that did part of its job: its output stands, the message says what is missing. */
+export class IncompleteResultError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'IncompleteResultError';
+  }
+}

@@ -1,12 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
-import type { GlobalOptions } from './context.js';
+import { IncompleteResultError, type GlobalOptions } from './context.js';
+import { askCommand } from './ask-command.js';
 import { datasetCommand } from './dataset-command.js';
 import { etlCommand } from './etl-command.js';
 import { evalCommand } from './eval-command.js';
 import { featuresCommand } from './features-command.js';
 import { modelsCommand } from './models-command.js';
 import { searchCommand } from './search-command.js';
+import { serveCommand } from './serve-command.js';
 import { warehouseCommand } from './warehouse-commands.js';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   program.addCommand(featuresCommand(globals));
   program.addCommand(datasetCommand(globals));
   program.addCommand(searchCommand(globals));
+  program.addCommand(askCommand(globals));
+  program.addCommand(serveCommand(globals));
   program.addCommand(modelsCommand(globals));
   program.addCommand(evalCommand(globals));
   return program;
@@ -37,6 +41,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`twin: ${describeFailure(error)}\n`);
+    if (error instanceof IncompleteResultError) return error.exitCode;
     return error instanceof InvalidInputError ? 2 : 1;
   }
 }

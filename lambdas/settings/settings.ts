@@ -14,12 +14,16 @@ export const SECRET_SETTINGS = [
   'QDRANT_API_KEY',
   'OPENAI_API_KEY',
   'HF_TOKEN',
+  'OPIK_API_KEY',
   'LINKEDIN_USERNAME',
   'LINKEDIN_PASSWORD',
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
 export const DEFAULT_EMBEDDING_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
+export const DEFAULT_RERANK_MODEL_ID = 'cross-encoder/ms-marco-MiniLM-L-4-v2';
+
+const HF_MODEL_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 
 const optionalText = z.string().trim().min(1).optional();
 const secretArn = z
@@ -34,6 +38,13 @@ const secretArn = z
 function numberSetting(min: number, max: number, fallback: number) {
   const message = `must be a number from ${String(min)} to ${String(max)}`;
   return z.coerce.number({ error: message }).min(min, message).max(max, message).default(fallback);
+}
+
+function booleanSetting(fallback: boolean) {
+  return z
+    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
 }
 
 function wholeNumberSetting(min: number, max: number, fallback: number) {
@@ -64,6 +75,7 @@ const EnvSchema = z.object({
   QDRANT_API_KEY: optionalText,
   OPENAI_API_KEY: optionalText,
   HF_TOKEN: optionalText,
+  OPIK_API_KEY: optionalText,
   LINKEDIN_USERNAME: optionalText,
   LINKEDIN_PASSWORD: optionalText,
   ...Object.fromEntries(SECRET_SETTINGS.map((name) => [`${name}_SECRET_ARN`, secretArn])),
@@ -72,16 +84,10 @@ const EnvSchema = z.object({
     .default('embedded'),
   TWIN_EMBEDDING_MODEL_ID: z
     .string()
-    .regex(
-      /^[\w.-]+(\/[\w.-]+)?$/,
-      'must be a Hugging Face model id such as sentence-transformers/all-MiniLM-L6-v2',
-    )
+    .regex(HF_MODEL_ID, 'must be a Hugging Face model id such as sentence-transformers/all-MiniLM-L6-v2')
     .default(DEFAULT_EMBEDDING_MODEL_ID),
   TWIN_MODELS_DIR: optionalText,
-  TWIN_ALLOW_MODEL_DOWNLOAD: z
-    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
-    .default('true')
-    .transform((value) => value === 'true'),
+  TWIN_ALLOW_MODEL_DOWNLOAD: booleanSetting(true),
   TWIN_EMBEDDING_BATCH_SIZE: wholeNumberSetting(1, 256, 32),
   TWIN_CHROMIUM_PATH: optionalText,
   TWIN_CRAWL_CONCURRENCY: wholeNumberSetting(1, 16, 4),
@@ -95,6 +101,36 @@ const EnvSchema = z.object({
   TWIN_LLM_PRICE_INPUT_PER_MTOK: numberSetting(0, 1000, 0.15),
   TWIN_LLM_PRICE_OUTPUT_PER_MTOK: numberSetting(0, 1000, 0.6),
   TWIN_ARTIFACTS_DIR: optionalText,
+  TWIN_RAG_K: wholeNumberSetting(1, 50, 9),
+  TWIN_RAG_EXPAND: booleanSetting(true),
+  TWIN_RAG_QUERIES: wholeNumberSetting(1, 10, 3),
+  TWIN_RAG_RERANK: booleanSetting(true),
+  TWIN_RERANK_MODEL_ID: z
+    .string()
+    .regex(HF_MODEL_ID, 'must be a Hugging Face model id such as cross-encoder/ms-marco-MiniLM-L-4-v2')
+    .default(DEFAULT_RERANK_MODEL_ID),
+  TWIN_RAG_MAX_QUERY_CHARS: wholeNumberSetting(100, 20000, 2000),
+  TWIN_QUERY_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  TWIN_GENERATOR: z
+    .enum(['auto', 'openai', 'sagemaker', 'none'], {
+      error: 'must be one of auto, openai, sagemaker, none',
+    })
+    .default('auto'),
+  TWIN_GENERATOR_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  TWIN_GENERATOR_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  TWIN_SAGEMAKER_ENDPOINT: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name')
+    .optional(),
+  TWIN_GENERATION_MAX_NEW_TOKENS: wholeNumberSetting(1, 4096, 150),
+  TWIN_GENERATION_TEMPERATURE: numberSetting(0, 2, 0.01),
+  TWIN_GENERATION_TOP_P: numberSetting(0.01, 1, 0.9),
+  TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
+  TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumberSetting(256, 131072, 2048),
+  TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
+  OPIK_URL_OVERRIDE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OPIK_WORKSPACE: optionalText,
+  OPIK_PROJECT_NAME: z.string().trim().min(1).default('llm-twin'),
   TWIN_LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' })
     .default('info'),
@@ -135,6 +171,33 @@ export interface DatasetSettings {
   pricePerMillionOutput: number;
 }
 
+export interface RetrievalSettings {
+  /** Chunks kept for the prompt. */
+  k: number;
+  /** Query expansion, and how many queries in all (the original first). */
+  expand: boolean;
+  queries: number;
+  rerank: boolean;
+  rerankModelId: string;
+  maxQueryChars: number;
+  /** The OpenAI-compatible model for self-query and expansion (at OPENAI_BASE_URL). */
+  queryModel: string;
+}
+
+export type GeneratorSettings = {
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  repetitionPenalty: number;
+  /** The twin model's input budget in tokens (TGI's MAX_INPUT_LENGTH). */
+  maxInputTokens: number;
+  timeoutMs: number;
+} & (
+  | { kind: 'none' }
+  | { kind: 'openai'; model: string; baseUrl?: string }
+  | { kind: 'sagemaker'; endpointName: string }
+);
+
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
@@ -144,6 +207,10 @@ export interface Settings {
   dataset: DatasetSettings;
   /** Local artifact store (datasets, ...); on AWS the artifact bucket replaces it. */
   artifactsDir: string;
+  retrieval: RetrievalSettings;
+  generator: GeneratorSettings;
+  /** Opik, when OPIK_API_KEY or OPIK_URL_OVERRIDE is set (traces also go to the logs either way). */
+  opik?: { url?: string; workspace?: string; projectName: string };
   logLevel: Env['TWIN_LOG_LEVEL'];
   openAiBaseUrl?: string;
   /** Secret values given directly in the environment. */
@@ -220,11 +287,72 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       pricePerMillionOutput: values.TWIN_LLM_PRICE_OUTPUT_PER_MTOK,
     },
     artifactsDir: absolute(values.TWIN_ARTIFACTS_DIR) ?? join(dataDir, 'artifacts'),
+    retrieval: {
+      k: values.TWIN_RAG_K,
+      expand: values.TWIN_RAG_EXPAND,
+      queries: values.TWIN_RAG_QUERIES,
+      rerank: values.TWIN_RAG_RERANK,
+      rerankModelId: values.TWIN_RERANK_MODEL_ID,
+      maxQueryChars: values.TWIN_RAG_MAX_QUERY_CHARS,
+      queryModel: values.TWIN_QUERY_MODEL,
+    },
+    generator: generatorSettings(values, secrets, secretArns),
+    ...(values.OPIK_URL_OVERRIDE || secrets.OPIK_API_KEY || secretArns.OPIK_API_KEY
+      ? {
+          opik: {
+            ...(values.OPIK_URL_OVERRIDE ? { url: values.OPIK_URL_OVERRIDE } : {}),
+            ...(values.OPIK_WORKSPACE ? { workspace: values.OPIK_WORKSPACE } : {}),
+            projectName: values.OPIK_PROJECT_NAME,
+          },
+        }
+      : {}),
     logLevel: values.TWIN_LOG_LEVEL,
     ...(values.OPENAI_BASE_URL ? { openAiBaseUrl: values.OPENAI_BASE_URL } : {}),
     secrets,
     secretArns,
   };
+}
+
+/**
+ * Which model writes the answers. `auto` picks the SageMaker endpoint when one is named, else an
+ * OpenAI-compatible API when a key or base URL is set, else none (retrieval still works offline).
+ */
+function generatorSettings(
+  values: Env,
+  secrets: Partial<Record<SecretSetting, string>>,
+  secretArns: Partial<Record<SecretSetting, string>>,
+): GeneratorSettings {
+  const shared = {
+    maxNewTokens: values.TWIN_GENERATION_MAX_NEW_TOKENS,
+    temperature: values.TWIN_GENERATION_TEMPERATURE,
+    topP: values.TWIN_GENERATION_TOP_P,
+    repetitionPenalty: values.TWIN_GENERATION_REPETITION_PENALTY,
+    maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS,
+    timeoutMs: values.TWIN_GENERATION_TIMEOUT_MS,
+  };
+  const baseUrl = values.TWIN_GENERATOR_BASE_URL ?? values.OPENAI_BASE_URL;
+  const openAiConfigured = Boolean(baseUrl ?? secrets.OPENAI_API_KEY ?? secretArns.OPENAI_API_KEY);
+  const kind =
+    values.TWIN_GENERATOR !== 'auto'
+      ? values.TWIN_GENERATOR
+      : values.TWIN_SAGEMAKER_ENDPOINT
+        ? 'sagemaker'
+        : openAiConfigured
+          ? 'openai'
+          : 'none';
+  switch (kind) {
+    case 'sagemaker':
+      if (!values.TWIN_SAGEMAKER_ENDPOINT) {
+        throw new InvalidSettingsError([
+          'TWIN_SAGEMAKER_ENDPOINT: required when TWIN_GENERATOR=sagemaker (the endpoint serving the twin)',
+        ]);
+      }
+      return { ...shared, kind, endpointName: values.TWIN_SAGEMAKER_ENDPOINT };
+    case 'openai':
+      return { ...shared, kind, model: values.TWIN_GENERATOR_MODEL, ...(baseUrl ? { baseUrl } : {}) };
+    case 'none':
+      return { ...shared, kind };
+  }
 }
 
 function absolute(path: string | undefined): string | undefined {

@@ -11,6 +11,7 @@ const DESCRIPTIONS: Record<SecretSetting, string> = {
   QDRANT_API_KEY: 'API key of the Qdrant cluster',
   OPENAI_API_KEY: 'API key for the OpenAI-compatible LLM API',
   HF_TOKEN: 'Hugging Face access token (gated base models, pushing datasets and models)',
+  OPIK_API_KEY: 'API key of Opik (Comet), where RAG request traces go when monitoring is on',
   LINKEDIN_USERNAME: 'LinkedIn login used by the LinkedIn crawler',
   LINKEDIN_PASSWORD: 'LinkedIn password used by the LinkedIn crawler',
 };

@@ -1,15 +1,11 @@
 import type OpenAI from 'openai';
 import type { JsonChatModel, JsonCompletion } from '../../ports/json-chat.js';
+import { createOpenAiClient, type OpenAiConnection } from './openai-client.js';
 
-export interface OpenAiJsonOptions {
+export interface OpenAiJsonOptions extends OpenAiConnection {
   model: string;
   temperature: number;
   maxTokens: number;
-  timeoutMs: number;
-  /** 429 and 5xx answers are retried this many times with exponential backoff, honouring Retry-After. */
-  maxRetries: number;
-  baseUrl?: string;
-  apiKey?: string;
 }
 
 /** Any OpenAI-compatible chat API, asked for JSON (response_format json_object), through the openai client. */
@@ -24,15 +20,7 @@ export class OpenAiJsonModel implements JsonChatModel {
   }
 
   static async create(options: OpenAiJsonOptions): Promise<OpenAiJsonModel> {
-    const { default: OpenAIClient } = await import('openai');
-    const client = new OpenAIClient({
-      // An OpenAI-compatible server may need no key; the client insists on one.
-      apiKey: options.apiKey ?? 'not-needed',
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-      timeout: options.timeoutMs,
-      maxRetries: options.maxRetries,
-    });
-    return new OpenAiJsonModel(client, options);
+    return new OpenAiJsonModel(await createOpenAiClient(options), options);
   }
 
   async completeJson(prompt: string): Promise<JsonCompletion> {

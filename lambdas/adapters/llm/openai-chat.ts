@@ -1,0 +1,102 @@
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
+import { createOpenAiClient, type OpenAiConnection } from './openai-client.js';
+
+export interface OpenAiChatOptions extends OpenAiConnection {
+  model: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+}
+
+/** Any OpenAI-compatible chat model standing in for the twin (SYSTEM.md §6), plain or streamed. */
+export class OpenAiChatModel implements ChatModel {
+  private constructor(
+    private readonly client: OpenAI,
+    private readonly options: OpenAiChatOptions,
+  ) {}
+
+  static async create(options: OpenAiChatOptions): Promise<OpenAiChatModel> {
+    return new OpenAiChatModel(await createOpenAiClient(options), options);
+  }
+
+  get model(): string {
+    return `openai:${this.options.model}`;
+  }
+
+  async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+    try {
+      const completion = await this.client.chat.completions.create(this.request(prompt), { signal });
+      return {
+        text: completion.choices[0]?.message.content ?? '',
+        ...(completion.usage
+          ? {
+              usage: {
+                promptTokens: completion.usage.prompt_tokens,
+                completionTokens: completion.usage.completion_tokens,
+              },
+            }
+          : {}),
+      };
+    } catch (error) {
+      throw asGenerationError(error, this.options.model);
+    }
+  }
+
+  async *stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation> {
+    let text = '';
+    let usage: Generation['usage'];
+    try {
+      const chunks = await this.client.chat.completions.create(
+        { ...this.request(prompt), stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
+      for await (const chunk of chunks) {
+        const piece = chunk.choices[0]?.delta.content ?? '';
+        if (chunk.usage) {
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens,
+            completionTokens: chunk.usage.completion_tokens,
+          };
+        }
+        if (piece === '') continue;
+        text += piece;
+        yield piece;
+      }
+    } catch (error) {
+      throw asGenerationError(error, this.options.model);
+    }
+    return { text, ...(usage ? { usage } : {}) };
+  }
+
+  private request(prompt: ChatPrompt) {
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
+    ];
+    return {
+      model: this.options.model,
+      messages,
+      temperature: this.options.temperature,
+      top_p: this.options.topP,
+      // Many OpenAI-compatible servers (vLLM, TGI) read only max_tokens, which OpenAI still accepts.
+      max_tokens: this.options.maxNewTokens,
+    };
+  }
+}
+
+function asGenerationError(error: unknown, model: string): unknown {
+  if (error instanceof OpenAI.APIConnectionTimeoutError || isAbort(error)) {
+    return new GenerationError(`the model ${model} did not answer in time`, 'timeout', { cause: error });
+  }
+  if (error instanceof OpenAI.APIError) {
+    const status = error.status === undefined ? 'no reply' : `HTTP ${String(error.status)}`;
+    return new GenerationError(`the model ${model} failed (${status})`, 'upstream', { cause: error });
+  }
+  return error;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error instanceof OpenAI.APIUserAbortError);
+}

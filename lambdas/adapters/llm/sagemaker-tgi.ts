@@ -1,0 +1,194 @@
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+  type SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
+import { z } from 'zod';
+import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
+
+export interface TgiOptions {
+  endpointName: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  repetitionPenalty: number;
+  timeoutMs: number;
+}
+
+/**
+ * The prompt layout the twin was fine-tuned on (Alpaca: an instruction, then the response). The
+ * training scripts format the instruction dataset the same way, so the two must change together.
+ */
+export function formatTwinPrompt(prompt: ChatPrompt): string {
+  return [
+    'Below is an instruction that describes a task. Write a response that appropriately completes the request.',
+    `### Instruction:\n${prompt.system}\n\n${prompt.user}`,
+    '### Response:\n',
+  ].join('\n\n');
+}
+
+const TgiReplySchema = z.array(z.object({ generated_text: z.string() })).min(1);
+
+/** One server-sent event of TGI's streamed reply: a token, and the whole text on the last one. */
+const TgiStreamEventSchema = z.object({
+  token: z.object({ text: z.string(), special: z.boolean().optional() }).optional(),
+  generated_text: z.string().nullish(),
+  details: z.object({ generated_tokens: z.number().optional() }).nullish(),
+  error: z.string().optional(),
+});
+
+/**
+ * The fine-tuned twin on a SageMaker real-time endpoint running Hugging Face TGI (SYSTEM.md §6):
+ * InvokeEndpoint for whole answers, InvokeEndpointWithResponseStream for token streaming.
+ */
+export class SageMakerTgiModel implements ChatModel {
+  constructor(
+    private readonly client: SageMakerRuntimeClient,
+    private readonly options: TgiOptions,
+  ) {}
+
+  get model(): string {
+    return `sagemaker:${this.options.endpointName}`;
+  }
+
+  payload(prompt: ChatPrompt, stream: boolean): string {
+    return JSON.stringify({
+      inputs: formatTwinPrompt(prompt),
+      parameters: {
+        max_new_tokens: this.options.maxNewTokens,
+        top_p: this.options.topP,
+        temperature: this.options.temperature,
+        repetition_penalty: this.options.repetitionPenalty,
+        return_full_text: false,
+      },
+      ...(stream ? { stream: true } : {}),
+    });
+  }
+
+  async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+    const reply = await this.call(this.deadline(signal), (abortSignal) =>
+      this.client.send(
+        new InvokeEndpointCommand({
+          EndpointName: this.options.endpointName,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+          Body: this.payload(prompt, false),
+        }),
+        { abortSignal },
+      ),
+    );
+    const parsed = TgiReplySchema.safeParse(parseJson(new TextDecoder().decode(reply.Body)));
+    if (!parsed.success) {
+      throw new GenerationError(`${this.model} replied without [0].generated_text`, 'upstream');
+    }
+    return { text: parsed.data[0]?.generated_text ?? '' };
+  }
+
+  async *stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation> {
+    const abortSignal = this.deadline(signal);
+    const reply = await this.call(abortSignal, (combined) =>
+      this.client.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: this.options.endpointName,
+          ContentType: 'application/json',
+          Accept: 'text/event-stream',
+          Body: this.payload(prompt, true),
+        }),
+        { abortSignal: combined },
+      ),
+    );
+    let text = '';
+    const lines = new LineSplitter();
+    try {
+      for await (const part of reply.Body ?? []) {
+        const failure = part.ModelStreamError ?? part.InternalStreamFailure;
+        if (failure) {
+          throw new GenerationError(`${this.model} failed while streaming: ${failure.message}`, 'upstream');
+        }
+        for (const line of lines.push(part.PayloadPart?.Bytes)) {
+          const piece = this.tokenOf(line);
+          if (piece === undefined) continue;
+          text += piece;
+          yield piece;
+        }
+      }
+    } catch (error) {
+      throw this.asGenerationError(error, abortSignal);
+    }
+    for (const line of lines.end()) {
+      const piece = this.tokenOf(line);
+      if (piece !== undefined) {
+        text += piece;
+        yield piece;
+      }
+    }
+    return { text };
+  }
+
+  /** The text of one `data:` line, or undefined for blank lines, special tokens and comments. */
+  private tokenOf(line: string): string | undefined {
+    if (!line.startsWith('data:')) return undefined;
+    const event = TgiStreamEventSchema.safeParse(parseJson(line.slice('data:'.length).trim()));
+    if (!event.success) throw new GenerationError(`${this.model} streamed an unreadable event`, 'upstream');
+    if (event.data.error) throw new GenerationError(`${this.model} failed: ${event.data.error}`, 'upstream');
+    const token = event.data.token;
+    return token && !token.special ? token.text : undefined;
+  }
+
+  /** The caller's signal, or the request timeout, whichever ends first (the whole stream included). */
+  private deadline(signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    return signal ? AbortSignal.any([signal, timeout]) : timeout;
+  }
+
+  private async call<T>(abortSignal: AbortSignal, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await send(abortSignal);
+    } catch (error) {
+      throw this.asGenerationError(error, abortSignal);
+    }
+  }
+
+  private asGenerationError(error: unknown, signal: AbortSignal): unknown {
+    if (error instanceof GenerationError) return error;
+    if (signal.aborted) {
+      return new GenerationError(`${this.model} did not answer in time`, 'timeout', { cause: error });
+    }
+    if (error instanceof Error && '$metadata' in error) {
+      // An AWS service error (ModelError, ValidationError for a missing endpoint, throttling...).
+      return new GenerationError(`${this.model} failed (${error.name})`, 'upstream', { cause: error });
+    }
+    return error;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reassembles lines from byte chunks that may split a line, or even a UTF-8 character, anywhere:
+ * SageMaker cuts TGI's event stream into payload parts without regard for its events.
+ */
+export class LineSplitter {
+  private readonly decoder = new TextDecoder();
+  private pending = '';
+
+  push(bytes: Uint8Array | undefined): string[] {
+    if (!bytes) return [];
+    this.pending += this.decoder.decode(bytes, { stream: true });
+    const lines = this.pending.split(/\r?\n/u);
+    this.pending = lines.pop() ?? '';
+    return lines;
+  }
+
+  end(): string[] {
+    const rest = this.pending + this.decoder.decode();
+    this.pending = '';
+    return rest === '' ? [] : [rest];
+  }
+}

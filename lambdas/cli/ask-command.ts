@@ -1,0 +1,93 @@
+import { Command } from 'commander';
+import { InvalidInputError } from '../domain/index.js';
+import type { RequestTrace } from '../ports/request-trace.js';
+import type { RagAnswer, RagRequest, Source } from '../rag/service.js';
+import { IncompleteResultError, type GlobalOptions } from './context.js';
+import { withRagService } from './rag-context.js';
+
+interface AskOptions {
+  author?: string;
+  k?: string;
+  expand: boolean;
+  rerank: boolean;
+  retrieveOnly?: boolean;
+  json?: boolean;
+  trace?: boolean;
+}
+
+/** Exit code when no model wrote an answer (sources only) without --retrieve-only. */
+export const EXIT_NO_ANSWER = 3;
+
+export const GENERATION_HINT =
+  'No generation model is configured, so only the sources are shown. To get answers, set OPENAI_API_KEY ' +
+  '(and OPENAI_BASE_URL for another OpenAI-compatible server, TWIN_GENERATOR_MODEL for the model), or ' +
+  'TWIN_SAGEMAKER_ENDPOINT for the twin on SageMaker. Pass --retrieve-only to ask for sources on purpose.';
+
+export function askCommand(globals: () => GlobalOptions): Command {
+  return new Command('ask')
+    .description('ask your twin to write something: the answer, streamed, and the sources it used')
+    .argument('<query>', 'what to write, e.g. "Write a LinkedIn post about RAG evaluation"')
+    .option('--author <name>', 'whose voice and writing to use ("First Last"); default: found in the query')
+    .option('-k <n>', 'how many chunks of context (default TWIN_RAG_K)')
+    .option('--no-expand', 'search the query as written, without rewrites')
+    .option('--no-rerank', 'keep the vector search order (no cross-encoder)')
+    .option('--retrieve-only', 'only find the sources; do not generate')
+    .option('--json', 'print the whole reply as JSON (no streaming)')
+    .option('--trace', 'print the request trace (steps, timings, chunk ids) to stderr')
+    .action(async (query: string, options: AskOptions) => {
+      const request = askRequest(query, options);
+      const traces: RequestTrace[] = [];
+      const sinks = options.trace
+        ? [{ record: (trace: RequestTrace) => Promise.resolve(void traces.push(trace)) }]
+        : [];
+      const reply = await withRagService(globals(), sinks, async (service) => {
+        if (options.json) return service.answer(request);
+        let answer: RagAnswer | undefined;
+        let streamed = false;
+        for await (const event of service.stream(request)) {
+          if (event.type === 'token') {
+            streamed = true;
+            process.stdout.write(event.data.text);
+          } else if (event.type === 'done') answer = event.data;
+        }
+        if (streamed) process.stdout.write('\n\n');
+        return answer;
+      });
+      for (const trace of traces) process.stderr.write(`${JSON.stringify(trace, null, 2)}\n`);
+      if (!reply) return;
+      if (options.json) console.log(JSON.stringify(reply, null, 2));
+      else console.log(formatSources(reply));
+      if (reply.answer === null && !options.retrieveOnly) {
+        throw new IncompleteResultError(GENERATION_HINT, EXIT_NO_ANSWER);
+      }
+    });
+}
+
+function askRequest(query: string, options: AskOptions): RagRequest {
+  const k = options.k === undefined ? undefined : Number(options.k);
+  if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > 50)) {
+    throw new InvalidInputError('-k must be a whole number from 1 to 50', 'k');
+  }
+  return {
+    query,
+    expand: options.expand,
+    rerank: options.rerank,
+    ...(k !== undefined ? { k } : {}),
+    ...(options.author ? { author: options.author } : {}),
+    ...(options.retrieveOnly ? { retrieveOnly: true } : {}),
+  };
+}
+
+export function formatSources(reply: RagAnswer): string {
+  const author = reply.author.name ? `${reply.author.name} (${reply.author.source})` : 'all authors';
+  const lines = [`Sources (${author}; ${String(reply.queries.length)} queries; trace ${reply.trace_id}):`];
+  if (reply.sources.length === 0) lines.push('  nothing found: run `twin features` first, or check --author');
+  for (const source of reply.sources) lines.push(formatSource(source));
+  for (const flag of reply.flags) lines.push(`  note: ${flag}`);
+  return lines.join('\n');
+}
+
+function formatSource(source: Source): string {
+  const excerpt = source.excerpt.length > 160 ? `${source.excerpt.slice(0, 160)}…` : source.excerpt;
+  return `  [${String(source.rank)}] ${source.score.toFixed(3)} ${source.title} · ${source.platform} · ${source.author}\n      ${source.link ?? source.chunk_id}\n      ${excerpt}`;
+}

@@ -1,0 +1,40 @@
+import type { TokenUsage } from './json-chat.js';
+
+/** What the twin is asked: our instruction (system) and the user's turn with the retrieved context. */
+export interface ChatPrompt {
+  system: string;
+  user: string;
+}
+
+export interface Generation {
+  text: string;
+  /** Token counts when the provider reports them (TGI's plain endpoint does not). */
+  usage?: TokenUsage;
+}
+
+/**
+ * The model that writes in the author's voice: the fine-tuned twin on a SageMaker endpoint, or any
+ * OpenAI-compatible model standing in for it. Adapters throw GenerationError for provider failures.
+ */
+export interface ChatModel {
+  /** Provider and model, for traces ("sagemaker:llm-twin-dev", "openai:gpt-4o-mini"). */
+  readonly model: string;
+  generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation>;
+  /** The answer in pieces as they are written; the generator's return value is the whole answer. */
+  stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation>;
+}
+
+/**
+ * The model could not answer. `timeout` when it took longer than allowed (HTTP 504 at the API),
+ * `upstream` for an error reply or a broken connection (502). The message is safe to show a caller.
+ */
+export class GenerationError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'upstream',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GenerationError';
+  }
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
+import { GenerationError } from '../ports/chat-model.js';
+import { QueryTooLongError } from './guardrails.js';
+import { PromptBudgetError } from './prompt.js';
+import type { RagEvent, RagService } from './service.js';
+
+/** An HTTP request, as API Gateway or a local server hands it over. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  body: string | null;
+}
+
+/** A reply: a whole body, or a stream of text for answers sent as they are written. */
+export interface HttpReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | AsyncIterable<string>;
+}
+
+/** Bodies above this size are refused before parsing (413). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const RagBodySchema = z.strictObject({
+  query: z.string({ error: 'query must be a string' }),
+  k: z.number().int().min(1).max(50).optional(),
+  expand: z.boolean().optional(),
+  rerank: z.boolean().optional(),
+  author: z.string().trim().min(1).max(200).optional(),
+  stream: z.boolean().optional(),
+  retrieve_only: z.boolean().optional(),
+});
+
+export interface HttpApiOptions {
+  /** Origins allowed to call from a browser ("*" for any); none by default. */
+  corsOrigins?: readonly string[];
+  /** Called for failures that become a 5xx, with the trace id sent to the caller. */
+  onError?: (error: unknown, context: { status: number }) => void;
+}
+
+/**
+ * The twin's HTTP contract, shared by the Lambda behind API Gateway and `twin serve`:
+ * POST /rag {query, k?, expand?, rerank?, author?, stream?, retrieve_only?}. Bad input is a 400 naming
+ * the field (413 for an over-long query or body), a failing model a 502, a slow one a 504; the
+ * message never carries a stack trace. With stream: true the answer comes as server-sent events.
+ */
+export class RagHttpApi {
+  constructor(
+    private readonly service: () => Promise<RagService>,
+    private readonly options: HttpApiOptions = {},
+  ) {}
+
+  async handle(request: HttpRequest): Promise<HttpReply> {
+    const cors = this.corsHeaders(request);
+    const reply = await this.route(request);
+    return { ...reply, headers: { ...reply.headers, ...cors } };
+  }
+
+  private async route(request: HttpRequest): Promise<HttpReply> {
+    const path = request.path.replace(/\/+$/u, '') || '/';
+    if (path !== '/rag') return json(404, { error: `no such resource: ${path}; use POST /rag` });
+    if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
+    if (request.method !== 'POST') return json(405, { error: 'use POST /rag' }, { allow: 'POST, OPTIONS' });
+    try {
+      const body = parseBody(request.body);
+      const service = await this.service();
+      const ragRequest = {
+        query: body.query,
+        ...(body.k !== undefined ? { k: body.k } : {}),
+        ...(body.expand !== undefined ? { expand: body.expand } : {}),
+        ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
+        ...(body.author !== undefined ? { author: body.author } : {}),
+        ...(body.retrieve_only ? { retrieveOnly: true } : {}),
+      };
+      if (body.stream) return await this.streamed(service.stream(ragRequest));
+      const answer = await service.answer(ragRequest);
+      return json(200, answer, { 'x-trace-id': answer.trace_id });
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  /** Starts the stream before replying, so that failures before the first event are plain errors. */
+  private async streamed(events: AsyncGenerator<RagEvent>): Promise<HttpReply> {
+    const first = await events.next();
+    const failure = (error: unknown) => this.failure(error);
+    async function* body(): AsyncGenerator<string> {
+      if (!first.done) yield serverSentEvent(first.value.type, first.value.data);
+      try {
+        for await (const event of events) yield serverSentEvent(event.type, event.data);
+      } catch (error) {
+        const reply = failure(error);
+        yield serverSentEvent('error', {
+          status: reply.statusCode,
+          ...(JSON.parse(reply.body as string) as object),
+        });
+      }
+    }
+    const traceId = first.done ? undefined : first.value.data;
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        ...(traceId && 'trace_id' in traceId ? { 'x-trace-id': traceId.trace_id } : {}),
+      },
+      body: body(),
+    };
+  }
+
+  private failure(error: unknown): HttpReply & { body: string } {
+    if (error instanceof QueryTooLongError || error instanceof BodyTooLargeError) {
+      return json(413, { error: error.message, field: error.field ?? null });
+    }
+    if (error instanceof InvalidInputError)
+      return json(400, { error: error.message, field: error.field ?? null });
+    if (error instanceof PromptBudgetError) return json(413, { error: error.message, field: 'query' });
+    if (error instanceof GenerationError) {
+      const status = error.kind === 'timeout' ? 504 : 502;
+      this.options.onError?.(error, { status });
+      return json(status, { error: `${error.message}; try again later` });
+    }
+    this.options.onError?.(error, { status: 500 });
+    return json(500, { error: 'internal error; the request was logged' });
+  }
+
+  private corsHeaders(request: HttpRequest): Record<string, string> {
+    const allowed = this.options.corsOrigins ?? [];
+    const origin = request.headers.origin;
+    if (!origin || allowed.length === 0) return {};
+    if (!allowed.includes('*') && !allowed.includes(origin)) return {};
+    return {
+      'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
+      'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers': 'content-type, x-api-key, authorization',
+      'access-control-expose-headers': 'x-trace-id',
+      vary: 'Origin',
+    };
+  }
+}
+
+class BodyTooLargeError extends InvalidInputError {}
+
+function parseBody(raw: string | null): z.output<typeof RagBodySchema> {
+  if (raw === null || raw.trim() === '')
+    throw new InvalidInputError('the body must be a JSON object with a query', 'query');
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new BodyTooLargeError(`the body is over ${String(MAX_BODY_BYTES / 1024)} KiB`, 'body');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new InvalidInputError('the body is not valid JSON', 'body');
+  }
+  const parsed = RagBodySchema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), firstFailingField(parsed.error));
+  }
+  return parsed.data;
+}
+
+function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpReply & { body: string } {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function serverSentEvent(type: string, data: unknown): string {
+  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+}

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_BODY_BYTES, type HttpReply, type HttpRequest } from './http-api.js';
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpReply>;
+
+export interface LocalServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves an HttpHandler on a local port with node:http: the same contract as the Lambda behind API
+ * Gateway, for `twin serve`. Bodies are read up to a limit; streamed replies are written as they come.
+ */
+export async function startLocalServer(
+  handle: HttpHandler,
+  options: { host: string; port: number },
+): Promise<LocalServer> {
+  const server: Server = createServer((request, response) => {
+    void serve(handle, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${String(port)}`,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+async function serve(handle: HttpHandler, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    const body = await readBody(request);
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const reply =
+      body === undefined
+        ? tooLarge()
+        : await handle({
+            method: request.method ?? 'GET',
+            path: url.pathname,
+            headers: Object.fromEntries(
+              Object.entries(request.headers).map(([name, value]) => [
+                name,
+                Array.isArray(value) ? value.join(', ') : value,
+              ]),
+            ),
+            body,
+          });
+    response.writeHead(reply.statusCode, reply.headers);
+    if (typeof reply.body === 'string') {
+      response.end(reply.body);
+      return;
+    }
+    for await (const piece of reply.body) {
+      if (response.destroyed) break;
+      response.write(piece);
+    }
+    response.end();
+  } catch {
+    // The handler answers every failure itself; this is a broken connection or a bug in writing.
+    if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+    response.end();
+  }
+}
+
+/** The body as text, or undefined when it is over the limit (the rest is not read). */
+async function readBody(request: IncomingMessage): Promise<string | null | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES + 1024) return undefined;
+    chunks.push(chunk);
+  }
+  return chunks.length === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(): HttpReply {
+  return {
+    statusCode: 413,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ error: 'the body is too large', field: 'body' }),
+  };
+}

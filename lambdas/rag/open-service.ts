@@ -1,0 +1,123 @@
+import { OpenAiChatModel } from '../adapters/llm/openai-chat.js';
+import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
+import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
+import { openFeatureServices } from '../features/services.js';
+import type { ChatModel } from '../ports/chat-model.js';
+import type { Embedder } from '../ports/embedder.js';
+import type { JsonChatModel } from '../ports/json-chat.js';
+import type { TraceSink } from '../ports/request-trace.js';
+import type { Reranker } from '../ports/reranker.js';
+import type { Settings } from '../settings/index.js';
+import { estimateTokens } from './prompt.js';
+import { ContextRetriever } from './retriever.js';
+import type { AuthorDirectory } from './self-query.js';
+import { RagService } from './service.js';
+
+/** Self-query and expansion replies are short; a slow query model should not hold up an answer. */
+const QUERY_MODEL = { temperature: 0, maxTokens: 400, maxRetries: 1 } as const;
+
+export interface RagComponents {
+  authors: AuthorDirectory;
+  sinks: readonly TraceSink[];
+  /** Built from settings when not given (tests pass their own). */
+  embedder?: Embedder;
+  generator?: ChatModel | null;
+  queryModel?: JsonChatModel | null;
+  reranker?: (() => Promise<Reranker>) | null;
+  onSinkError?: (error: unknown) => void;
+}
+
+/** True when an OpenAI-compatible API is configured (a key or a base URL). */
+export function openAiConfigured(settings: Settings): boolean {
+  return Boolean(settings.openAiBaseUrl ?? settings.secrets.OPENAI_API_KEY);
+}
+
+/** The twin as configured: the SageMaker TGI endpoint, an OpenAI-compatible model, or none. */
+export async function openGenerator(settings: Settings): Promise<ChatModel | undefined> {
+  const generator = settings.generator;
+  switch (generator.kind) {
+    case 'none':
+      return undefined;
+    case 'openai':
+      return OpenAiChatModel.create({
+        model: generator.model,
+        maxNewTokens: generator.maxNewTokens,
+        temperature: generator.temperature,
+        topP: generator.topP,
+        timeoutMs: generator.timeoutMs,
+        maxRetries: 1,
+        ...(generator.baseUrl ? { baseUrl: generator.baseUrl } : {}),
+        ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+      });
+    case 'sagemaker': {
+      const [{ SageMakerRuntimeClient }, { SageMakerTgiModel }] = await Promise.all([
+        import('@aws-sdk/client-sagemaker-runtime'),
+        import('../adapters/llm/sagemaker-tgi.js'),
+      ]);
+      return new SageMakerTgiModel(new SageMakerRuntimeClient({}), { ...generator });
+    }
+  }
+}
+
+/** The cross-encoder, loaded once on first use; a failed load is remembered, not retried per request. */
+export function lazyReranker(settings: Settings): () => Promise<Reranker> {
+  let loading: Promise<Reranker> | undefined;
+  return () =>
+    (loading ??= CrossEncoderReranker.load({
+      modelId: settings.retrieval.rerankModelId,
+      modelsDir: settings.embedding.modelsDir,
+      allowDownload: settings.embedding.allowDownload,
+      batchSize: settings.embedding.batchSize,
+    }));
+}
+
+/**
+ * The RAG service wired from settings: the feature store and embedder, the query model when an
+ * OpenAI-compatible API is configured, the reranker, the twin. Build once per process.
+ */
+export async function openRagService(
+  settings: Settings,
+  components: RagComponents,
+): Promise<{ service: RagService; close(): Promise<void> }> {
+  const { embedder, features, ...store } = await openFeatureServices(settings, components.embedder);
+  const queryModel =
+    components.queryModel !== undefined
+      ? (components.queryModel ?? undefined)
+      : openAiConfigured(settings)
+        ? await OpenAiJsonModel.create({
+            ...QUERY_MODEL,
+            model: settings.retrieval.queryModel,
+            timeoutMs: Math.min(settings.generator.timeoutMs, 15_000),
+            ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+            ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+          })
+        : undefined;
+  const reranker =
+    components.reranker !== undefined ? (components.reranker ?? undefined) : lazyReranker(settings);
+  const generator =
+    components.generator !== undefined ? (components.generator ?? undefined) : await openGenerator(settings);
+  const retriever = new ContextRetriever({
+    features,
+    embedder,
+    authors: components.authors,
+    ...(queryModel ? { queryModel } : {}),
+    ...(reranker ? { reranker } : {}),
+  });
+  const service = new RagService({
+    retriever,
+    ...(generator ? { generator } : {}),
+    defaults: {
+      k: settings.retrieval.k,
+      expand: settings.retrieval.expand,
+      queries: settings.retrieval.queries,
+      rerank: settings.retrieval.rerank,
+      maxQueryChars: settings.retrieval.maxQueryChars,
+    },
+    maxInputTokens: settings.generator.maxInputTokens,
+    countTokens: estimateTokens,
+    sinks: components.sinks,
+    secrets: Object.values(settings.secrets),
+    ...(components.onSinkError ? { onSinkError: components.onSinkError } : {}),
+  });
+  return { service, close: () => store.close() };
+}

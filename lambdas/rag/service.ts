@@ -1,0 +1,271 @@
+import type { ChatModel, Generation } from '../ports/chat-model.js';
+import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
+import { AnswerGuard, checkQuery } from './guardrails.js';
+import { buildPrompt, TWIN_INSTRUCTION, type BuiltPrompt, type TokenCounter } from './prompt.js';
+import type { ContextRetriever, RankedChunk, Retrieval, RetrievalOptions } from './retriever.js';
+import { TraceRecorder } from './trace.js';
+
+export interface RagRequest {
+  query: string;
+  k?: number;
+  expand?: boolean;
+  rerank?: boolean;
+  author?: string;
+  /** Stop after retrieval: the sources, no answer. */
+  retrieveOnly?: boolean;
+}
+
+export interface Source {
+  rank: number;
+  chunk_id: string;
+  title: string;
+  link: string | null;
+  platform: string;
+  category: string;
+  author: string;
+  score: number;
+  excerpt: string;
+}
+
+/** What the API returns for a RAG request (snake_case, as it goes over the wire). */
+export interface RagAnswer {
+  answer: string | null;
+  sources: Source[];
+  author: { id: string | null; name: string | null; source: string };
+  queries: string[];
+  trace_id: string;
+  timings: Record<string, number>;
+  flags: string[];
+}
+
+/** Events of a streamed answer: the sources first, then the text as it is written, then the totals. */
+export type RagEvent =
+  | { type: 'retrieval'; data: Omit<RagAnswer, 'answer' | 'timings'> }
+  | { type: 'token'; data: { text: string } }
+  | { type: 'done'; data: RagAnswer };
+
+export interface RagServiceOptions {
+  retriever: ContextRetriever;
+  /** The twin; without one only retrieval runs and answers are null. */
+  generator?: ChatModel;
+  defaults: Omit<RetrievalOptions, 'author'> & { maxQueryChars: number };
+  maxInputTokens: number;
+  countTokens: TokenCounter;
+  sinks: readonly TraceSink[];
+  /** Secret values that must never appear in an answer. */
+  secrets: readonly string[];
+  onSinkError?: (error: unknown) => void;
+}
+
+interface Prepared {
+  trace: TraceRecorder;
+  retrieval: Retrieval;
+  built?: BuiltPrompt;
+}
+
+/** The twin's RAG service: guardrails, retrieval, prompt, generation, answer guard, tracing. */
+export class RagService {
+  constructor(private readonly options: RagServiceOptions) {}
+
+  get generates(): boolean {
+    return this.options.generator !== undefined;
+  }
+
+  async answer(request: RagRequest, signal?: AbortSignal): Promise<RagAnswer> {
+    const prepared = await this.prepare(request);
+    const { trace, built } = prepared;
+    const generator = this.options.generator;
+    if (!built || !generator) return this.complete(prepared, null);
+    try {
+      const generation = await trace.step(
+        'generation',
+        { model: generator.model, prompt_tokens: built.promptTokens },
+        () => generator.generate(built.prompt, signal),
+        (result) => usageOf(result),
+      );
+      const guard = this.guard();
+      const cleaned = guard.clean(generation.text);
+      if (cleaned.redactions > 0) trace.flags.add(`answer-redacted:${String(cleaned.redactions)}`);
+      return await this.complete(prepared, cleaned.text);
+    } catch (error) {
+      await this.fail(trace, error);
+      throw error;
+    }
+  }
+
+  async *stream(request: RagRequest, signal?: AbortSignal): AsyncGenerator<RagEvent> {
+    const prepared = await this.prepare(request);
+    const { trace, built } = prepared;
+    const { answer: _answer, timings: _timings, ...retrieval } = this.response(prepared, null);
+    yield { type: 'retrieval', data: retrieval };
+    const generator = this.options.generator;
+    if (!built || !generator) {
+      yield { type: 'done', data: await this.complete(prepared, null) };
+      return;
+    }
+    const guard = this.guard();
+    const started = performance.now();
+    let text = '';
+    try {
+      const pieces = generator.stream(built.prompt, signal);
+      let next = await pieces.next();
+      while (!next.done) {
+        const safe = guard.push(next.value);
+        if (safe !== '') {
+          text += safe;
+          yield { type: 'token', data: { text: safe } };
+        }
+        next = await pieces.next();
+      }
+      const { rest, redactions } = guard.end();
+      if (rest !== '') {
+        text += rest;
+        yield { type: 'token', data: { text: rest } };
+      }
+      if (redactions > 0) trace.flags.add(`answer-redacted:${String(redactions)}`);
+      trace.record({
+        name: 'generation',
+        durationMs: Math.round(performance.now() - started),
+        input: { model: generator.model, prompt_tokens: built.promptTokens, streamed: true },
+        output: usageOf(next.value),
+      });
+    } catch (error) {
+      trace.record({
+        name: 'generation',
+        durationMs: Math.round(performance.now() - started),
+        input: { model: generator.model, prompt_tokens: built.promptTokens, streamed: true },
+        output: { error: error instanceof Error ? error.message : String(error) },
+      });
+      await this.fail(trace, error);
+      throw error;
+    }
+    yield { type: 'done', data: await this.complete(prepared, text) };
+  }
+
+  private async prepare(request: RagRequest): Promise<Prepared> {
+    const { defaults } = this.options;
+    const checked = checkQuery(request.query, defaults.maxQueryChars);
+    const trace = new TraceRecorder(checked.query);
+    for (const flag of checked.flags) trace.flags.add(flag);
+    const options: RetrievalOptions = {
+      k: request.k ?? defaults.k,
+      expand: request.expand ?? defaults.expand,
+      queries: defaults.queries,
+      rerank: request.rerank ?? defaults.rerank,
+      ...(request.author ? { author: request.author } : {}),
+    };
+    try {
+      const retrieval = await this.options.retriever.retrieve(checked.query, options, trace);
+      if (request.retrieveOnly || !this.options.generator) return { trace, retrieval };
+      trace.models.generator = this.options.generator.model;
+      const built = await trace.step(
+        'prompt',
+        { chunks: retrieval.chunks.length, max_input_tokens: this.options.maxInputTokens },
+        () =>
+          Promise.resolve(
+            buildPrompt(checked.query, retrieval.chunks, {
+              maxInputTokens: this.options.maxInputTokens,
+              countTokens: this.options.countTokens,
+            }),
+          ),
+        (result) => ({
+          prompt_tokens: result.promptTokens,
+          included: result.included.map((chunk) => chunk.id),
+          dropped: result.dropped.map((chunk) => chunk.id),
+        }),
+      );
+      return { trace, retrieval, built };
+    } catch (error) {
+      await this.fail(trace, error);
+      throw error;
+    }
+  }
+
+  private guard(): AnswerGuard {
+    return new AnswerGuard({ secrets: this.options.secrets, systemPrompt: TWIN_INSTRUCTION });
+  }
+
+  private response(prepared: Prepared, answer: string | null): RagAnswer {
+    const { trace, retrieval, built } = prepared;
+    const used = built ? built.included : retrieval.chunks;
+    return {
+      answer,
+      sources: used.map((chunk, index) => toSource(chunk, index + 1)),
+      author: {
+        id: retrieval.author.authorId ?? null,
+        name: retrieval.author.authorName ?? null,
+        source: retrieval.author.source,
+      },
+      queries: retrieval.queries,
+      trace_id: trace.traceId,
+      timings: trace.timings(),
+      flags: [...trace.flags],
+    };
+  }
+
+  private async complete(prepared: Prepared, answer: string | null): Promise<RagAnswer> {
+    const response = this.response(prepared, answer);
+    await this.emit(prepared.trace.finish(answer === null ? {} : { answer }));
+    return response;
+  }
+
+  private async fail(trace: TraceRecorder, error: unknown): Promise<void> {
+    await this.emit(trace.finish({ error: error instanceof Error ? error.message : String(error) }));
+  }
+
+  private async emit(trace: RequestTrace): Promise<void> {
+    await Promise.all(
+      this.options.sinks.map(async (sink) => {
+        try {
+          await sink.record(trace);
+        } catch (error) {
+          this.options.onSinkError?.(error);
+        }
+      }),
+    );
+  }
+}
+
+function usageOf(generation: Generation): Record<string, unknown> {
+  return generation.usage
+    ? { prompt_tokens: generation.usage.promptTokens, completion_tokens: generation.usage.completionTokens }
+    : {};
+}
+
+const EXCERPT_CHARS = 280;
+
+export function toSource(chunk: RankedChunk, rank: number): Source {
+  return {
+    rank,
+    chunk_id: chunk.id,
+    title: titleOf(chunk),
+    link: chunk.link ?? null,
+    platform: chunk.platform,
+    category: chunk.category,
+    author: chunk.authorFullName,
+    score: Math.round(chunk.score * 10_000) / 10_000,
+    excerpt:
+      chunk.content.length > EXCERPT_CHARS
+        ? `${chunk.content.slice(0, EXCERPT_CHARS).trimEnd()}…`
+        : chunk.content,
+  };
+}
+
+/**
+ * A readable title for a source. Chunks carry no document title, so: the repository name, else the
+ * last meaningful segment of the link ("the-new-king-of-iac" → "The new king of iac").
+ */
+export function titleOf(chunk: Pick<RankedChunk, 'name' | 'link' | 'platform' | 'category'>): string {
+  if (chunk.name) return chunk.name;
+  if (chunk.link) {
+    try {
+      const segments = new URL(chunk.link).pathname.split('/').filter(Boolean);
+      const slug = decodeURIComponent(segments.at(-1) ?? '').replace(/-[0-9a-f]{8,}$/u, '');
+      const words = slug.replace(/[-_]+/gu, ' ').trim();
+      if (words !== '') return words.charAt(0).toUpperCase() + words.slice(1);
+    } catch {
+      // not a URL: fall through
+    }
+  }
+  return `${chunk.category} on ${chunk.platform}`;
+}
