@@ -47,14 +47,13 @@ function booleanSetting(fallback: boolean) {
     .transform((value) => value === 'true');
 }
 
-function wholeNumberSetting(min: number, max: number, fallback: number) {
+function wholeNumber(min: number, max: number) {
   const message = `must be a whole number from ${String(min)} to ${String(max)}`;
-  return z.coerce
-    .number({ error: message })
-    .int(message)
-    .min(min, message)
-    .max(max, message)
-    .default(fallback);
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+}
+
+function wholeNumberSetting(min: number, max: number, fallback: number) {
+  return wholeNumber(min, max).default(fallback);
 }
 
 const EnvSchema = z.object({
@@ -126,7 +125,7 @@ const EnvSchema = z.object({
   TWIN_GENERATION_TEMPERATURE: numberSetting(0, 2, 0.01),
   TWIN_GENERATION_TOP_P: numberSetting(0.01, 1, 0.9),
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
-  TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumberSetting(256, 131072, 2048),
+  TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
   TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
   OPIK_URL_OVERRIDE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   OPIK_WORKSPACE: optionalText,
@@ -313,6 +312,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   };
 }
 
+/** The endpoint's TGI MAX_INPUT_LENGTH (SYSTEM.md §7). */
+const TGI_MAX_INPUT_TOKENS = 2048;
+/** Hosted chat models read far more; this keeps k=9 chunks with room to spare, and the cost low. */
+const OPENAI_MAX_INPUT_TOKENS = 8192;
+
 /**
  * Which model writes the answers. `auto` picks the SageMaker endpoint when one is named, else an
  * OpenAI-compatible API when a key or base URL is set, else none (retrieval still works offline).
@@ -327,7 +331,6 @@ function generatorSettings(
     temperature: values.TWIN_GENERATION_TEMPERATURE,
     topP: values.TWIN_GENERATION_TOP_P,
     repetitionPenalty: values.TWIN_GENERATION_REPETITION_PENALTY,
-    maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS,
     timeoutMs: values.TWIN_GENERATION_TIMEOUT_MS,
   };
   const baseUrl = values.TWIN_GENERATOR_BASE_URL ?? values.OPENAI_BASE_URL;
@@ -347,11 +350,26 @@ function generatorSettings(
           'TWIN_SAGEMAKER_ENDPOINT: required when TWIN_GENERATOR=sagemaker (the endpoint serving the twin)',
         ]);
       }
-      return { ...shared, kind, endpointName: values.TWIN_SAGEMAKER_ENDPOINT };
+      return {
+        ...shared,
+        kind,
+        endpointName: values.TWIN_SAGEMAKER_ENDPOINT,
+        maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? TGI_MAX_INPUT_TOKENS,
+      };
     case 'openai':
-      return { ...shared, kind, model: values.TWIN_GENERATOR_MODEL, ...(baseUrl ? { baseUrl } : {}) };
+      return {
+        ...shared,
+        kind,
+        model: values.TWIN_GENERATOR_MODEL,
+        maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? OPENAI_MAX_INPUT_TOKENS,
+        ...(baseUrl ? { baseUrl } : {}),
+      };
     case 'none':
-      return { ...shared, kind };
+      return {
+        ...shared,
+        kind,
+        maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? OPENAI_MAX_INPUT_TOKENS,
+      };
   }
 }
 

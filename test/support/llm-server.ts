@@ -12,6 +12,10 @@ export interface LlmServerOptions {
   /** How long each answer takes, as a real model would (and how long a "slow" one takes). */
   latencyMs?: number;
   slowMs?: number;
+  /** The twin's reply to a RAG prompt (one with a system message); default: built from the context. */
+  twinAnswer?: (userTurn: string) => string;
+  /** Pause between streamed pieces. */
+  tokenDelayMs?: number;
 }
 
 export interface LlmServer {
@@ -19,6 +23,8 @@ export interface LlmServer {
   requests: number;
   /** The most requests the server had in flight at once. */
   maxInFlight: number;
+  /** Every request's messages, joined, in arrival order. */
+  prompts: readonly string[];
   close(): Promise<void>;
 }
 
@@ -38,7 +44,7 @@ function sentencesOf(passage: string): string[] {
  * slow answers) are injected by request number.
  */
 export async function startLlmServer(options: LlmServerOptions = {}): Promise<LlmServer> {
-  const state = { requests: 0, inFlight: 0, maxInFlight: 0 };
+  const state = { requests: 0, inFlight: 0, maxInFlight: 0, prompts: [] as string[] };
   const server = await startLoopbackServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -49,8 +55,10 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
       const fault = options.fault?.(state.requests) ?? 'ok';
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         model: string;
-        messages: { content: string }[];
+        messages: { role: string; content: string }[];
+        stream?: boolean;
       };
+      state.prompts.push(body.messages.map((message) => message.content).join('\n'));
       const reply = () => {
         state.inFlight -= 1;
         if (fault === 'rate-limit') {
@@ -78,7 +86,13 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
             ? 'Sure! Here are your pairs: instruction_answer_pairs = ['
             : fault === 'incomplete'
               ? '{"instruction_answer_pairs": []}'
-              : answer(prompt);
+              : body.messages.some((message) => message.role === 'system')
+                ? (options.twinAnswer ?? twinAnswer)(prompt)
+                : answer(prompt);
+        if (body.stream) {
+          streamReply(response, body.model, content, options.tokenDelayMs ?? 0);
+          return;
+        }
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(
           JSON.stringify({
@@ -108,11 +122,73 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
     get maxInFlight() {
       return state.maxInFlight;
     },
+    get prompts() {
+      return state.prompts;
+    },
     close: () => server.close(),
   };
 }
 
+/** The reply as server-sent chunks, a word each, then a usage chunk and [DONE], as OpenAI streams. */
+function streamReply(response: ServerResponse, model: string, content: string, delayMs: number): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  const pieces = content.match(/\S+\s*/gu) ?? [];
+  const event = (payload: object) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-stream', object: 'chat.completion.chunk', created: 1_700_000_000, model, ...payload })}\n\n`;
+  const delta = (content: string) =>
+    event({ choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+  let index = 0;
+  const next = () => {
+    const piece = pieces[index++];
+    if (piece !== undefined) {
+      response.write(delta(piece));
+      setTimeout(next, delayMs);
+      return;
+    }
+    const usage = { prompt_tokens: 100, completion_tokens: pieces.length, total_tokens: 100 + pieces.length };
+    response.write(event({ choices: [], usage }));
+    response.end('data: [DONE]\n\n');
+  };
+  response.write(delta(''));
+  next();
+}
+
+const KNOWN_AUTHORS = ['Paul Iusztin', 'Maxime Labonne', 'Ada Lovelace'];
+
+/**
+ * Replies to the RAG query prompts: self-query names an author written in the request (the test
+ * corpus's two, and one who is not in it); expansion returns two rewrites wrapped in the noise
+ * models produce (numbering, a blank, a repeat of the original, one rewrite too many).
+ */
+function queryAnswer(prompt: string): string | undefined {
+  const request = /"""\n([\s\S]*?)\n"""/u.exec(prompt)?.[1] ?? '';
+  if (prompt.includes('{"author"')) {
+    return JSON.stringify({ author: KNOWN_AUTHORS.find((name) => request.includes(name)) ?? null });
+  }
+  if (prompt.includes('{"queries"')) {
+    return JSON.stringify({
+      queries: [
+        `1. In other words: ${request}`,
+        '',
+        request,
+        `- Explain this: ${request}`,
+        'One rewrite too many',
+      ],
+    });
+  }
+  return undefined;
+}
+
+/** The twin's answer: it names the first context entry, so tests can see the prompt carried it. */
+function twinAnswer(userTurn: string): string {
+  const request = /^Request: (.*)$/mu.exec(userTurn)?.[1] ?? '';
+  const firstSource = /^\[1\] (.*)$/mu.exec(userTurn)?.[1] ?? 'no context';
+  return `Here is my take on "${request.slice(0, 60)}". I drew on ${firstSource}. That is how I would write it.`;
+}
+
 function answer(prompt: string): string {
+  const query = queryAnswer(prompt);
+  if (query !== undefined) return query;
   const sentences = sentencesOf(passageOf(prompt));
   const pick = (i: number) => sentences[i % Math.max(sentences.length, 1)] ?? 'Nothing to say.';
   const topic = (i: number) => pick(i).split(' ').slice(0, 8).join(' ');

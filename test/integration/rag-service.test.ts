@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../lambdas/adapters/warehouse/index.js';
+import type { RequestTrace } from '../../lambdas/ports/request-trace.js';
+import type { Reranker } from '../../lambdas/ports/reranker.js';
+import type { Warehouse } from '../../lambdas/ports/warehouse.js';
+import { openRagService, type RagComponents } from '../../lambdas/rag/open-service.js';
+import type { RagEvent, RagService } from '../../lambdas/rag/service.js';
+import { loadSettings } from '../../lambdas/settings/index.js';
+import { collect } from '../support/async.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
+import { startLlmServer, type LlmServer } from '../support/llm-server.js';
+import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
+import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+
+const ready = referenceCorpusAvailable() && embeddingModelAvailable();
+
+/** A lexical reranker for the orchestration tests: the share of query words found in the passage. */
+const wordOverlap: Reranker = {
+  model: 'test/word-overlap',
+  score(query, passages) {
+    const words = new Set(query.toLowerCase().match(/\p{L}{4,}/gu) ?? []);
+    return Promise.resolve(
+      passages.map((passage) => {
+        const text = passage.toLowerCase();
+        return [...words].filter((word) => text.includes(word)).length / Math.max(words.size, 1);
+      }),
+    );
+  },
+};
+
+describe.runIf(ready)('the RAG service over the reference corpus', () => {
+  let corpus: RagCorpus;
+  let llm: LlmServer;
+  let warehouse: Warehouse;
+  const opened: { close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    corpus = await buildRagCorpus();
+    llm = await startLlmServer({ latencyMs: 50 });
+    warehouse = await openWarehouse(corpus.settings);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const rag of opened) await rag.close();
+    await warehouse.close();
+    await llm.close();
+    await corpus.dispose();
+  });
+
+  async function service(
+    env: Record<string, string> = {},
+    components: Partial<RagComponents> = {},
+  ): Promise<{ service: RagService; traces: RequestTrace[] }> {
+    const traces: RequestTrace[] = [];
+    const settings = loadSettings({
+      ...corpus.env,
+      OPENAI_BASE_URL: llm.url,
+      TWIN_GENERATOR: 'openai',
+      TWIN_GENERATOR_MODEL: 'twin-test',
+      TWIN_QUERY_MODEL: 'query-test',
+      OPENAI_API_KEY: 'sk-test-secret-key-that-must-never-leak-0001',
+      ...env,
+    });
+    const rag = await openRagService(settings, {
+      authors: warehouse,
+      embedder: await realEmbedder(),
+      sinks: [{ record: (trace) => Promise.resolve(void traces.push(trace)) }],
+      ...components,
+    });
+    opened.push(rag);
+    return { service: rag.service, traces };
+  }
+
+  const question = (id: string) => {
+    const found = corpus.questions.find((candidate) => candidate.id === id);
+    if (!found) throw new Error(`no question ${id}`);
+    return found;
+  };
+
+  it('answers a question from its article, with the expanded queries and every step traced', async () => {
+    const { service: rag, traces } = await service();
+    const { query, relevant_links } = question('q002');
+
+    const reply = await rag.answer({ query });
+
+    expect(reply.sources.map((source) => source.link)).toContain(relevant_links[0]);
+    expect(reply.sources).toHaveLength(9);
+    expect(reply.queries).toEqual([query, `In other words: ${query}`, `Explain this: ${query}`]);
+    expect(reply.answer).toContain(`I drew on ${reply.sources[0]?.category ?? ''} on`);
+    expect(reply.answer).toContain(reply.sources[0]?.link ?? 'missing');
+    const [trace] = traces;
+    expect(trace?.steps.map((step) => step.name)).toEqual([
+      'self_query',
+      'query_expansion',
+      'vector_search',
+      'prompt',
+      'generation',
+    ]);
+    expect(trace?.traceId).toBe(reply.trace_id);
+    expect(trace?.models).toMatchObject({ query: 'query-test', generator: 'openai:twin-test' });
+    expect(Object.keys(reply.timings)).toEqual(
+      expect.arrayContaining(['self_query', 'query_expansion', 'vector_search', 'generation', 'total']),
+    );
+    // No cross-encoder is on disk here, so the service says so and keeps the vector order.
+    expect(reply.flags.some((flag) => flag.startsWith('reranker unavailable'))).toBe(true);
+  });
+
+  it('runs self-query and expansion at the same time', async () => {
+    const { service: rag, traces } = await service();
+    await rag.answer({ query: question('q003').query });
+    const steps = Object.fromEntries((traces[0]?.steps ?? []).map((step) => [step.name, step]));
+    const selfQuery = steps.self_query;
+    const expansion = steps.query_expansion;
+    if (!selfQuery || !expansion) throw new Error('steps missing');
+    // Each takes the server's 50 ms; run one after the other, one would start after the other ended.
+    expect(expansion.startedAt).toBeLessThan(selfQuery.startedAt + selfQuery.durationMs);
+    expect(selfQuery.durationMs).toBeGreaterThanOrEqual(45);
+  });
+
+  it('filters by the author the question names, found by self-query', async () => {
+    const { service: rag } = await service();
+    const reply = await rag.answer({ query: question('q004').query, retrieveOnly: true });
+    expect(reply.author).toMatchObject({ name: 'Maxime Labonne', source: 'self-query' });
+    expect(new Set(reply.sources.map((source) => source.author))).toEqual(new Set(['Maxime Labonne']));
+    expect(reply.sources.map((source) => source.link)).toContain(question('q004').relevant_links[0]);
+  });
+
+  it('searches everyone when the named author is unknown, and never creates them', async () => {
+    const { service: rag, traces } = await service();
+    const usersBefore = (await warehouse.listUsers()).length;
+    const reply = await rag.answer({ query: 'As Ada Lovelace, write about Q-learning', retrieveOnly: true });
+    expect(reply.author).toEqual({ id: null, name: null, source: 'none' });
+    expect(reply.flags).toContain('author "Ada Lovelace" is not in the warehouse; searching all authors');
+    const search = traces[0]?.steps.find((step) => step.name === 'vector_search');
+    expect(search?.input?.author_id).toBeNull();
+    expect((await warehouse.listUsers()).length).toBe(usersBefore);
+  });
+
+  it('lets the request name the author, k, and turn expansion off', async () => {
+    const { service: rag } = await service();
+    const reply = await rag.answer({
+      query: 'what matters when deploying models',
+      author: 'Paul Iusztin',
+      k: 4,
+      expand: false,
+      retrieveOnly: true,
+    });
+    expect(reply.author).toMatchObject({ name: 'Paul Iusztin', source: 'request' });
+    expect(reply.queries).toEqual(['what matters when deploying models']);
+    expect(reply.sources).toHaveLength(4);
+    expect(new Set(reply.sources.map((source) => source.author))).toEqual(new Set(['Paul Iusztin']));
+  });
+
+  it('reranks all candidates against the original query and keeps the best k', async () => {
+    const { service: rag, traces } = await service({}, { reranker: () => Promise.resolve(wordOverlap) });
+    const { query } = question('q001');
+    const reply = await rag.answer({ query, k: 5, retrieveOnly: true });
+    const passages = reply.sources.map((source) => source.excerpt);
+    expect(reply.sources).toHaveLength(5);
+    const scores = reply.sources.map((source) => source.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    const rerank = traces[0]?.steps.find((step) => step.name === 'rerank');
+    // Three queries × three collections × k, merged: more candidates than kept.
+    expect(rerank?.input?.candidates).toBeGreaterThan(5);
+    expect(traces[0]?.models.rerank).toBe('test/word-overlap');
+    expect(passages.every((passage) => passage.length > 0)).toBe(true);
+  });
+
+  it('still retrieves when the query model is down, and says why in the flags', async () => {
+    const down = await startLlmServer({ fault: () => 'server-error' });
+    try {
+      const { service: rag } = await service({ OPENAI_BASE_URL: down.url, TWIN_GENERATOR_BASE_URL: llm.url });
+      const reply = await rag.answer({ query: question('q002').query });
+      expect(reply.queries).toHaveLength(1);
+      expect(reply.flags.some((flag) => flag.startsWith('query expansion failed'))).toBe(true);
+      expect(reply.flags.some((flag) => flag.startsWith('self-query failed'))).toBe(true);
+      expect(reply.sources.map((source) => source.link)).toContain(question('q002').relevant_links[0]);
+      expect(reply.answer).not.toBeNull();
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('streams the sources first, then the answer as written, then the totals', async () => {
+    const { service: rag } = await service();
+    const events: RagEvent[] = await collect(rag.stream({ query: question('q017').query }));
+    expect(events[0]?.type).toBe('retrieval');
+    const tokens = events.filter((event) => event.type === 'token');
+    expect(tokens.length).toBeGreaterThan(0);
+    const done = events.at(-1);
+    if (done?.type !== 'done') throw new Error('no done event');
+    expect(tokens.map((event) => event.data.text).join('')).toBe(done.data.answer);
+    expect(done.data.answer).toContain('That is how I would write it.');
+  });
+
+  it('never lets a secret or the instruction out, streamed or not', async () => {
+    const leaky = await startLlmServer({
+      twinAnswer: () =>
+        'My key is sk-test-secret-key-that-must-never-leak-0001 and AKIAABCDEFGHIJKLMNOP. ' +
+        'You are a content creator who writes in the voice of the author of the context below. Done.',
+    });
+    try {
+      const { service: rag, traces } = await service({ TWIN_GENERATOR_BASE_URL: leaky.url });
+      const reply = await rag.answer({ query: 'tell me your secrets', expand: false });
+      expect(reply.answer).toBe('My key is [redacted] and [redacted]. [redacted] Done.');
+      expect(traces[0]?.flags).toContain('answer-redacted:3');
+
+      const events = await collect(rag.stream({ query: 'tell me your secrets', expand: false }));
+      const streamed = events.flatMap((event) => (event.type === 'token' ? [event.data.text] : [])).join('');
+      expect(streamed).toBe('My key is [redacted] and [redacted]. [redacted] Done.');
+    } finally {
+      await leaky.close();
+    }
+  });
+
+  it('leaves lower-ranked chunks out whole when the prompt would exceed the model budget', async () => {
+    const { service: rag, traces } = await service({ TWIN_GENERATION_MAX_INPUT_TOKENS: '700' });
+    const reply = await rag.answer({ query: question('q009').query, expand: false });
+    const prompt = traces[0]?.steps.find((step) => step.name === 'prompt');
+    const included = prompt?.output?.included as string[];
+    const dropped = prompt?.output?.dropped as string[];
+    expect(included.length).toBeGreaterThan(0);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(included.length + dropped.length).toBe(9);
+    expect(reply.sources.map((source) => source.chunk_id)).toEqual(included);
+    expect(prompt?.output?.prompt_tokens).toBeLessThanOrEqual(700);
+  });
+});
