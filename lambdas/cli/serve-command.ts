@@ -17,7 +17,10 @@ export function serveCommand(globals: () => GlobalOptions): Command {
     .description("serve the twin's HTTP API (POST /rag, as on AWS) on this machine until Ctrl-C")
     .option('--host <host>', 'address to listen on (keep 127.0.0.1 unless you mean to share it)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
-    .option('--cors-origin <origin...>', 'browser origins allowed to call the API')
+    .option(
+      '--cors-origin <origin...>',
+      'browser origins allowed to call the API (default TWIN_CORS_ORIGINS)',
+    )
     .action(async (options: ServeOptions) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -27,9 +30,9 @@ export function serveCommand(globals: () => GlobalOptions): Command {
         record: (trace: RequestTrace) =>
           Promise.resolve(void process.stderr.write(`${summaryLine(trace)}\n`)),
       };
-      await withRagService(globals(), [log], async (service) => {
+      await withRagService(globals(), [log], async (service, settings) => {
         const api = new RagHttpApi(() => Promise.resolve(service), {
-          ...(options.corsOrigin ? { corsOrigins: options.corsOrigin } : {}),
+          corsOrigins: options.corsOrigin ?? settings.corsOrigins,
           onError: (error) => {
             process.stderr.write(
               `twin serve: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

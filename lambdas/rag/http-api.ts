@@ -98,13 +98,13 @@ export class RagHttpApi {
         });
       }
     }
-    const traceId = first.done ? undefined : first.value.data;
+    const traceId = !first.done && 'trace_id' in first.value.data ? first.value.data.trace_id : undefined;
     return {
       statusCode: 200,
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
-        ...(traceId && 'trace_id' in traceId ? { 'x-trace-id': traceId.trace_id } : {}),
+        ...(traceId ? { 'x-trace-id': traceId } : {}),
       },
       body: body(),
     };
@@ -157,7 +157,10 @@ function parseBody(raw: string | null): z.output<typeof RagBodySchema> {
   }
   const parsed = RagBodySchema.safeParse(value);
   if (!parsed.success) {
-    throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), firstFailingField(parsed.error));
+    const [first] = parsed.error.issues;
+    // An unknown field is reported at the object's level; name the field itself.
+    const field = first?.code === 'unrecognized_keys' ? first.keys[0] : firstFailingField(parsed.error);
+    throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), field);
   }
   return parsed.data;
 }

@@ -127,6 +127,23 @@ const EnvSchema = z.object({
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
   TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
   TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
+  TWIN_CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z.url({ protocol: /^https?$/, error: 'each origin must be an http(s) URL or *' }),
+        ]),
+      ),
+    )
+    .default([]),
   OPIK_URL_OVERRIDE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   OPIK_WORKSPACE: optionalText,
   OPIK_PROJECT_NAME: z.string().trim().min(1).default('llm-twin'),
@@ -208,6 +225,8 @@ export interface Settings {
   artifactsDir: string;
   retrieval: RetrievalSettings;
   generator: GeneratorSettings;
+  /** Browser origins allowed to call the twin's API (CORS); none by default. */
+  corsOrigins: string[];
   /** Opik, when OPIK_API_KEY or OPIK_URL_OVERRIDE is set (traces also go to the logs either way). */
   opik?: { url?: string; workspace?: string; projectName: string };
   logLevel: Env['TWIN_LOG_LEVEL'];
@@ -296,6 +315,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       queryModel: values.TWIN_QUERY_MODEL,
     },
     generator: generatorSettings(values, secrets, secretArns),
+    corsOrigins: values.TWIN_CORS_ORIGINS,
     ...(values.OPIK_URL_OVERRIDE || secrets.OPIK_API_KEY || secretArns.OPIK_API_KEY
       ? {
           opik: {

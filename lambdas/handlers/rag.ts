@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { OpikTraceSink } from '../adapters/monitoring/opik-sink.js';
+import { PowertoolsTraceSink } from '../adapters/monitoring/powertools-sink.js';
+import { openWarehouse } from '../adapters/warehouse/index.js';
+import type { TraceSink } from '../ports/request-trace.js';
+import { fromApiGatewayEvent, toStreamingReply, type StreamingLambdaReply } from '../rag/api-gateway.js';
+import { RagHttpApi } from '../rag/http-api.js';
+import { openRagService } from '../rag/open-service.js';
+import { loadSettings, loadSettingsWithSecrets } from '../settings/index.js';
+import { retryingLazy } from '../shared/lazy.js';
+
+/**
+ * The twin's API behind API Gateway (POST /rag), with response streaming so answers can be sent as
+ * they are written. Models, clients and connections are built once per container, on first use.
+ */
+const logger = new Logger({ serviceName: 'llm-twin-rag' });
+const metrics = new Metrics({ namespace: 'LlmTwin', serviceName: 'rag' });
+const tracer = new Tracer({ serviceName: 'llm-twin-rag' });
+
+const service = retryingLazy(async () => {
+  const settings = await loadSettingsWithSecrets(process.env);
+  const warehouse = await openWarehouse(settings);
+  const sinks: TraceSink[] = [new PowertoolsTraceSink(logger, metrics)];
+  if (settings.opik) {
+    sinks.push(
+      await OpikTraceSink.create({
+        ...settings.opik,
+        ...(settings.secrets.OPIK_API_KEY ? { apiKey: settings.secrets.OPIK_API_KEY } : {}),
+      }),
+    );
+  }
+  const rag = await openRagService(settings, {
+    authors: warehouse,
+    sinks,
+    onSinkError: (error) => {
+      logger.warn('a trace was not recorded', { error });
+    },
+  });
+  return rag.service;
+});
+
+const api = new RagHttpApi(service, {
+  corsOrigins: loadSettings(process.env).corsOrigins,
+  onError: (error, { status }) => {
+    logger.error('request failed', { status, error });
+  },
+});
+
+export const handler = middy<APIGatewayProxyEvent, StreamingLambdaReply>({ streamifyResponse: true })
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .handler(async (event: APIGatewayProxyEvent) =>
+    toStreamingReply(await api.handle(fromApiGatewayEvent(event))),
+  );

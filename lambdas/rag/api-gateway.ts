@@ -1,0 +1,31 @@
+import { Readable } from 'node:stream';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { HttpReply, HttpRequest } from './http-api.js';
+
+/** API Gateway's REST proxy event as our HttpRequest (header names lower-cased, body decoded). */
+export function fromApiGatewayEvent(event: APIGatewayProxyEvent): HttpRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers)) headers[name.toLowerCase()] = value;
+  const body =
+    event.body === null
+      ? null
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return { method: event.httpMethod, path: event.path, headers, body };
+}
+
+/** What a streaming Lambda returns to middy: the status and headers, then a body it pipes. */
+export interface StreamingLambdaReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | Readable;
+}
+
+export function toStreamingReply(reply: HttpReply): StreamingLambdaReply {
+  return {
+    statusCode: reply.statusCode,
+    headers: reply.headers,
+    body: typeof reply.body === 'string' ? reply.body : Readable.from(reply.body),
+  };
+}

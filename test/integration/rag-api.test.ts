@@ -1,0 +1,308 @@
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../lambdas/adapters/warehouse/index.js';
+import type { Warehouse } from '../../lambdas/ports/warehouse.js';
+import { fromApiGatewayEvent } from '../../lambdas/rag/api-gateway.js';
+import { RagHttpApi, type HttpReply } from '../../lambdas/rag/http-api.js';
+import { startLocalServer, type LocalServer } from '../../lambdas/rag/local-server.js';
+import { openRagService } from '../../lambdas/rag/open-service.js';
+import { loadSettings } from '../../lambdas/settings/index.js';
+import { collect } from '../support/async.js';
+import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { startLlmServer, type LlmServer } from '../support/llm-server.js';
+import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
+import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+
+const ready = referenceCorpusAvailable() && embeddingModelAvailable();
+const run = promisify(execFile);
+
+/** An API Gateway REST proxy event, as the twin's Lambda receives it. */
+function apiEvent(body: string | null, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
+  return {
+    resource: '/rag',
+    path: '/rag',
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Api-Key': 'key' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+    body,
+    isBase64Encoded: false,
+    ...overrides,
+  };
+}
+
+async function text(reply: HttpReply): Promise<string> {
+  return typeof reply.body === 'string' ? reply.body : (await collect(reply.body)).join('');
+}
+
+async function json(reply: HttpReply): Promise<Record<string, unknown>> {
+  return JSON.parse(await text(reply)) as Record<string, unknown>;
+}
+
+/** Server-sent events as [type, data] pairs. */
+function events(stream: string): [string, Record<string, unknown>][] {
+  return stream
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => {
+      const type = /^event: (.*)$/mu.exec(block)?.[1] ?? '';
+      const data = JSON.parse(/^data: (.*)$/mu.exec(block)?.[1] ?? 'null') as Record<string, unknown>;
+      return [type, data];
+    });
+}
+
+describe.runIf(ready)('the twin API (POST /rag)', () => {
+  let corpus: RagCorpus;
+  let llm: LlmServer;
+  let broken: LlmServer;
+  let slow: LlmServer;
+  let warehouse: Warehouse;
+  const closers: (() => Promise<void>)[] = [];
+
+  async function api(generatorUrl: string, env: Record<string, string> = {}): Promise<RagHttpApi> {
+    const settings = loadSettings({
+      ...corpus.env,
+      OPENAI_BASE_URL: llm.url,
+      TWIN_GENERATOR: 'openai',
+      TWIN_GENERATOR_BASE_URL: generatorUrl,
+      TWIN_RAG_MAX_QUERY_CHARS: '300',
+      ...env,
+    });
+    const rag = await openRagService(settings, {
+      authors: warehouse,
+      embedder: await realEmbedder(),
+      sinks: [],
+      reranker: null,
+    });
+    closers.push(() => rag.close());
+    return new RagHttpApi(() => Promise.resolve(rag.service), { corsOrigins: ['https://twin.example.com'] });
+  }
+
+  let good: RagHttpApi;
+
+  beforeAll(async () => {
+    corpus = await buildRagCorpus();
+    llm = await startLlmServer({ tokenDelayMs: 20 });
+    broken = await startLlmServer({ fault: () => 'server-error' });
+    slow = await startLlmServer({ latencyMs: 3_000 });
+    warehouse = await openWarehouse(corpus.settings);
+    good = await api(llm.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const close of closers) await close();
+    await warehouse.close();
+    for (const server of [llm, broken, slow]) await server.close();
+    await corpus.dispose();
+  });
+
+  it('answers with the sources it used, a trace id and timings', async () => {
+    const reply = await good.handle(
+      fromApiGatewayEvent(apiEvent(JSON.stringify({ query: corpus.questions[1]?.query }))),
+    );
+    expect(reply.statusCode).toBe(200);
+    const body = await json(reply);
+    expect(body.answer).toEqual(expect.stringContaining('That is how I would write it.'));
+    expect(reply.headers['x-trace-id']).toBe(body.trace_id);
+    const [first] = body.sources as Record<string, unknown>[];
+    expect(Object.keys(first ?? {}).sort()).toEqual(
+      ['author', 'category', 'chunk_id', 'excerpt', 'link', 'platform', 'rank', 'score', 'title'].sort(),
+    );
+    expect(first?.rank).toBe(1);
+    expect(first?.link).toMatch(/^https:\/\//u);
+    expect(first?.author).toMatch(/Paul Iusztin|Maxime Labonne/u);
+    expect(typeof first?.score).toBe('number');
+    expect(String(first?.title).length).toBeGreaterThan(0);
+    expect(String(first?.excerpt).length).toBeGreaterThan(0);
+    expect(Object.keys(body.timings as object)).toEqual(expect.arrayContaining(['vector_search', 'total']));
+  });
+
+  it('reads a base64-encoded body, as API Gateway may send it', async () => {
+    const body = Buffer.from(JSON.stringify({ query: 'Q-learning epsilon', retrieve_only: true })).toString(
+      'base64',
+    );
+    const reply = await good.handle(fromApiGatewayEvent(apiEvent(body, { isBase64Encoded: true })));
+    expect(reply.statusCode).toBe(200);
+    expect((await json(reply)).answer).toBeNull();
+  });
+
+  it('streams server-sent events: the sources, the answer piece by piece, then the totals', async () => {
+    const reply = await good.handle(
+      fromApiGatewayEvent(apiEvent(JSON.stringify({ query: corpus.questions[0]?.query, stream: true }))),
+    );
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    const received = events(await text(reply));
+    expect(received[0]?.[0]).toBe('retrieval');
+    expect((received[0]?.[1].sources as unknown[]).length).toBeGreaterThan(0);
+    const tokens = received.filter(([type]) => type === 'token').map(([, data]) => data.text as string);
+    expect(tokens.length).toBeGreaterThan(3);
+    const [type, done] = received.at(-1) ?? [];
+    expect(type).toBe('done');
+    expect(tokens.join('')).toBe(done?.answer);
+  });
+
+  it.each([
+    ['no body', null, 400, 'query'],
+    ['not JSON', '{"query": ', 400, 'body'],
+    ['a query that is not text', '{"query": 42}', 400, 'query'],
+    ['an empty query', '{"query": "   "}', 400, 'query'],
+    ['control characters', JSON.stringify({ query: 'hi\u0007there' }), 400, 'query'],
+    ['an unknown field', '{"query": "hi", "temperature": 2}', 400, 'temperature'],
+    ['k out of range', '{"query": "hi", "k": 0}', 400, 'k'],
+    ['expand not a boolean', '{"query": "hi", "expand": "yes"}', 400, 'expand'],
+    ['a query over the limit', JSON.stringify({ query: 'word '.repeat(100) }), 413, 'query'],
+    ['a body over 64 KiB', JSON.stringify({ query: 'hi', author: 'x'.repeat(70_000) }), 413, 'body'],
+  ])('refuses %s with %i naming the field', async (_case, body, status, field) => {
+    const reply = await good.handle(fromApiGatewayEvent(apiEvent(body)));
+    expect(reply.statusCode).toBe(status);
+    const answer = await json(reply);
+    expect(answer.field).toBe(field);
+    expect(answer.error).toEqual(expect.any(String));
+  });
+
+  it('answers 502 when the model fails and 504 when it is too slow, without internals', async () => {
+    const down = await (
+      await api(broken.url)
+    ).handle(fromApiGatewayEvent(apiEvent('{"query": "write about RAG", "expand": false}')));
+    expect(down.statusCode).toBe(502);
+    expect(await json(down)).toEqual({ error: 'the model gpt-4o-mini failed (HTTP 500); try again later' });
+
+    const late = await (
+      await api(slow.url, { TWIN_GENERATION_TIMEOUT_MS: '1000' })
+    ).handle(fromApiGatewayEvent(apiEvent('{"query": "write about RAG", "expand": false}')));
+    expect(late.statusCode).toBe(504);
+    const body = await text(late);
+    expect(body).toContain('did not answer in time');
+    expect(body).not.toMatch(/at .*\.(ts|js):\d+/u);
+  }, 20_000);
+
+  it('knows its one route, and answers CORS only for allowed origins', async () => {
+    expect((await good.handle(fromApiGatewayEvent(apiEvent(null, { httpMethod: 'GET' })))).statusCode).toBe(
+      405,
+    );
+    expect((await good.handle(fromApiGatewayEvent(apiEvent(null, { path: '/admin' })))).statusCode).toBe(404);
+    const allowed = await good.handle(
+      fromApiGatewayEvent(
+        apiEvent(null, { httpMethod: 'OPTIONS', headers: { Origin: 'https://twin.example.com' } }),
+      ),
+    );
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://twin.example.com');
+    const other = await good.handle(
+      fromApiGatewayEvent(
+        apiEvent(null, { httpMethod: 'OPTIONS', headers: { Origin: 'https://evil.example' } }),
+      ),
+    );
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  describe('served locally', () => {
+    let server: LocalServer;
+    beforeAll(async () => {
+      server = await startLocalServer((request) => good.handle(request), { host: '127.0.0.1', port: 0 });
+    });
+    afterAll(() => server.close());
+
+    it('speaks the same contract over real HTTP, streaming as the answer is written', async () => {
+      const started = performance.now();
+      const response = await fetch(`${server.url}/rag`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: corpus.questions[2]?.query, stream: true }),
+      });
+      expect(response.status).toBe(200);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      const firstAt = performance.now() - started;
+      let rest = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        rest += new TextDecoder().decode(chunk.value);
+      }
+      const endAt = performance.now() - started;
+      expect(new TextDecoder().decode(first.value)).toMatch(/^event: retrieval\n/u);
+      expect(rest).toMatch(/event: done\n/u);
+      // The model writes a word every 20 ms: the sources arrive well before the end of the answer.
+      expect(endAt - firstAt).toBeGreaterThan(200);
+
+      const bad = await fetch(`${server.url}/rag`, { method: 'POST', body: '{"query": 1}' });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ field: 'query' });
+    });
+  });
+
+  describe('from the command line', () => {
+    const twin = async (args: string[], env: Record<string, string>) => {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, ...corpus.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ...env },
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        return error as { code: number; stdout: string; stderr: string };
+      }
+    };
+
+    it('twin ask prints the sources offline, and says how to get answers', async () => {
+      const query = corpus.questions[1]?.query ?? '';
+      const sourcesOnly = await twin(['ask', query, '--retrieve-only', '-k', '3'], {});
+      expect(sourcesOnly.code).toBe(0);
+      expect(sourcesOnly.stdout).toMatch(/Sources \(all authors; 1 queries; trace [0-9a-f-]{36}\):/u);
+      expect(sourcesOnly.stdout).toMatch(/^ {2}\[3\] /mu);
+      expect(sourcesOnly.stdout).not.toMatch(/^ {2}\[4\] /mu);
+
+      const noModel = await twin(['ask', query], {});
+      expect(noModel.code).toBe(3);
+      expect(noModel.stdout).toContain('Sources (');
+      expect(noModel.stderr).toContain('No generation model is configured');
+    }, 60_000);
+
+    it('twin ask streams the answer, then the sources', async () => {
+      const result = await twin(['ask', corpus.questions[3]?.query ?? '', '--no-rerank'], {
+        OPENAI_BASE_URL: llm.url,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(
+        /^Here is my take on "[\s\S]*That is how I would write it\.\n\nSources \(Maxime Labonne \(self-query\); 3 queries/u,
+      );
+    }, 60_000);
+
+    it('twin serve answers POST /rag until stopped', async () => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), 'serve', '--port', '0'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...corpus.env, OPENAI_BASE_URL: llm.url },
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let output = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            const found = /Twin API on (http:\/\/\S+)\/rag/u.exec(output);
+            if (found?.[1]) resolve(found[1]);
+          });
+          child.once('exit', (code) => {
+            reject(new Error(`twin serve exited with ${String(code)}: ${output}`));
+          });
+        });
+        const response = await fetch(`${url}/rag`, {
+          method: 'POST',
+          body: JSON.stringify({ query: 'write about Q-learning', expand: false }),
+        });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { answer: string }).answer).toContain('Here is my take');
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        expect(await exited).toBe(0);
+      }
+    }, 60_000);
+  });
+});
