@@ -9,6 +9,7 @@ import { CollectionStack } from '../lib/collection-stack.js';
 import { DatasetStack } from '../lib/dataset-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
+import { RagStack } from '../lib/rag-stack.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const app = new App();
@@ -16,12 +17,15 @@ const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
 
 const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
 const embeddingModelId = app.node.tryGetContext('embeddingModelId') as string | undefined;
+const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
+const alertEmail = context('alertEmail');
 
 const foundation = new FoundationStack(app, `LlmTwin-${stage}-Foundation`, {
   stage,
   // Account and region come from the deploying credentials; synth needs neither.
   env,
-  description: 'LLM Twin foundation: artifact store and secrets',
+  ...(alertEmail ? { alertEmail } : {}),
+  description: 'LLM Twin foundation: artifact store, secrets and alerts',
 });
 
 const features = new FeatureStack(app, `LlmTwin-${stage}-Features`, {
@@ -57,6 +61,33 @@ new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
   authors,
   ...(etlSchedule === 'off' ? {} : { schedule: Schedule.expression(etlSchedule) }),
   description: 'LLM Twin data collection: crawl function, ETL workflow, weekly schedule per author',
+});
+
+// The twin's API. `-c twinEndpoint=<name>` answers with the fine-tuned twin on SageMaker; without it an
+// OpenAI-compatible model stands in (`-c twinModel=...`). `-c ragAuth=iam` switches API keys for IAM,
+// `-c corsOrigins=https://a,https://b` allows browsers, `-c opik=true` sends traces to Opik.
+const twinEndpoint = context('twinEndpoint');
+const twinModel = context('twinModel');
+const corsOrigins = context('corsOrigins')
+  ?.split(',')
+  .map((origin) => origin.trim())
+  .filter(Boolean);
+new RagStack(app, `LlmTwin-${stage}-Rag`, {
+  stage,
+  env,
+  secrets: foundation.secrets,
+  alerts: foundation.alerts.topic,
+  generator: twinEndpoint
+    ? { kind: 'sagemaker', endpointName: twinEndpoint }
+    : { kind: 'openai', ...(twinModel ? { model: twinModel } : {}) },
+  auth: context('ragAuth') === 'iam' ? 'iam' : 'api-key',
+  ...(corsOrigins?.length ? { corsOrigins } : {}),
+  ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
+  ...(embeddingModelId ? { embeddingModelId } : {}),
+  ...(context('opik') === 'true'
+    ? { opik: { ...(context('opikWorkspace') ? { workspace: context('opikWorkspace') } : {}) } }
+    : {}),
+  description: 'LLM Twin inference: the twin API (API Gateway + RAG function), alarms and dashboard',
 });
 
 // Every stack is checked against the AWS Solutions rules; unsuppressed findings fail synth.

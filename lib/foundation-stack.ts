@@ -1,5 +1,6 @@
 import { Stack, type StackProps, CfnOutput, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { Alerts } from './constructs/alerts.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
 import { TwinSecrets } from './constructs/twin-secrets.js';
 import { WarehouseImport } from './constructs/warehouse-import.js';
@@ -7,6 +8,8 @@ import { WarehouseImport } from './constructs/warehouse-import.js';
 export interface FoundationStackProps extends StackProps {
   /** Deployment stage (dev, prod, ...), used in names and tags. */
   readonly stage: string;
+  /** E-mail address subscribed to the alerts topic. */
+  readonly alertEmail?: string;
 }
 
 /** What every pipeline builds on: the artifact store, the secrets, and loading a warehouse export. */
@@ -14,6 +17,7 @@ export class FoundationStack extends Stack {
   readonly artifacts: ArtifactStore;
   readonly secrets: TwinSecrets;
   readonly warehouseImport: WarehouseImport;
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
@@ -23,12 +27,19 @@ export class FoundationStack extends Stack {
     this.artifacts = new ArtifactStore(this, 'Artifacts');
     this.secrets = new TwinSecrets(this, 'Secrets', { namePrefix: `llm-twin/${props.stage}` });
 
+    this.alerts = new Alerts(this, 'Alerts', props.alertEmail ? { email: props.alertEmail } : {});
+
     this.warehouseImport = new WarehouseImport(this, 'WarehouseImport', {
       artifacts: this.artifacts.bucket,
       secrets: this.secrets,
     });
 
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifacts.bucket.bucketName });
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alerts.topic.topicArn,
+      description:
+        'Subscribe with: aws sns subscribe --topic-arn <this> --protocol email --notification-endpoint you@example.com',
+    });
     new CfnOutput(this, 'WarehouseImportFunctionName', { value: this.warehouseImport.function.functionName });
     for (const [name, secret] of Object.entries(this.secrets.secrets)) {
       new CfnOutput(this, `${name.replaceAll('_', '')}SecretName`, {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
+import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 
 export function modelsCommand(globals: () => GlobalOptions): Command {
@@ -7,9 +8,10 @@ export function modelsCommand(globals: () => GlobalOptions): Command {
   models
     .command('pull')
     .description(
-      'make sure the embedding model is in the local model folder, downloading it from the Hugging Face Hub if needed',
+      'make sure the embedding model and the reranker are in the local model folder, downloading them from the Hugging Face Hub if needed',
     )
-    .action(async () => {
+    .option('--embedding-only', 'only the embedding model (the feature pipeline needs no reranker)')
+    .action(async (options: { embeddingOnly?: boolean }) => {
       const settings = await cliSettings(globals());
       const { modelId, modelsDir } = settings.embedding;
       process.stderr.write(`Loading ${modelId} (model folder ${modelsDir})\n`);
@@ -18,6 +20,24 @@ export function modelsCommand(globals: () => GlobalOptions): Command {
       await embedder.close();
       console.log(
         `${modelId}: ${String(embedder.model.size)} dimensions, ${String(probe?.length)}-value test vector, in ${modelsDir}`,
+      );
+      if (options.embeddingOnly) return;
+
+      const rerankModelId = settings.retrieval.rerankModelId;
+      process.stderr.write(`Loading ${rerankModelId} (model folder ${modelsDir})\n`);
+      const reranker = await CrossEncoderReranker.load({
+        modelId: rerankModelId,
+        modelsDir,
+        allowDownload: settings.embedding.allowDownload,
+        batchSize: settings.embedding.batchSize,
+      });
+      const [relevant, unrelated] = await reranker.score('what is a vector database?', [
+        'A vector database stores embeddings and finds the nearest ones to a query.',
+        'The recipe needs two eggs and a cup of flour.',
+      ]);
+      await reranker.close();
+      console.log(
+        `${rerankModelId}: scores ${String(relevant?.toFixed(3))} (relevant) vs ${String(unrelated?.toFixed(3))} (unrelated), in ${modelsDir}`,
       );
     });
   return models;

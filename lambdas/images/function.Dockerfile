@@ -4,6 +4,7 @@
 # Build context: the repository root (see .dockerignore). Build args:
 #   HANDLER             a file of lambdas/handlers, without extension (required)
 #   EMBEDDING_MODEL_ID  the model to bake in; empty for functions that run no model
+#   RERANK_MODEL_ID     the cross-encoder to bake in as well (the RAG function); empty for none
 #   SYSTEM_PACKAGES     Amazon Linux packages the function needs (git for the crawler)
 FROM public.ecr.aws/lambda/nodejs:22 AS build
 WORKDIR /build
@@ -17,10 +18,13 @@ COPY lambdas ./lambdas
 ARG HANDLER
 RUN test -n "$HANDLER" && npx esbuild "lambdas/handlers/${HANDLER}.ts" --bundle --packages=external \
       --platform=node --format=esm --target=node22 --sourcemap --outfile=dist/handler.mjs
-# The model is baked into the image: no download at cold start, and the function needs no internet.
+# The models are baked into the image: no download at cold start, and the function needs no internet.
 ARG EMBEDDING_MODEL_ID=""
+ARG RERANK_MODEL_ID=""
 RUN mkdir -p /build/models && if [ -n "$EMBEDDING_MODEL_ID" ]; then \
-      TWIN_MODELS_DIR=/build/models TWIN_EMBEDDING_MODEL_ID="$EMBEDDING_MODEL_ID" node bin/twin.js models pull; fi
+      env TWIN_MODELS_DIR=/build/models TWIN_EMBEDDING_MODEL_ID="$EMBEDDING_MODEL_ID" \
+        ${RERANK_MODEL_ID:+TWIN_RERANK_MODEL_ID=$RERANK_MODEL_ID} \
+        node bin/twin.js models pull $([ -n "$RERANK_MODEL_ID" ] || echo --embedding-only); fi
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && if [ "$(uname -m)" = "aarch64" ]; then rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64; \

@@ -15,6 +15,8 @@ export interface ContainerFunctionProps {
   readonly description: string;
   /** Embedding model baked into the image (and named in TWIN_EMBEDDING_MODEL_ID); none when absent. */
   readonly embeddingModelId?: string;
+  /** Cross-encoder baked in beside the embedding model (named in TWIN_RERANK_MODEL_ID). */
+  readonly rerankModelId?: string;
   /** Amazon Linux packages installed in the image (the crawler needs git). */
   readonly systemPackages?: readonly string[];
   /** Lambda's CPU grows with memory (ONNX inference, Chromium). Default: 3008 MB (two vCPUs). */
@@ -47,6 +49,7 @@ export class ContainerFunction extends Construct {
         buildArgs: {
           HANDLER: props.handlerName,
           EMBEDDING_MODEL_ID: embeddingModelId,
+          RERANK_MODEL_ID: props.rerankModelId ?? '',
           SYSTEM_PACKAGES: (props.systemPackages ?? []).join(' '),
         },
         ignoreMode: IgnoreMode.DOCKER,
@@ -63,6 +66,7 @@ export class ContainerFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'llm-twin',
         ...(embeddingModelId ? { TWIN_EMBEDDING_MODEL_ID: embeddingModelId } : {}),
+        ...(props.rerankModelId ? { TWIN_RERANK_MODEL_ID: props.rerankModelId } : {}),
         ...props.environment,
       },
     });

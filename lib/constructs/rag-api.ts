@@ -1,0 +1,255 @@
+import { Arn, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_EMBEDDING_MODEL_ID,
+  DEFAULT_RERANK_MODEL_ID,
+  type SecretSetting,
+} from '../../lambdas/settings/settings.js';
+import { ContainerFunction } from './container-function.js';
+import { suppressFunctionBaseline } from './function-suppressions.js';
+import type { TwinSecrets } from './twin-secrets.js';
+
+/** The model that writes the answers: the fine-tuned twin on SageMaker, or an OpenAI-compatible API. */
+export type TwinGenerator =
+  { kind: 'sagemaker'; endpointName: string } | { kind: 'openai'; model?: string; baseUrl?: string };
+
+export interface RagApiProps {
+  readonly stage: string;
+  readonly secrets: TwinSecrets;
+  readonly generator: TwinGenerator;
+  /** OpenAI-compatible API for self-query and expansion (and the twin, with generator openai). */
+  readonly openAiBaseUrl?: string;
+  /** `api-key` (default): API keys with a usage plan. `iam`: SigV4-signed calls from IAM principals. */
+  readonly auth?: 'api-key' | 'iam';
+  /** Browser origins allowed to call the API; none by default (no CORS). */
+  readonly corsOrigins?: readonly string[];
+  /** Steady requests per second and burst, for the stage and the usage plan. Default 5 and 10. */
+  readonly throttle?: { rateLimit: number; burstLimit: number };
+  /** Requests per day per API key. Default 5000. */
+  readonly dailyQuota?: number;
+  readonly embeddingModelId?: string;
+  readonly rerankModelId?: string;
+  /** Send request traces to Opik (the OPIK_API_KEY secret must hold a key). */
+  readonly opik?: { workspace?: string; url?: string; projectName?: string };
+  /** Containers kept warm (no cold start; billed while idle). Default 0. */
+  readonly provisionedConcurrency?: number;
+}
+
+/** The JSON schema API Gateway checks before invoking the function (the function validates fully). */
+const REQUEST_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['query'],
+  properties: {
+    query: { type: apigateway.JsonSchemaType.STRING, minLength: 1 },
+    k: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: 50 },
+    expand: { type: apigateway.JsonSchemaType.BOOLEAN },
+    rerank: { type: apigateway.JsonSchemaType.BOOLEAN },
+    author: { type: apigateway.JsonSchemaType.STRING },
+    stream: { type: apigateway.JsonSchemaType.BOOLEAN },
+    retrieve_only: { type: apigateway.JsonSchemaType.BOOLEAN },
+  },
+  additionalProperties: false,
+};
+
+/**
+ * The twin's front door: API Gateway (REST, response streaming) → the RAG function (container image
+ * with the embedding model and the cross-encoder baked in). Auth and throttling are on by default.
+ */
+export class RagApi extends Construct {
+  readonly function: lambda.DockerImageFunction;
+  readonly api: apigateway.RestApi;
+  readonly apiKey?: apigateway.IApiKey;
+
+  constructor(scope: Construct, id: string, props: RagApiProps) {
+    super(scope, id);
+    const auth = props.auth ?? 'api-key';
+    const throttle = props.throttle ?? { rateLimit: 5, burstLimit: 10 };
+    const secretNames: SecretSetting[] = ['MONGODB_URI', 'QDRANT_URL', 'QDRANT_API_KEY', 'OPENAI_API_KEY'];
+    if (props.opik) secretNames.push('OPIK_API_KEY');
+
+    this.function = new ContainerFunction(this, 'Rag', {
+      handlerName: 'rag',
+      description: 'The twin API: retrieval (self-query, expansion, search, rerank) and generation',
+      embeddingModelId: props.embeddingModelId ?? DEFAULT_EMBEDDING_MODEL_ID,
+      rerankModelId: props.rerankModelId ?? DEFAULT_RERANK_MODEL_ID,
+      timeout: Duration.seconds(90),
+      // A ceiling on cost and on load passed to the warehouse, feature store and model.
+      reservedConcurrentExecutions: 20,
+      environment: {
+        TWIN_WAREHOUSE: 'mongodb',
+        TWIN_VECTOR_STORE: 'qdrant',
+        ...generatorEnvironment(props.generator),
+        ...(props.openAiBaseUrl ? { OPENAI_BASE_URL: props.openAiBaseUrl } : {}),
+        ...(props.corsOrigins?.length ? { TWIN_CORS_ORIGINS: props.corsOrigins.join(',') } : {}),
+        ...(props.opik?.workspace ? { OPIK_WORKSPACE: props.opik.workspace } : {}),
+        ...(props.opik?.url ? { OPIK_URL_OVERRIDE: props.opik.url } : {}),
+        ...(props.opik?.projectName ? { OPIK_PROJECT_NAME: props.opik.projectName } : {}),
+        POWERTOOLS_METRICS_NAMESPACE: 'LlmTwin',
+        ...props.secrets.environmentFor(secretNames),
+      },
+    }).function;
+    props.secrets.grantRead(this.function, secretNames);
+    if (props.generator.kind === 'sagemaker') {
+      // Invoke this one endpoint, nothing else.
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
+          resources: [
+            Arn.format(
+              {
+                service: 'sagemaker',
+                resource: 'endpoint',
+                resourceName: props.generator.endpointName.toLowerCase(),
+              },
+              Stack.of(this),
+            ),
+          ],
+        }),
+      );
+    }
+    const target = props.provisionedConcurrency
+      ? this.function.currentVersion.addAlias('live', {
+          provisionedConcurrentExecutions: props.provisionedConcurrency,
+        })
+      : this.function;
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `llm-twin-${props.stage}`,
+      description: 'LLM Twin: POST /rag',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: props.stage,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+      ...(props.corsOrigins?.length
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: [...props.corsOrigins],
+              allowMethods: ['POST', 'OPTIONS'],
+              allowHeaders: [
+                'content-type',
+                'x-api-key',
+                'authorization',
+                'x-amz-date',
+                'x-amz-security-token',
+              ],
+              exposeHeaders: ['x-trace-id'],
+            },
+          }
+        : {}),
+    });
+
+    // API Gateway refuses malformed bodies itself; say which property was wrong, as the function does.
+    this.api.addGatewayResponse('BadBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json':
+          '{"error": "$util.escapeJavaScript($context.error.validationErrorString)", "field": null}',
+      },
+    });
+    const validator = this.api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const model = this.api.addModel('RagRequest', {
+      contentType: 'application/json',
+      modelName: 'RagRequest',
+      schema: REQUEST_SCHEMA,
+    });
+    this.api.root.addResource('rag').addMethod(
+      'POST',
+      new apigateway.LambdaIntegration(target, {
+        proxy: true,
+        responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+      }),
+      {
+        requestValidator: validator,
+        requestModels: { 'application/json': model },
+        ...(auth === 'iam'
+          ? { authorizationType: apigateway.AuthorizationType.IAM }
+          : { apiKeyRequired: true }),
+      },
+    );
+
+    if (auth === 'api-key') {
+      const plan = this.api.addUsagePlan('UsagePlan', {
+        name: `llm-twin-${props.stage}`,
+        throttle,
+        quota: { limit: props.dailyQuota ?? 5000, period: apigateway.Period.DAY },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      this.apiKey = this.api.addApiKey('ApiKey', { description: 'LLM Twin client key' });
+      plan.addApiKey(this.apiKey);
+    }
+
+    suppressFunctionBaseline(this.function);
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'AmazonAPIGatewayPushToCloudWatchLogs is the role API Gateway needs to write its access and execution logs.',
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+          ],
+        },
+        {
+          id: 'AwsSolutions-APIG3',
+          reason:
+            'No WAF by default: the API is throttled per stage and per key, and a web ACL costs more than an idle twin. Add one in front for public deployments.',
+        },
+        ...(auth === 'api-key'
+          ? [
+              {
+                id: 'AwsSolutions-APIG4',
+                reason: 'Callers are authenticated by API key with a usage plan (or IAM with auth=iam).',
+              },
+              {
+                id: 'AwsSolutions-COG4',
+                reason:
+                  'Callers are authenticated by API key with a usage plan (or IAM with auth=iam); no user pool.',
+              },
+            ]
+          : [
+              {
+                id: 'AwsSolutions-COG4',
+                reason: 'Callers are IAM principals signing with SigV4; no user pool.',
+              },
+            ]),
+      ],
+      true,
+    );
+  }
+}
+
+function generatorEnvironment(generator: TwinGenerator): Record<string, string> {
+  if (generator.kind === 'sagemaker') {
+    return { TWIN_GENERATOR: 'sagemaker', TWIN_SAGEMAKER_ENDPOINT: generator.endpointName };
+  }
+  return {
+    TWIN_GENERATOR: 'openai',
+    ...(generator.model ? { TWIN_GENERATOR_MODEL: generator.model } : {}),
+    ...(generator.baseUrl ? { TWIN_GENERATOR_BASE_URL: generator.baseUrl } : {}),
+  };
+}
