@@ -114,9 +114,7 @@ export class RagApi extends Construct {
       );
     }
     const target = props.provisionedConcurrency
-      ? this.function.currentVersion.addAlias('live', {
-          provisionedConcurrentExecutions: props.provisionedConcurrency,
-        })
+      ? this.function.addAlias('live', { provisionedConcurrentExecutions: props.provisionedConcurrency })
       : this.function;
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
