@@ -19,7 +19,9 @@ export class OpikTraceSink implements TraceSink {
   private constructor(private readonly client: Opik) {}
 
   static async create(options: OpikSinkOptions): Promise<OpikTraceSink> {
-    const { Opik: OpikClient } = await import('opik');
+    const { Opik: OpikClient, setLoggerLevel } = await import('opik');
+    // The SDK announces every flush at INFO; in a Lambda's log that is noise.
+    setLoggerLevel('WARN');
     return new OpikTraceSink(
       new OpikClient({
         projectName: options.projectName,
@@ -31,9 +33,11 @@ export class OpikTraceSink implements TraceSink {
   }
 
   async record(trace: RequestTrace): Promise<void> {
+    // The request is over: every span is created with its real start and end, and never "ended" now.
     const opikTrace = this.client.trace({
       name: 'rag',
       startTime: new Date(trace.startedAt),
+      endTime: new Date(trace.startedAt + trace.durationMs),
       input: { query: trace.query },
       output: trace.error ? { error: trace.error } : { answer: trace.answer ?? null },
       metadata: {
@@ -45,18 +49,15 @@ export class OpikTraceSink implements TraceSink {
       tags: trace.flags.includes('possible-prompt-injection') ? ['flagged'] : [],
     });
     for (const step of trace.steps) {
-      opikTrace
-        .span({
-          name: step.name,
-          type: LLM_STEPS.has(step.name) ? 'llm' : 'general',
-          startTime: new Date(step.startedAt),
-          endTime: new Date(step.startedAt + step.durationMs),
-          input: step.input ?? {},
-          output: step.output ?? {},
-        })
-        .end();
+      opikTrace.span({
+        name: step.name,
+        type: LLM_STEPS.has(step.name) ? 'llm' : 'general',
+        startTime: new Date(step.startedAt),
+        endTime: new Date(step.startedAt + step.durationMs),
+        input: step.input ?? {},
+        output: step.output ?? {},
+      });
     }
-    opikTrace.update({ endTime: new Date(trace.startedAt + trace.durationMs) }).end();
     await this.client.flush();
   }
 
