@@ -1,11 +1,15 @@
 import { Argument, Command } from 'commander';
 import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
+import { HuggingFaceDatasetHub } from '../adapters/hub/huggingface.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
 import { buildDataset, type DatasetManifest } from '../datasets/pipeline.js';
+import { HUB_REPO, publishDataset } from '../datasets/publish.js';
 import type { DatasetKind } from '../datasets/prompts.js';
 import { InvalidInputError } from '../domain/index.js';
 import { authorIdsByName, openFeatureStoreForReading } from '../features/services.js';
-import { withWarehouse, type GlobalOptions } from './context.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { Settings } from '../settings/index.js';
+import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
 interface DatasetOptions {
@@ -13,6 +17,9 @@ interface DatasetOptions {
   limit?: string;
   concurrency?: string;
   json?: boolean;
+  push?: string;
+  public?: boolean;
+  version?: string;
 }
 
 function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -42,7 +49,25 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
     .option('--limit <n>', 'use only the first n extracts (a quick or cheap run)')
     .option('--concurrency <n>', 'requests in flight (default TWIN_DATASET_CONCURRENCY, 4)')
     .option('--json', 'print the manifest as JSON')
+    .option(
+      '--push <owner/name>',
+      'then publish it to this Hugging Face Hub dataset repository (needs HF_TOKEN)',
+    )
+    .option('--public', 'create the Hub repository public (default: private)')
+    .option('--version <version>', 'publish this existing version with --push instead of generating one')
     .action(async (kind: DatasetKind, options: DatasetOptions) => {
+      if (options.push !== undefined && !HUB_REPO.test(options.push)) {
+        throw new InvalidInputError('--push must be a Hub repository as owner/name', 'push');
+      }
+      if (options.version !== undefined) {
+        if (!options.push) throw new InvalidInputError('--version only goes with --push', 'version');
+        if (!/^[0-9a-f]{8,64}$/u.test(options.version)) {
+          throw new InvalidInputError('--version must be a dataset version (hexadecimal)', 'version');
+        }
+        const settings = await cliSettings(globals());
+        await push(settings, new FolderArtifactStore(settings.artifactsDir), kind, options.version, options);
+        return;
+      }
       await withWarehouse(globals(), async (warehouse, settings) => {
         const limit = wholeNumber(options.limit, 'limit', 1, 1_000_000);
         const concurrency =
@@ -77,11 +102,41 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
               ? JSON.stringify(result.manifest, null, 2)
               : formatManifest(result.manifest, where, result.reused),
           );
+          if (options.push) await push(settings, artifacts, kind, result.manifest.version, options);
         } finally {
           await reader.close();
         }
       });
     });
+}
+
+async function push(
+  settings: Settings,
+  artifacts: ArtifactStore,
+  kind: DatasetKind,
+  version: string,
+  options: DatasetOptions,
+): Promise<void> {
+  const token = settings.secrets.HF_TOKEN;
+  if (!token) {
+    throw new InvalidInputError(
+      'publishing to the Hub needs HF_TOKEN (a token with write access)',
+      'HF_TOKEN',
+    );
+  }
+  const hub = await HuggingFaceDatasetHub.create({
+    repo: options.push ?? '',
+    token,
+    private: !options.public,
+    hubUrl: settings.hubUrl,
+  });
+  process.stderr.write(`Publishing ${kind} dataset ${version} to ${hub.location}\n`);
+  const published = await publishDataset(artifacts, hub, kind, version);
+  console.log(
+    published.published
+      ? `published ${kind} dataset ${version} to ${published.location} (commit ${published.commit ?? '?'})`
+      : `${kind} dataset ${version} is already on ${published.location}; nothing pushed`,
+  );
 }
 
 function formatManifest(manifest: DatasetManifest, where: string, reused: boolean): string {

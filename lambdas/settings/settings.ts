@@ -127,6 +127,9 @@ const EnvSchema = z.object({
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
   TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
   TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
+  HF_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://huggingface.co'),
   TWIN_CORS_ORIGINS: z
     .string()
     .transform((value) =>
@@ -225,6 +228,8 @@ export interface Settings {
   artifactsDir: string;
   retrieval: RetrievalSettings;
   generator: GeneratorSettings;
+  /** The Hugging Face Hub (or a mirror), where datasets are published. */
+  hubUrl: string;
   /** Browser origins allowed to call the twin's API (CORS); none by default. */
   corsOrigins: string[];
   /** Opik, when OPIK_API_KEY or OPIK_URL_OVERRIDE is set (traces also go to the logs either way). */
@@ -316,6 +321,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     generator: generatorSettings(values, secrets, secretArns),
     corsOrigins: values.TWIN_CORS_ORIGINS,
+    hubUrl: values.HF_ENDPOINT,
     ...(values.OPIK_URL_OVERRIDE || secrets.OPIK_API_KEY || secretArns.OPIK_API_KEY
       ? {
           opik: {

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
 import { startFixtureSites } from '../support/fixture-sites.js';
+import { startHubServer } from '../support/hub-server.js';
 import { startLlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 
@@ -135,6 +136,24 @@ describe('the twin CLI', () => {
         expect(again.stdout).toContain(
           `instruct dataset ${version?.[1] ?? ''} already existed (same inputs, same version)`,
         );
+        // Published to (an imitation of) the Hugging Face Hub without generating again.
+        const hub = await startHubServer({ token: 'hf_cli_test_token' });
+        try {
+          const pushEnv = { ...env, HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_cli_test_token' };
+          const pushArgs = ['dataset', 'instruct', '--version', version?.[1] ?? '', '--push', 'ada/twin'];
+          const pushed = await twin(pushArgs, pushEnv);
+          expect(pushed.code).toBe(0);
+          expect(pushed.stdout).toContain(
+            `published instruct dataset ${version?.[1] ?? ''} to ${hub.url}/datasets/ada/twin`,
+          );
+          expect((await twin(pushArgs, pushEnv)).stdout).toContain('is already on');
+          expect(llm.requests).toBe(20);
+          const noToken = await twin(pushArgs, env);
+          expect(noToken.code).toBe(2);
+          expect(noToken.stderr).toContain('publishing to the Hub needs HF_TOKEN');
+        } finally {
+          await hub.close();
+        }
         const noLlm = await twin(['dataset', 'preference'], env);
         expect(noLlm.code).toBe(2);
         expect(noLlm.stderr).toContain('dataset generation needs an LLM');
