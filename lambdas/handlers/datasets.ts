@@ -4,14 +4,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
+import { HuggingFaceDatasetHub } from '../adapters/hub/huggingface.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
 import { generateSamples, mergeReports, type GenerationReport } from '../datasets/generation.js';
 import { collectExtracts, finishDataset, type DatasetInputs } from '../datasets/pipeline.js';
 import type { DatasetKind } from '../datasets/prompts.js';
-import { Uuid4Schema } from '../domain/index.js';
+import { HUB_REPO, publishDataset, type PublishedDataset } from '../datasets/publish.js';
+import { InvalidInputError, Uuid4Schema } from '../domain/index.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { openFeatureStoreForReading } from '../features/services.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { DatasetHub } from '../ports/dataset-hub.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import { loadSettingsWithSecrets, type DatasetSettings } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
@@ -34,6 +37,8 @@ export const DatasetRequestSchema = z.strictObject({
   authorIds: z.array(Uuid4Schema).optional(),
   limit: z.number().int().min(1).optional(),
   extractsPerBatch: z.number().int().min(1).max(200).default(20),
+  /** Publish the finished version to this Hugging Face Hub dataset repository (owner/name). */
+  hubRepo: z.string().regex(HUB_REPO, 'must be a Hub repository as owner/name').optional(),
 });
 
 const DatasetEventSchema = z.discriminatedUnion('action', [
@@ -51,6 +56,7 @@ const DatasetEventSchema = z.discriminatedUnion('action', [
     kind: Kind,
     batches: z.number().int().min(0),
     limit: z.number().int().min(1).optional(),
+    hubRepo: z.string().regex(HUB_REPO, 'must be a Hub repository as owner/name').nullish(),
   }),
 ]);
 
@@ -59,6 +65,8 @@ export interface DatasetServices {
   model: JsonChatModel;
   artifacts: ArtifactStore;
   settings: DatasetSettings;
+  /** Opens a Hub dataset repository for publishing (needs the HF_TOKEN secret). */
+  hub?: (repo: string) => Promise<DatasetHub>;
 }
 
 export class IncompleteRunError extends Error {
@@ -78,10 +86,10 @@ async function readJson<T>(artifacts: ArtifactStore, key: string): Promise<T | u
 export function createDatasetHandler(services: () => Promise<DatasetServices>, logger?: Logger) {
   return async (event: unknown) => {
     const request = parseEvent(DatasetEventSchema, event);
-    const { features, model, artifacts, settings } = await services();
+    const { features, model, artifacts, settings, hub } = await services();
     switch (request.action) {
       case 'plan': {
-        const { kind, authorIds, limit, extractsPerBatch } = request.request;
+        const { kind, authorIds, limit, extractsPerBatch, hubRepo } = request.request;
         const inputs = await collectExtracts(features, {
           ...(authorIds ? { authorIds } : {}),
           ...(limit ? { limit } : {}),
@@ -91,6 +99,7 @@ export function createDatasetHandler(services: () => Promise<DatasetServices>, l
         logger?.info('planned dataset run', { kind, extracts: inputs.extracts.length, batches });
         return {
           kind,
+          hubRepo: hubRepo ?? null,
           extractsPerBatch,
           extracts: inputs.extracts.length,
           batches: Array.from({ length: batches }, (_, batch) => batch),
@@ -134,6 +143,16 @@ export function createDatasetHandler(services: () => Promise<DatasetServices>, l
           settings,
           artifacts,
         });
+        let publication: PublishedDataset | undefined;
+        if (request.hubRepo) {
+          if (!hub) throw new InvalidInputError('publishing to the Hub needs the HF_TOKEN secret', 'hubRepo');
+          publication = await publishDataset(
+            artifacts,
+            await hub(request.hubRepo),
+            request.kind,
+            result.manifest.version,
+          );
+        }
         const summary = {
           version: result.manifest.version,
           location: `${artifacts.location}/${result.prefix}`,
@@ -141,6 +160,9 @@ export function createDatasetHandler(services: () => Promise<DatasetServices>, l
           counts: Object.fromEntries(result.manifest.counts.map((count) => [count.stage, count.total])),
           splits: result.manifest.splits,
           estimatedCostUsd: result.manifest.generation.estimatedCostUsd,
+          ...(publication
+            ? { hub: { location: publication.location, published: publication.published } }
+            : {}),
         };
         logger?.info('dataset written', summary);
         return summary;
@@ -163,11 +185,18 @@ const sharedServices = retryingLazy(async () => {
     ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
   });
   const { features } = await openFeatureStoreForReading(settings);
+  const token = settings.secrets.HF_TOKEN;
   return {
     features,
     model,
     artifacts: new S3ArtifactStore(new S3Client({}), bucket),
     settings: settings.dataset,
+    ...(token
+      ? {
+          hub: (repo: string) =>
+            HuggingFaceDatasetHub.create({ repo, token, private: true, hubUrl: settings.hubUrl }),
+        }
+      : {}),
   };
 });
 

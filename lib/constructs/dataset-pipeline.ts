@@ -7,7 +7,7 @@ import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
 
-const DATASET_SECRETS = ['OPENAI_API_KEY', 'QDRANT_URL', 'QDRANT_API_KEY'] as const;
+const DATASET_SECRETS = ['OPENAI_API_KEY', 'QDRANT_URL', 'QDRANT_API_KEY', 'HF_TOKEN'] as const;
 export const DATASETS_PREFIX = 'datasets/';
 
 export interface DatasetPipelineProps {

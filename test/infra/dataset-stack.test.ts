@@ -32,6 +32,8 @@ describe('DatasetStack', () => {
           OPENAI_BASE_URL: 'https://llm.example.com/v1',
           OPENAI_API_KEY_SECRET_ARN: Match.anyValue(),
           QDRANT_URL_SECRET_ARN: Match.anyValue(),
+          // For publishing versions to the Hugging Face Hub.
+          HF_TOKEN_SECRET_ARN: Match.anyValue(),
         }),
       },
     });

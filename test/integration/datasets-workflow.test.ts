@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { HuggingFaceDatasetHub } from '../../lambdas/adapters/hub/huggingface.js';
 import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
 import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
@@ -11,6 +12,7 @@ import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { createDatasetHandler } from '../../lambdas/handlers/datasets.js';
 import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
+import { startHubServer, type HubServer } from '../support/hub-server.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
@@ -18,6 +20,7 @@ import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js'
 type Json = Parameters<StateMachine['run']>[0];
 
 const SETTINGS = TEST_DATASET_SETTINGS;
+const HUB_TOKEN = 'hf_workflow_test_token';
 
 describe.runIf(referenceCorpusAvailable())(
   'the dataset workflow (statemachines/datasets.asl.json) run locally against the real handler',
@@ -28,6 +31,7 @@ describe.runIf(referenceCorpusAvailable())(
     let calls: { state: string; input: Record<string, unknown> }[];
     let crashBatch: number | undefined;
     let run: (input: Json, executionName: string) => Promise<Json>;
+    let hubServer: HubServer;
 
     beforeEach(async () => {
       dir = await mkdtemp(join(tmpdir(), 'twin-datasets-sfn-'));
@@ -47,8 +51,11 @@ describe.runIf(referenceCorpusAvailable())(
         apiKey: 'test',
       });
       const artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
+      hubServer = await startHubServer({ token: HUB_TOKEN });
+      const hub = (repo: string) =>
+        HuggingFaceDatasetHub.create({ repo, token: HUB_TOKEN, private: true, hubUrl: hubServer.url });
       const handler = createDatasetHandler(() =>
-        Promise.resolve({ features, model, artifacts, settings: SETTINGS }),
+        Promise.resolve({ features, model, artifacts, settings: SETTINGS, hub }),
       );
       calls = [];
       crashBatch = undefined;
@@ -77,6 +84,7 @@ describe.runIf(referenceCorpusAvailable())(
     });
 
     afterEach(async () => {
+      await hubServer.close();
       await vectors.close();
       await server.close();
       await rm(dir, { recursive: true, force: true });
@@ -111,6 +119,25 @@ describe.runIf(referenceCorpusAvailable())(
       expect(again).toMatchObject({ reused: true, version });
     });
 
+    it('publishes the finished version to the Hub when the request names a repository', async () => {
+      const output = (await run(
+        { kind: 'instruct', limit: 5, hubRepo: 'ada/twin-instruct' },
+        'run-5',
+      )) as Record<string, unknown>;
+      const version = String(output.version);
+      expect(output.hub).toEqual({
+        location: `${hubServer.url}/datasets/ada/twin-instruct`,
+        published: true,
+      });
+      const files = [...(hubServer.repositories.get('ada/twin-instruct')?.files.keys() ?? [])].sort();
+      expect(files).toEqual([
+        'README.md',
+        `data/${version}/manifest.json`,
+        `data/${version}/test.jsonl`,
+        `data/${version}/train.jsonl`,
+      ]);
+    });
+
     it('writes nothing when a batch keeps failing, and says to start again', async () => {
       crashBatch = 1;
       const execution = run({ kind: 'preference', limit: 12, extractsPerBatch: 5 }, 'run-3');
@@ -126,9 +153,11 @@ describe.runIf(referenceCorpusAvailable())(
       await expect(readdir(join(dir, 'artifacts', 'datasets', 'preference'))).rejects.toThrow();
     });
 
-    it('rejects a request with an unknown kind before any work, without retrying', async () => {
+    it('rejects a request with an unknown kind or a bad Hub repository before any work, without retrying', async () => {
       await expect(run({ kind: 'pretraining' }, 'run-4')).rejects.toThrow(/kind/u);
       expect(calls).toHaveLength(1);
+      await expect(run({ kind: 'instruct', hubRepo: 'not a repo' }, 'run-6')).rejects.toThrow(/hubRepo/u);
+      expect(calls).toHaveLength(2);
       expect(server.requests).toBe(0);
     });
   },
