@@ -1,10 +1,11 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { AuthorConfig } from '../lambdas/collection/author-config.js';
 import { CollectionPipeline } from './constructs/collection-pipeline.js';
 import type { TwinSecrets } from './constructs/twin-secrets.js';
+import { tagTwinResources } from './constructs/tags.js';
 
 export interface CollectionStackProps extends StackProps {
   readonly stage: string;
@@ -20,8 +21,7 @@ export class CollectionStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CollectionStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('project', 'llm-twin');
-    Tags.of(this).add('stage', props.stage);
+    tagTwinResources(this, props.stage);
     this.pipeline = new CollectionPipeline(this, 'Collection', {
       secrets: props.secrets,
       featureWorkflow: props.featureWorkflow,

@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DatasetPipeline } from './constructs/dataset-pipeline.js';
 import type { TwinSecrets } from './constructs/twin-secrets.js';
+import { tagTwinResources } from './constructs/tags.js';
 
 export interface DatasetStackProps extends StackProps {
   readonly stage: string;
@@ -17,8 +18,7 @@ export class DatasetStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DatasetStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('project', 'llm-twin');
-    Tags.of(this).add('stage', props.stage);
+    tagTwinResources(this, props.stage);
     this.pipeline = new DatasetPipeline(this, 'Datasets', {
       artifacts: props.artifacts,
       secrets: props.secrets,

@@ -1,7 +1,8 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FeaturePipeline } from './constructs/feature-pipeline.js';
 import type { TwinSecrets } from './constructs/twin-secrets.js';
+import { tagTwinResources } from './constructs/tags.js';
 
 export interface FeatureStackProps extends StackProps {
   readonly stage: string;
@@ -17,8 +18,7 @@ export class FeatureStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FeatureStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('project', 'llm-twin');
-    Tags.of(this).add('stage', props.stage);
+    tagTwinResources(this, props.stage);
     this.pipeline = new FeaturePipeline(this, 'FeaturePipeline', {
       secrets: props.secrets,
       ...(props.embeddingModelId ? { embeddingModelId: props.embeddingModelId } : {}),

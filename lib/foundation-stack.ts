@@ -1,9 +1,10 @@
-import { Stack, type StackProps, CfnOutput, Tags } from 'aws-cdk-lib';
+import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Alerts } from './constructs/alerts.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
 import { TwinSecrets } from './constructs/twin-secrets.js';
 import { WarehouseImport } from './constructs/warehouse-import.js';
+import { tagTwinResources } from './constructs/tags.js';
 
 export interface FoundationStackProps extends StackProps {
   /** Deployment stage (dev, prod, ...), used in names and tags. */
@@ -21,8 +22,7 @@ export class FoundationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('project', 'llm-twin');
-    Tags.of(this).add('stage', props.stage);
+    tagTwinResources(this, props.stage);
 
     this.artifacts = new ArtifactStore(this, 'Artifacts');
     this.secrets = new TwinSecrets(this, 'Secrets', { namePrefix: `llm-twin/${props.stage}` });

@@ -1,8 +1,9 @@
-import { CfnOutput, type Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { RagApi, type RagApiProps } from './constructs/rag-api.js';
 import { RagMonitoring } from './constructs/rag-monitoring.js';
+import { tagTwinResources } from './constructs/tags.js';
 
 export interface RagStackProps extends StackProps, RagApiProps {
   readonly alerts: sns.ITopic;
@@ -17,8 +18,7 @@ export class RagStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RagStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('project', 'llm-twin');
-    Tags.of(this).add('stage', props.stage);
+    tagTwinResources(this, props.stage);
     this.rag = new RagApi(this, 'Rag', props);
     this.monitoring = new RagMonitoring(this, 'Monitoring', {
       stage: props.stage,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DocumentOf, User } from '../../lambdas/domain/index.js';
+import type { DocumentOf, ScoredChunk, User } from '../../lambdas/domain/index.js';
 
 /** Small documents of our own for unit and contract tests (the real corpus is used elsewhere). */
 export function article(author: User, link: string, text = `Notes on ${link}`): DocumentOf<'articles'> {
@@ -36,5 +36,37 @@ export function repository(author: User, link: string): DocumentOf<'repositories
     authorFullName: `${author.firstName} ${author.lastName}`,
     name: link.split('/').at(-1) ?? 'repo',
     link,
+  };
+}
+
+/** A scored chunk of an article, as a search returns it, for tests of what comes after the search. */
+export function scoredChunk(fields: {
+  id?: string;
+  link: string;
+  content: string;
+  score: number;
+  author?: string;
+}): ScoredChunk {
+  return {
+    id: fields.id ?? `${fields.link}-${String(fields.score)}`,
+    documentId: fields.link,
+    category: 'articles',
+    platform: 'substack',
+    authorId: 'a',
+    authorFullName: fields.author ?? 'Maxime Labonne',
+    link: fields.link,
+    content: fields.content,
+    index: 0,
+    start: 0,
+    end: fields.content.length,
+    chunking: {
+      strategy: 'sentences',
+      sizeChars: [1000, 2000],
+      overlapChars: 0,
+      maxTokens: 256,
+      overlapTokens: 50,
+    },
+    score: fields.score,
+    embeddingModel: { id: 'm', size: 3, maxInputLength: 256 },
   };
 }

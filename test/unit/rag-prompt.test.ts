@@ -7,31 +7,11 @@ import {
   TWIN_INSTRUCTION,
 } from '../../lambdas/rag/prompt.js';
 import { titleOf } from '../../lambdas/rag/service.js';
+import { scoredChunk } from '../support/documents.js';
 
 function chunk(id: string, content: string, score: number): RankedChunk {
-  return {
-    id,
-    content,
-    score,
-    vectorScore: score,
-    documentId: `doc-${id}`,
-    category: 'articles',
-    platform: 'substack',
-    authorId: 'a',
-    authorFullName: 'Paul Iusztin',
-    link: `https://decodingml.substack.com/p/${id}`,
-    index: 0,
-    start: 0,
-    end: content.length,
-    chunking: {
-      strategy: 'sentences',
-      sizeChars: [1000, 2000],
-      overlapChars: 0,
-      maxTokens: 256,
-      overlapTokens: 50,
-    },
-    embeddingModel: { id: 'm', size: 384, maxInputLength: 256 },
-  };
+  const link = `https://decodingml.substack.com/p/${id}`;
+  return { ...scoredChunk({ id, link, content, score, author: 'Paul Iusztin' }), vectorScore: score };
 }
 
 /** One token per word: easy to reason about in a test. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScoredChunk } from '../../lambdas/domain/index.js';
+import { scoredChunk } from '../support/documents.js';
 import {
   evidenceShare,
   readGoldenSet,
@@ -21,30 +22,8 @@ const question: GoldenQuestion = {
   kind: 'howto',
 };
 
-function chunk(link: string, content: string, score: number): ScoredChunk {
-  return {
-    id: `${link}-${String(score)}`,
-    documentId: link,
-    category: 'articles',
-    platform: 'substack',
-    authorId: 'a',
-    authorFullName: 'Maxime Labonne',
-    link,
-    content,
-    index: 0,
-    start: 0,
-    end: content.length,
-    chunking: {
-      strategy: 'sentences',
-      sizeChars: [1000, 2000],
-      overlapChars: 0,
-      maxTokens: 256,
-      overlapTokens: 50,
-    },
-    score,
-    embeddingModel: { id: 'm', size: 3, maxInputLength: 256 },
-  };
-}
+const chunk = (link: string, content: string, score: number): ScoredChunk =>
+  scoredChunk({ link, content, score });
 
 describe('retrieval evaluation metrics', () => {
   it('ranks documents by their best chunk and finds the first relevant rank', () => {
