@@ -1,0 +1,97 @@
+"""Evaluation of a candidate twin as a SageMaker training job (SYSTEM.md §5): answers for the
+instruction test split from the candidate (vLLM), graded by the LLM judge, metrics.json to S3.
+
+Channels: `dataset` (an instruct dataset version folder) and `model` (a model.tar.gz).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .data import read_manifest, read_split
+from .formatting import alpaca_prompt
+from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
+from .judge import Verdict, judge_prompt, parse_verdict, summarize, verdict_record
+
+INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
+CONFIG = Path("/opt/ml/input/config/hyperparameters.json")
+
+
+def unpack_model() -> str:
+    target = Path("/tmp/candidate")
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(INPUT / "model" / "model.tar.gz") as packed:
+        packed.extractall(target, filter="data")
+    return str(target)
+
+
+def judge_all(params: EvaluationHyperparameters, pairs: list[tuple[str, str]]) -> list[Verdict]:
+    import boto3
+    from openai import OpenAI
+
+    key = None
+    if params.openai_key_secret_arn:
+        key = boto3.client("secretsmanager").get_secret_value(SecretId=params.openai_key_secret_arn)["SecretString"]
+    client = OpenAI(api_key=key or os.environ.get("OPENAI_API_KEY"), base_url=params.openai_base_url or None, max_retries=4)
+
+    def judge(pair: tuple[str, str]) -> Verdict:
+        try:
+            reply = client.chat.completions.create(
+                model=params.judge_model,
+                messages=[{"role": "user", "content": judge_prompt(*pair)}],
+                response_format={"type": "json_object"},
+                temperature=0,
+                max_tokens=500,
+            )
+            return parse_verdict(reply.choices[0].message.content or "")
+        except Exception as error:  # a failed verdict is missing, not zero; the run goes on
+            print(json.dumps({"judge_error": str(error)[:200]}))
+            return Verdict(accuracy=None, style=None)
+
+    with ThreadPoolExecutor(max_workers=params.judge_concurrency) as pool:
+        return list(pool.map(judge, pairs))
+
+
+def upload(uri: str, body: str) -> None:
+    import boto3
+
+    parsed = urlparse(uri)
+    boto3.client("s3").put_object(
+        Bucket=parsed.netloc, Key=parsed.path.lstrip("/"), Body=body.encode(), ContentType="application/json"
+    )
+
+
+def main() -> None:
+    from vllm import LLM, SamplingParams
+
+    raw = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
+    params = parse_evaluation_hyperparameters(raw)
+    manifest = read_manifest(INPUT / "dataset")
+    rows = read_split(INPUT / "dataset" / "test.jsonl", "instruct", limit=params.max_samples)
+    llm = LLM(model=unpack_model(), max_model_len=4096)
+    sampling = SamplingParams(
+        temperature=params.temperature, top_p=params.top_p, min_p=params.min_p, max_tokens=params.max_tokens
+    )
+    outputs = llm.generate([alpaca_prompt(row["instruction"]) for row in rows], sampling)
+    answers = [output.outputs[0].text for output in outputs]
+    pairs = [(row["instruction"], answer) for row, answer in zip(rows, answers)]
+    verdicts = judge_all(params, pairs)
+    metrics = {
+        "model": params.model_name,
+        "dataset_version": manifest["version"] if not params.dataset_version else params.dataset_version,
+        "judge_model": params.judge_model,
+        "sampling": {"temperature": params.temperature, "top_p": params.top_p, "min_p": params.min_p},
+        **summarize(verdicts),
+        "per_sample": [verdict_record(i, a, v) for (i, a), v in zip(pairs, verdicts)],
+    }
+    upload(params.metrics_s3_uri, json.dumps(metrics, indent=2))
+    print(json.dumps({key: metrics[key] for key in ("samples", "accuracy", "style")}))
+
+
+if __name__ == "__main__":
+    main()
