@@ -9,4 +9,6 @@ export interface ArtifactStore {
   /** Writes the whole object; a reader never sees a half-written one. */
   write(key: string, body: string): Promise<void>;
   read(key: string): Promise<string | undefined>;
+  /** Every key under a prefix (ending in `/`), in no particular order. */
+  list(prefix: string): Promise<string[]>;
 }

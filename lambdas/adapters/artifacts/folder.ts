@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 
 /** The local artifact store: one file per key under a folder; each write lands by an atomic rename. */
@@ -36,9 +36,38 @@ export class FolderArtifactStore implements ArtifactStore {
     }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    const folder = resolve(this.location, ...prefix.split('/').filter(Boolean));
+    if (folder !== this.location && !folder.startsWith(this.location + sep)) {
+      throw new Error(`artifact prefix ${prefix} leaves the store`);
+    }
+    let entries: string[];
+    try {
+      entries = await readdir(folder, { recursive: true });
+    } catch {
+      return [];
+    }
+    const keys: string[] = [];
+    for (const entry of entries) {
+      const full = join(folder, entry);
+      // Only finished files: directories and writes still in progress are not keys.
+      if (entry.endsWith('.partial') || !(await isFile(full))) continue;
+      keys.push(relative(this.location, full).split(sep).join('/'));
+    }
+    return keys;
+  }
+
   private path(key: string): string {
     const target = resolve(this.location, ...key.split('/'));
     if (!target.startsWith(this.location + sep)) throw new Error(`artifact key ${key} leaves the store`);
     return join(target);
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
   }
 }

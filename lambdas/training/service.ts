@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import type { DatasetManifest } from '../datasets/pipeline.js';
+import { InvalidInputError } from '../domain/index.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { ModelRegistry } from '../ports/model-registry.js';
+import type { TrainingJobConfig } from './config.js';
+import { gateDecision, type JudgeScores } from './gate.js';
+import { planEvaluation, planTraining, type TrainingPlan } from './plan.js';
+
+const Version = z.string().regex(/^[0-9a-f]{8,64}$/u, 'must be a dataset version (hexadecimal)');
+const HyperparameterValues = z.record(
+  z.string().regex(/^[a-z_]+$/u),
+  z.union([z.string(), z.number(), z.boolean()]),
+);
+
+/** What starts a training run (the workflow's input). Versions default to the newest datasets. */
+export const TrainingInputSchema = z.strictObject({
+  instructVersion: Version.optional(),
+  preferenceVersion: Version.optional(),
+  smoke: z.boolean().default(false),
+  baseModel: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/u, 'must be a Hugging Face model id')
+    .optional(),
+  hyperparameters: z
+    .strictObject({ sft: HyperparameterValues.optional(), dpo: HyperparameterValues.optional() })
+    .optional(),
+  /** Judge an existing model instead of training one. */
+  evaluate: z
+    .strictObject({
+      modelS3Uri: z.string().regex(/^s3:\/\/.+\.tar\.gz$/u, 'must be the s3:// URI of a model.tar.gz'),
+      name: z.string().min(1).max(100).default('candidate'),
+    })
+    .optional(),
+});
+export type TrainingInput = z.output<typeof TrainingInputSchema>;
+
+const MetricsSchema = z.object({
+  samples: z.number(),
+  accuracy: z.object({ mean: z.number().nullable(), count: z.number(), missing: z.number() }),
+  style: z.object({ mean: z.number().nullable(), count: z.number(), missing: z.number() }),
+});
+
+export interface Registration {
+  decision: 'approved' | 'rejected';
+  reason: string;
+  modelPackageArn: string;
+  scores: JudgeScores & { samples: number; missing: { accuracy: number; style: number } };
+  previous: { arn: string; scores: JudgeScores } | null;
+}
+
+/** The training workflow's own steps: choose datasets and plan the jobs; register and gate the model. */
+export class TrainingService {
+  constructor(
+    private readonly config: TrainingJobConfig,
+    private readonly artifacts: ArtifactStore,
+    private readonly registry: ModelRegistry,
+  ) {}
+
+  async plan(executionName: string, input: TrainingInput): Promise<TrainingPlan> {
+    const instruct = await this.datasetVersion('instruct', input.instructVersion);
+    if (input.evaluate) {
+      return planEvaluation(this.config, executionName, {
+        datasets: { instruct },
+        modelS3Uri: input.evaluate.modelS3Uri,
+        modelName: input.evaluate.name,
+        smoke: input.smoke,
+      });
+    }
+    const preference = await this.datasetVersion('preference', input.preferenceVersion);
+    return planTraining(this.config, executionName, {
+      datasets: { instruct, preference },
+      smoke: input.smoke,
+      ...(input.baseModel ? { baseModel: input.baseModel } : {}),
+      ...(input.hyperparameters?.sft ? { sftHyperparameters: input.hyperparameters.sft } : {}),
+      ...(input.hyperparameters?.dpo ? { dpoHyperparameters: input.hyperparameters.dpo } : {}),
+    });
+  }
+
+  /** Registers the evaluated model with its lineage, then approves it only if it beats the approved one. */
+  async register(plan: TrainingPlan): Promise<Registration> {
+    const key = this.keyOf(plan.metricsS3Uri);
+    const text = await this.artifacts.read(key);
+    if (text === undefined) throw new Error(`the evaluation wrote no metrics at ${plan.metricsS3Uri}`);
+    const metrics = MetricsSchema.parse(JSON.parse(text));
+    const scores = { accuracy: metrics.accuracy.mean, style: metrics.style.mean };
+    const previous = await this.registry.approved();
+    const decision = gateDecision(
+      { ...scores, smoke: plan.smoke },
+      previous?.scores,
+      this.config.approvalMargin,
+    );
+    const arn = await this.registry.register({
+      modelS3Uri: plan.candidateModelS3Uri,
+      metricsS3Uri: plan.metricsS3Uri,
+      scores,
+      description: `LLM Twin ${plan.sft ? 'SFT+DPO' : 'evaluated'} run ${plan.runId}: ${decision.reason}`,
+      metadata: {
+        run_id: plan.runId,
+        smoke: String(plan.smoke),
+        base_model: plan.baseModel,
+        dataset_instruct: plan.datasets.instruct ?? '',
+        dataset_preference: plan.datasets.preference ?? '',
+        sft_job: plan.sft?.TrainingJobName ?? '',
+        dpo_job: plan.dpo?.TrainingJobName ?? '',
+        evaluation_job: plan.evaluation.TrainingJobName,
+        judge_model: this.config.judgeModel,
+        judge_samples: String(metrics.samples),
+        sft_hyperparameters: JSON.stringify(plan.hyperparameters.sft ?? {}),
+        dpo_hyperparameters: JSON.stringify(plan.hyperparameters.dpo ?? {}),
+      },
+    });
+    await this.registry.decide(arn, decision.approve, decision.reason);
+    return {
+      decision: decision.approve ? 'approved' : 'rejected',
+      reason: decision.reason,
+      modelPackageArn: arn,
+      scores: {
+        ...scores,
+        samples: metrics.samples,
+        missing: { accuracy: metrics.accuracy.missing, style: metrics.style.missing },
+      },
+      previous: previous ? { arn: previous.arn, scores: previous.scores } : null,
+    };
+  }
+
+  /** The named version (it must exist), or the newest one by creation time. */
+  private async datasetVersion(
+    kind: 'instruct' | 'preference',
+    version: string | undefined,
+  ): Promise<string> {
+    if (version) {
+      if (!(await this.artifacts.exists(`datasets/${kind}/${version}/manifest.json`))) {
+        throw new InvalidInputError(
+          `no ${kind} dataset ${version} in ${this.artifacts.location}`,
+          `${kind}Version`,
+        );
+      }
+      return version;
+    }
+    const manifests = (await this.artifacts.list(`datasets/${kind}/`)).filter((key) =>
+      /^datasets\/[a-z]+\/[0-9a-f]+\/manifest\.json$/u.test(key),
+    );
+    let newest: { version: string; createdAt: string } | undefined;
+    for (const key of manifests) {
+      const text = await this.artifacts.read(key);
+      if (!text) continue;
+      const manifest = JSON.parse(text) as Pick<DatasetManifest, 'version' | 'createdAt'>;
+      if (!newest || manifest.createdAt > newest.createdAt) newest = manifest;
+    }
+    if (!newest) {
+      throw new InvalidInputError(
+        `no ${kind} dataset in ${this.artifacts.location} yet; run the dataset workflow first`,
+        `${kind}Version`,
+      );
+    }
+    return newest.version;
+  }
+
+  private keyOf(uri: string): string {
+    const prefix = `s3://${this.config.bucket}/`;
+    if (!uri.startsWith(prefix))
+      throw new Error(`${uri} is not in the artifact bucket ${this.config.bucket}`);
+    return uri.slice(prefix.length);
+  }
+}

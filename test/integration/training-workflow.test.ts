@@ -1,0 +1,238 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateModelPackageCommand,
+  DescribeModelPackageCommand,
+  ListModelPackagesCommand,
+  SageMakerClient,
+  UpdateModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { SageMakerModelRegistry } from '../../lambdas/adapters/registry/sagemaker.js';
+import { createTrainingHandler } from '../../lambdas/handlers/training.js';
+import type { TrainingJobRequest } from '../../lambdas/training/plan.js';
+import { TrainingService } from '../../lambdas/training/service.js';
+import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
+import { TEST_TRAINING_CONFIG } from '../support/training.js';
+
+type Json = Parameters<StateMachine['run']>[0];
+const ALERTS = 'arn:aws:sns:eu-west-1:123456789012:twin-alerts';
+const APPROVED_ARN = 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/llm-twin-test/1';
+const NEW_ARN = 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/llm-twin-test/2';
+
+const sagemaker = mockClient(SageMakerClient);
+
+describe('the training workflow (statemachines/training.asl.json) run locally', () => {
+  let dir: string;
+  let artifacts: FolderArtifactStore;
+  let jobs: TrainingJobRequest[];
+  let notifications: { Subject: string; Message: string }[];
+  let failJob: string | undefined;
+  let judged: { accuracy: number | null; style: number | null };
+
+  async function writeManifest(kind: string, version: string, createdAt: string) {
+    await artifacts.write(
+      `datasets/${kind}/${version}/manifest.json`,
+      JSON.stringify({ kind, version, createdAt }),
+    );
+  }
+
+  function run(input: Json, name = 'run-1') {
+    const handler = createTrainingHandler(() =>
+      Promise.resolve(
+        new TrainingService(
+          TEST_TRAINING_CONFIG,
+          artifacts,
+          new SageMakerModelRegistry(new SageMakerClient({ region: 'eu-west-1' }), {
+            group: 'llm-twin-test',
+            inferenceImage: TEST_TRAINING_CONFIG.inferenceImage,
+            instanceTypes: ['ml.g5.2xlarge'],
+          }),
+        ),
+      ),
+    );
+    // Stands in for SageMaker running the job; the evaluation job writes its metrics as the Python would.
+    const trainingJob = (state: string) => async (input: Json) => {
+      const request = input as unknown as TrainingJobRequest;
+      jobs.push(request);
+      if (state === failJob)
+        throw Object.assign(new Error(`${request.TrainingJobName} failed: AlgorithmError`), {
+          name: 'States.TaskFailed',
+        });
+      if (state === 'Evaluate') {
+        const key = String(request.HyperParameters.metrics_s3_uri).replace('s3://twin-artifacts/', '');
+        const summary = (mean: number | null) => ({
+          mean,
+          count: mean === null ? 0 : 40,
+          missing: mean === null ? 40 : 0,
+        });
+        await artifacts.write(
+          key,
+          JSON.stringify({ samples: 40, accuracy: summary(judged.accuracy), style: summary(judged.style) }),
+        );
+      }
+      return { TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Completed' } as Json;
+    };
+    const notify = (input: Json) => {
+      notifications.push(input as unknown as { Subject: string; Message: string });
+      return Promise.resolve({ MessageId: 'm' } as Json);
+    };
+    const machine = new StateMachine(
+      loadDefinition('training.asl.json', {
+        TrainingFunctionArn: FAKE_FUNCTION_ARN,
+        AlertsTopicArn: ALERTS,
+      }) as never,
+    );
+    return machine.run(input, {
+      context: {
+        Execution: { Name: name, Id: `arn:aws:states:eu-west-1:123456789012:execution:training:${name}` },
+      },
+      overrides: {
+        taskResourceLocalHandlers: {
+          PlanRun: async (event: Json) => (await handler(event)) as unknown as Json,
+          Register: async (event: Json) => (await handler(event)) as unknown as Json,
+          TrainSft: trainingJob('TrainSft'),
+          TrainDpo: trainingJob('TrainDpo'),
+          Evaluate: trainingJob('Evaluate'),
+          NotifyApproved: notify,
+          NotifyRejected: notify,
+          NotifyFailure: notify,
+        },
+        retryIntervalOverrides: {
+          PlanRun: 0,
+          Register: 0,
+          TrainSft: 0,
+          TrainDpo: 0,
+          Evaluate: 0,
+          NotifyFailure: 0,
+        },
+      },
+    }).result;
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twin-training-sfn-'));
+    artifacts = new FolderArtifactStore(dir);
+    jobs = [];
+    notifications = [];
+    failJob = undefined;
+    judged = { accuracy: 2.5, style: 2.2 };
+    await writeManifest('instruct', 'aaaa1111', '2026-11-01T00:00:00.000Z');
+    await writeManifest('instruct', 'bbbb2222', '2026-11-20T00:00:00.000Z');
+    await writeManifest('preference', 'cccc3333', '2026-11-21T00:00:00.000Z');
+    sagemaker.reset();
+    sagemaker.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+    sagemaker.on(CreateModelPackageCommand).resolves({ ModelPackageArn: NEW_ARN });
+    sagemaker.on(UpdateModelPackageCommand).resolves({ ModelPackageArn: NEW_ARN });
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const approvals = () =>
+    sagemaker.commandCalls(UpdateModelPackageCommand).map((call) => call.args[0].input.ModelApprovalStatus);
+
+  it('trains SFT then DPO on the newest datasets, evaluates, registers with lineage and approves the first model', async () => {
+    const output = (await run({})) as { registration: { decision: string } };
+
+    expect(jobs.map((job) => job.TrainingJobName)).toEqual([
+      'twin-run-1-sft',
+      'twin-run-1-dpo',
+      'twin-run-1-eval',
+    ]);
+    const [sft, dpo, evaluation] = jobs;
+    const channel = (job: TrainingJobRequest | undefined, name: string) =>
+      job?.InputDataConfig.find((input) => input.ChannelName === name)?.DataSource.S3DataSource.S3Uri;
+    expect(channel(sft, 'dataset')).toBe('s3://twin-artifacts/datasets/instruct/bbbb2222/');
+    expect(channel(dpo, 'dataset')).toBe('s3://twin-artifacts/datasets/preference/cccc3333/');
+    expect(channel(dpo, 'base')).toBe('s3://twin-artifacts/models/twin-run-1-sft/output/model.tar.gz');
+    expect(channel(evaluation, 'model')).toBe(
+      's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz',
+    );
+    expect(sft?.HyperParameters).toMatchObject({ mode: 'sft', smoke: 'false' });
+
+    expect(output.registration.decision).toBe('approved');
+    const created = sagemaker.commandCalls(CreateModelPackageCommand)[0]?.args[0].input;
+    expect(created?.ModelPackageGroupName).toBe('llm-twin-test');
+    expect(created?.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(
+      's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz',
+    );
+    expect(created?.CustomerMetadataProperties).toMatchObject({
+      dataset_instruct: 'bbbb2222',
+      dataset_preference: 'cccc3333',
+      base_model: 'meta-llama/Llama-3.1-8B',
+      judge_accuracy: '2.5',
+      judge_style: '2.2',
+      sft_job: 'twin-run-1-sft',
+    });
+    expect(approvals()).toEqual(['Approved']);
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]?.Subject).toBe('LLM Twin: a new model was approved');
+    expect(notifications[0]?.Message).toContain(NEW_ARN);
+  });
+
+  it('rejects a model that does not beat the approved one, and says so', async () => {
+    sagemaker.on(ListModelPackagesCommand, { ModelApprovalStatus: 'Approved' }).resolves({
+      ModelPackageSummaryList: [
+        {
+          ModelPackageArn: APPROVED_ARN,
+          ModelPackageStatus: 'Completed',
+          CreationTime: new Date(),
+          ModelPackageName: 'x',
+        },
+      ],
+    });
+    sagemaker.on(DescribeModelPackageCommand).resolves({
+      ModelPackageArn: APPROVED_ARN,
+      ModelApprovalStatus: 'Approved',
+      CustomerMetadataProperties: { judge_accuracy: '2.6', judge_style: '2.3' },
+    } as never);
+    await run({ instructVersion: 'aaaa1111' });
+
+    expect(jobs[0]?.InputDataConfig[1]?.DataSource.S3DataSource.S3Uri).toBe(
+      's3://twin-artifacts/datasets/instruct/aaaa1111/',
+    );
+    expect(approvals()).toEqual(['Rejected']);
+    expect(notifications[0]?.Subject).toBe('LLM Twin: a trained model was rejected');
+    expect(notifications[0]?.Message).toContain('does not beat the approved 2.450');
+  });
+
+  it('notifies and fails when a training job fails, and registers nothing', async () => {
+    failJob = 'TrainDpo';
+    await expect(run({})).rejects.toBeInstanceOf(ExecutionError);
+    expect(jobs.map((job) => job.TrainingJobName)).toEqual(['twin-run-1-sft', 'twin-run-1-dpo']);
+    expect(sagemaker.commandCalls(CreateModelPackageCommand)).toHaveLength(0);
+    expect(approvals()).toEqual([]);
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]?.Subject).toBe('LLM Twin: training failed');
+    expect(notifications[0]?.Message).toContain('twin-run-1-dpo failed: AlgorithmError');
+  });
+
+  it('never approves a smoke run', async () => {
+    await run({ smoke: true });
+    expect(jobs[0]?.HyperParameters.smoke).toBe('true');
+    expect(approvals()).toEqual(['Rejected']);
+    expect(notifications[0]?.Message).toContain('a smoke run is never deployed');
+  });
+
+  it('evaluates an existing model without training', async () => {
+    await run({
+      evaluate: { modelS3Uri: 's3://twin-artifacts/models/old/output/model.tar.gz', name: 'old' },
+    });
+    expect(jobs.map((job) => job.TrainingJobName)).toEqual(['twin-run-1-eval']);
+    expect(approvals()).toEqual(['Approved']);
+  });
+
+  it('refuses bad input once, without retrying, and notifies', async () => {
+    await expect(run({ instructVersion: 'not-hex' })).rejects.toBeInstanceOf(ExecutionError);
+    await expect(run({ instructVersion: 'dddd4444' }, 'run-2')).rejects.toThrow();
+    expect(jobs).toHaveLength(0);
+    expect(notifications.map((notification) => notification.Message)).toEqual([
+      expect.stringContaining('InvalidInputError'),
+      expect.stringContaining('no instruct dataset dddd4444'),
+    ]);
+  });
+});
