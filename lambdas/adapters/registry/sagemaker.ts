@@ -6,12 +6,7 @@ import {
   type DescribeModelPackageCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type {
-  ApprovalStatus,
-  ModelCandidate,
-  ModelRegistry,
-  RegisteredModel,
-} from '../../ports/model-registry.js';
+import type { ModelCandidate, ModelRegistry, RegisteredModel } from '../../ports/model-registry.js';
 
 export interface SageMakerRegistryOptions {
   group: string;
@@ -112,7 +107,7 @@ export class SageMakerModelRegistry implements ModelRegistry {
     return {
       arn,
       version: described.ModelPackageVersion ?? 0,
-      status: (described.ModelApprovalStatus ?? 'PendingManualApproval'),
+      status: described.ModelApprovalStatus ?? 'PendingManualApproval',
       createdAt: described.CreationTime?.toISOString() ?? '',
       scores: { accuracy: score(metadata[SCORE_KEYS.accuracy]), style: score(metadata[SCORE_KEYS.style]) },
       metadata,
