@@ -10,6 +10,7 @@ import { DatasetStack } from '../lib/dataset-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
 import { RagStack } from '../lib/rag-stack.js';
+import { TrainingStack } from '../lib/training-stack.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const app = new App();
@@ -61,6 +62,23 @@ new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
   authors,
   ...(etlSchedule === 'off' ? {} : { schedule: Schedule.expression(etlSchedule) }),
   description: 'LLM Twin data collection: crawl function, ETL workflow, weekly schedule per author',
+});
+
+// Training on SageMaker: `-c trainingInstanceType=ml.g5.12xlarge`, `-c trainingSpot=true` (managed spot
+// with checkpoints), `-c approvalMargin=0.05`.
+const trainingInstanceType = context('trainingInstanceType');
+const approvalMargin = context('approvalMargin');
+new TrainingStack(app, `LlmTwin-${stage}-Training`, {
+  stage,
+  env,
+  artifacts: foundation.artifacts.bucket,
+  secrets: foundation.secrets,
+  alerts: foundation.alerts.topic,
+  ...(trainingInstanceType ? { instanceType: trainingInstanceType } : {}),
+  spot: context('trainingSpot') === 'true',
+  ...(approvalMargin ? { approvalMargin: Number(approvalMargin) } : {}),
+  ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
+  description: 'LLM Twin training: SageMaker SFT, DPO and LLM-judge evaluation, model registry, gated workflow',
 });
 
 // The twin's API. `-c twinEndpoint=<name>` answers with the fine-tuned twin on SageMaker; without it an
