@@ -2,9 +2,13 @@ import { Command } from 'commander';
 import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
 import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
 import { cliSettings, type GlobalOptions } from './context.js';
+import { modelsListCommand } from './training-commands.js';
 
 export function modelsCommand(globals: () => GlobalOptions): Command {
-  const models = new Command('models').description('the ONNX models the pipelines run in-process');
+  const models = new Command('models').description(
+    'the models: ONNX ones run in-process (pull), and the trained twins in the registry (list)',
+  );
+  models.addCommand(modelsListCommand(globals), { isDefault: true });
   models
     .command('pull')
     .description(

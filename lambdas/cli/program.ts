@@ -9,6 +9,7 @@ import { featuresCommand } from './features-command.js';
 import { modelsCommand } from './models-command.js';
 import { searchCommand } from './search-command.js';
 import { serveCommand } from './serve-command.js';
+import { evaluateCommand, trainCommand } from './training-commands.js';
 import { warehouseCommand } from './warehouse-commands.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand(globals));
   program.addCommand(askCommand(globals));
   program.addCommand(serveCommand(globals));
+  program.addCommand(trainCommand(globals));
+  program.addCommand(evaluateCommand(globals));
   program.addCommand(modelsCommand(globals));
   program.addCommand(evalCommand(globals));
   return program;

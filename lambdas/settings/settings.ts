@@ -127,6 +127,17 @@ const EnvSchema = z.object({
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
   TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
   TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
+  TWIN_TRAINING_WORKFLOW_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/u,
+      'must be a Step Functions state machine ARN',
+    )
+    .optional(),
+  TWIN_MODEL_PACKAGE_GROUP: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/u, 'must be a model package group name')
+    .default('llm-twin-dev'),
   HF_ENDPOINT: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .default('https://huggingface.co'),
@@ -228,6 +239,8 @@ export interface Settings {
   artifactsDir: string;
   retrieval: RetrievalSettings;
   generator: GeneratorSettings;
+  /** The training workflow on AWS (the TrainingWorkflowArn stack output) and its model registry. */
+  training: { workflowArn?: string; modelPackageGroup: string };
   /** The Hugging Face Hub (or a mirror), where datasets are published. */
   hubUrl: string;
   /** Browser origins allowed to call the twin's API (CORS); none by default. */
@@ -322,6 +335,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     generator: generatorSettings(values, secrets, secretArns),
     corsOrigins: values.TWIN_CORS_ORIGINS,
     hubUrl: values.HF_ENDPOINT,
+    training: {
+      modelPackageGroup: values.TWIN_MODEL_PACKAGE_GROUP,
+      ...(values.TWIN_TRAINING_WORKFLOW_ARN ? { workflowArn: values.TWIN_TRAINING_WORKFLOW_ARN } : {}),
+    },
     ...(values.OPIK_URL_OVERRIDE || secrets.OPIK_API_KEY || secretArns.OPIK_API_KEY
       ? {
           opik: {

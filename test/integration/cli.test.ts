@@ -206,6 +206,43 @@ describe('the twin CLI', () => {
     90_000,
   );
 
+  it('says exactly how to start training, evaluation and the model list on AWS when this machine cannot', async () => {
+    const noAws = {
+      TWIN_DATA_DIR: dataDir,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: 'llm-twin-test-no-such-profile',
+      AWS_CONFIG_FILE: join(dataDir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-credentials'),
+    };
+    const train = await twin(['train', '--smoke', '--instruct', 'abcd1234'], noAws);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toContain('TWIN_TRAINING_WORKFLOW_ARN is not set');
+    expect(train.stdout).toContain(
+      `aws stepfunctions start-execution --state-machine-arn <TrainingWorkflowArn`,
+    );
+    expect(train.stdout).toContain(`--input '{"instructVersion":"abcd1234","smoke":true}'`);
+
+    const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:twin-training';
+    const configured = await twin(['train'], { ...noAws, TWIN_TRAINING_WORKFLOW_ARN: arn });
+    expect(configured.stdout).toContain('no AWS credentials were found');
+    expect(configured.stdout).toContain(`--state-machine-arn ${arn} --input '{"smoke":false}'`);
+
+    const evaluate = await twin(['evaluate', '--model', 's3://twin/models/x/output/model.tar.gz'], noAws);
+    expect(evaluate.stdout).toContain('"evaluate":{"modelS3Uri":"s3://twin/models/x/output/model.tar.gz"');
+
+    const models = await twin(['models'], noAws);
+    expect(models.stdout).toContain(
+      'aws sagemaker list-model-packages --model-package-group-name llm-twin-dev',
+    );
+
+    const bad = await twin(['train', '--instruct', 'latest'], noAws);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('instructVersion: must be a dataset version (hexadecimal)');
+    expect((await twin(['evaluate', '--model', 'my-model'], noAws)).code).toBe(2);
+  }, 60_000);
+
   it('names the file and field of a bad author config', async () => {
     const config = join(dataDir, 'bad.yaml');
     await writeFile(config, 'author: Ada Lovelace\nlinks: []\n');

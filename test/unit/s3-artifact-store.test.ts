@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   NotFound,
   PutObjectCommand,
@@ -55,5 +56,21 @@ describe('the S3 artifact store', () => {
     expect(await store.exists('missing')).toBe(false);
     expect(await store.exists('present')).toBe(true);
     await expect(store.read('forbidden')).rejects.toThrow('Access Denied');
+  });
+
+  it('lists every key under a prefix, across pages', async () => {
+    s3.on(ListObjectsV2Command, { Prefix: 'datasets/instruct/', ContinuationToken: undefined }).resolves({
+      Contents: [{ Key: 'datasets/instruct/a/manifest.json' }],
+      IsTruncated: true,
+      NextContinuationToken: 'page-2',
+    });
+    s3.on(ListObjectsV2Command, { Prefix: 'datasets/instruct/', ContinuationToken: 'page-2' }).resolves({
+      Contents: [{ Key: 'datasets/instruct/b/manifest.json' }],
+      IsTruncated: false,
+    });
+    expect(await store.list('datasets/instruct/')).toEqual([
+      'datasets/instruct/a/manifest.json',
+      'datasets/instruct/b/manifest.json',
+    ]);
   });
 });

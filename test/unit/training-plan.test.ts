@@ -1,0 +1,129 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { trainingConfigFromEnv } from '../../lambdas/training/config.js';
+import { startCommandFor, startTrainingWorkflow, trainingInput } from '../../lambdas/training/control.js';
+import { gateDecision } from '../../lambdas/training/gate.js';
+import { planEvaluation, planTraining, runIdOf } from '../../lambdas/training/plan.js';
+import { TEST_TRAINING_CONFIG } from '../support/training.js';
+
+const datasets = { instruct: 'aaaa1111', preference: 'bbbb2222' };
+
+describe('the training plan', () => {
+  const plan = planTraining(TEST_TRAINING_CONFIG, 'nightly-2026-11-28', {
+    datasets,
+    smoke: false,
+    sftHyperparameters: { learning_rate: 1e-4, packing: false },
+  });
+
+  it('runs the job code from the code channel on the Hugging Face image, with string hyperparameters', () => {
+    expect(plan.sft?.AlgorithmSpecification).toEqual({
+      TrainingImage: TEST_TRAINING_CONFIG.trainingImage,
+      TrainingInputMode: 'File',
+      ContainerEntrypoint: ['bash', '/opt/ml/input/data/code/run.sh'],
+      ContainerArguments: ['finetune'],
+    });
+    expect(plan.sft?.HyperParameters).toEqual({
+      mode: 'sft',
+      smoke: 'false',
+      learning_rate: '0.0001',
+      packing: 'false',
+      hf_token_secret_arn: TEST_TRAINING_CONFIG.hfTokenSecretArn,
+    });
+    expect(plan.dpo?.HyperParameters).toMatchObject({ mode: 'dpo', smoke: 'false' });
+    expect(plan.evaluation.AlgorithmSpecification.ContainerArguments).toEqual(['evaluate']);
+    expect(plan.evaluation.HyperParameters).toMatchObject({
+      metrics_s3_uri: 's3://twin-artifacts/evaluations/nightly-2026-11-28/metrics.json',
+      judge_model: 'gpt-4o-mini',
+      openai_key_secret_arn: TEST_TRAINING_CONFIG.openAiKeySecretArn,
+    });
+  });
+
+  it('trains on spot capacity with checkpoints in S3 when asked, and on demand otherwise', () => {
+    expect(plan.sft).toMatchObject({
+      EnableManagedSpotTraining: true,
+      StoppingCondition: { MaxRuntimeInSeconds: 21_600, MaxWaitTimeInSeconds: 43_200 },
+      CheckpointConfig: {
+        S3Uri: 's3://twin-artifacts/checkpoints/twin-nightly-2026-11-28-sft/',
+        LocalPath: '/opt/ml/checkpoints',
+      },
+      ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 100 },
+    });
+    const onDemand = planTraining({ ...TEST_TRAINING_CONFIG, spot: false }, 'x', { datasets, smoke: false });
+    expect(onDemand.sft?.EnableManagedSpotTraining).toBe(false);
+    expect(onDemand.sft?.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 21_600 });
+  });
+
+  it('names jobs SageMaker accepts, whatever the execution is called', () => {
+    const id = runIdOf('My run: 2026/11/28 #3 with a very long name that goes on and on and on');
+    expect(id).toMatch(/^[A-Za-z0-9](-*[A-Za-z0-9])*$/u);
+    const longest = planTraining(TEST_TRAINING_CONFIG, 'x'.repeat(80), { datasets, smoke: true });
+    for (const job of [longest.sft, longest.dpo, longest.evaluation]) {
+      expect(job?.TrainingJobName.length).toBeLessThanOrEqual(63);
+    }
+  });
+
+  it('evaluates an existing model with no training jobs', () => {
+    const evaluation = planEvaluation(TEST_TRAINING_CONFIG, 'e1', {
+      datasets: { instruct: 'aaaa1111' },
+      modelS3Uri: 's3://twin-artifacts/models/old/output/model.tar.gz',
+      modelName: 'old',
+      smoke: false,
+    });
+    expect(evaluation.sft).toBeUndefined();
+    expect(evaluation.candidateModelS3Uri).toBe('s3://twin-artifacts/models/old/output/model.tar.gz');
+  });
+});
+
+describe('the deployment gate', () => {
+  it('approves the first scored model and a better one, rejects ties, smoke runs and missing scores', () => {
+    expect(gateDecision({ accuracy: 2.4, style: 2.0, smoke: false }, undefined, 0).approve).toBe(true);
+    expect(
+      gateDecision({ accuracy: 2.5, style: 2.2, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0).approve,
+    ).toBe(true);
+    expect(
+      gateDecision({ accuracy: 2.4, style: 2.0, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0).approve,
+    ).toBe(false);
+    expect(
+      gateDecision({ accuracy: 2.5, style: 2.2, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0.2),
+    ).toEqual({
+      approve: false,
+      reason: 'average 2.350 does not beat the approved 2.200 by more than 0.2',
+    });
+    expect(gateDecision({ accuracy: 3, style: 3, smoke: true }, undefined, 0).reason).toBe(
+      'a smoke run is never deployed',
+    );
+    expect(gateDecision({ accuracy: null, style: 2, smoke: false }, undefined, 0).approve).toBe(false);
+  });
+});
+
+describe('the training configuration and controls', () => {
+  it('names every missing or malformed setting', () => {
+    expect(() => trainingConfigFromEnv({ ARTIFACT_BUCKET: 'b', TRAINING_ROLE_ARN: 'role' })).toThrow(
+      /TRAINING_IMAGE[\s\S]*TRAINING_ROLE_ARN: must be an IAM role ARN/u,
+    );
+  });
+
+  it('validates the workflow input before starting it', async () => {
+    expect(() => trainingInput({ instructVersion: 'latest' })).toThrow(
+      'instructVersion: must be a dataset version (hexadecimal)',
+    );
+    expect(() => trainingInput({ epochs: 3 })).toThrow(/Unrecognized key/u);
+    const sfn = mockClient(SFNClient);
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:eu-west-1:1:execution:t:e', startDate: new Date() });
+    const input = trainingInput({ smoke: true });
+    expect(
+      await startTrainingWorkflow(
+        new SFNClient({ region: 'eu-west-1' }),
+        'arn:aws:states:eu-west-1:1:stateMachine:t',
+        input,
+      ),
+    ).toBe('arn:aws:states:eu-west-1:1:execution:t:e');
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input).toBe('{"smoke":true}');
+    expect(startCommandFor(undefined, input)).toMatch(
+      /^aws stepfunctions start-execution --state-machine-arn <TrainingWorkflowArn/u,
+    );
+  });
+});
