@@ -7,6 +7,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { readAuthorConfigs } from '../lambdas/collection/author-config.js';
 import { CollectionStack } from '../lib/collection-stack.js';
 import { DatasetStack } from '../lib/dataset-stack.js';
+import { EndpointStack } from '../lib/endpoint-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
 import { RagStack } from '../lib/rag-stack.js';
@@ -78,13 +79,29 @@ new TrainingStack(app, `LlmTwin-${stage}-Training`, {
   spot: context('trainingSpot') === 'true',
   ...(approvalMargin ? { approvalMargin: Number(approvalMargin) } : {}),
   ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
-  description: 'LLM Twin training: SageMaker SFT, DPO and LLM-judge evaluation, model registry, gated workflow',
+  description:
+    'LLM Twin training: SageMaker SFT, DPO and LLM-judge evaluation, model registry, gated workflow',
 });
 
-// The twin's API. `-c twinEndpoint=<name>` answers with the fine-tuned twin on SageMaker; without it an
+// The twin on a SageMaker TGI endpoint, autoscaled: `-c twinHubModel=<hub id>` or
+// `-c twinModelS3Uri=s3://<artifacts>/models/<job>/output/model.tar.gz` (a trained model).
+const twinHubModel = context('twinHubModel');
+const twinModelS3Uri = context('twinModelS3Uri');
+const endpoint =
+  twinHubModel || twinModelS3Uri
+    ? new EndpointStack(app, `LlmTwin-${stage}-Endpoint`, {
+        stage,
+        env,
+        artifacts: foundation.artifacts.bucket,
+        model: twinModelS3Uri ? { modelS3Uri: twinModelS3Uri } : { hubModelId: twinHubModel ?? '' },
+        description: 'LLM Twin endpoint: the twin on SageMaker with Hugging Face TGI, autoscaled',
+      })
+    : undefined;
+
+// The twin's API. It answers with the endpoint above, or `-c twinEndpoint=<name>`; without either an
 // OpenAI-compatible model stands in (`-c twinModel=...`). `-c ragAuth=iam` switches API keys for IAM,
 // `-c corsOrigins=https://a,https://b` allows browsers, `-c opik=true` sends traces to Opik.
-const twinEndpoint = context('twinEndpoint');
+const twinEndpoint = context('twinEndpoint') ?? endpoint?.twin.endpointName;
 const twinModel = context('twinModel');
 const corsOrigins = context('corsOrigins')
   ?.split(',')

@@ -1,0 +1,98 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { EndpointStack } from '../../lib/endpoint-stack.js';
+import { FoundationStack } from '../../lib/foundation-stack.js';
+import { RagStack } from '../../lib/rag-stack.js';
+import { awsSolutionsFindings } from '../support/nag.js';
+
+describe('EndpointStack', () => {
+  const app = new App();
+  const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
+  const stack = new EndpointStack(app, 'Endpoint', {
+    stage: 'test',
+    artifacts: foundation.artifacts.bucket,
+    model: { modelS3Uri: 's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz' },
+  });
+  // Built before any synthesis: the construct tree cannot change after the first.
+  const rag = new RagStack(app, 'Rag', {
+    stage: 'test',
+    secrets: foundation.secrets,
+    alerts: foundation.alerts.topic,
+    generator: { kind: 'sagemaker', endpointName: stack.twin.endpointName },
+  });
+  const template = Template.fromStack(stack);
+
+  it('serves the model with TGI as SYSTEM.md §7 sets it, with a 15-minute health check', () => {
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: {
+        Image: Match.anyValue(),
+        ModelDataUrl: 's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz',
+        Environment: {
+          HF_MODEL_ID: '/opt/ml/model',
+          SM_NUM_GPUS: '1',
+          MAX_INPUT_LENGTH: '2048',
+          MAX_TOTAL_TOKENS: '4096',
+          MAX_BATCH_TOTAL_TOKENS: '4096',
+          HF_MODEL_QUANTIZE: 'bitsandbytes',
+        },
+      },
+    });
+    expect(JSON.stringify(template.findResources('AWS::SageMaker::Model'))).toContain(
+      'huggingface-pytorch-tgi-inference:',
+    );
+    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        Match.objectLike({
+          VariantName: 'AllTraffic',
+          InstanceType: 'ml.g5.2xlarge',
+          InitialInstanceCount: 1,
+          ContainerStartupHealthCheckTimeoutInSeconds: 900,
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: 'llm-twin-test' });
+  });
+
+  it('wires autoscaling in: 1 to 6 instances, 5 invocations per instance, 200 s cooldowns', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ServiceNamespace: 'sagemaker',
+      ResourceId: 'endpoint/llm-twin-test/variant/AllTraffic',
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 6,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        TargetValue: 5,
+        ScaleInCooldown: 200,
+        ScaleOutCooldown: 200,
+      },
+    });
+  });
+
+  it('is deleted with the stack (endpoint, configuration, model, scaling)', () => {
+    for (const type of [
+      'AWS::SageMaker::Endpoint',
+      'AWS::SageMaker::EndpointConfig',
+      'AWS::SageMaker::Model',
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+    ]) {
+      for (const resource of Object.values(template.findResources(type)) as { DeletionPolicy?: string }[]) {
+        expect(resource.DeletionPolicy ?? 'Delete').toBe('Delete');
+      }
+    }
+  });
+
+  it('passes the AWS Solutions checks', () => {
+    expect(awsSolutionsFindings(stack)).toEqual([]);
+  });
+
+  it('lets the RAG function invoke this endpoint only', () => {
+    const policies = JSON.stringify(Template.fromStack(rag).findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(':endpoint/llm-twin-test"');
+    expect(policies).not.toMatch(/:endpoint\/\*/u);
+  });
+});
