@@ -11,6 +11,8 @@ export interface RegisteredModel {
   /** Lineage: datasets, base model, jobs, hyperparameters, judge. */
   metadata: Record<string, string>;
   modelS3Uri?: string;
+  /** The serving container recorded with the model. */
+  image?: string;
   description?: string;
 }
 

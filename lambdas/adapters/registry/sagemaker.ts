@@ -103,7 +103,8 @@ export class SageMakerModelRegistry implements ModelRegistry {
       new DescribeModelPackageCommand({ ModelPackageName: arn }),
     );
     const metadata = described.CustomerMetadataProperties ?? {};
-    const modelS3Uri = described.InferenceSpecification?.Containers?.[0]?.ModelDataUrl;
+    const container = described.InferenceSpecification?.Containers?.[0];
+    const modelS3Uri = container?.ModelDataUrl;
     return {
       arn,
       version: described.ModelPackageVersion ?? 0,
@@ -112,6 +113,7 @@ export class SageMakerModelRegistry implements ModelRegistry {
       scores: { accuracy: score(metadata[SCORE_KEYS.accuracy]), style: score(metadata[SCORE_KEYS.style]) },
       metadata,
       ...(modelS3Uri ? { modelS3Uri } : {}),
+      ...(container?.Image ? { image: container.Image } : {}),
       ...(described.ModelPackageDescription ? { description: described.ModelPackageDescription } : {}),
     };
   }

@@ -1,0 +1,89 @@
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { SageMakerTgiModel } from '../adapters/llm/sagemaker-tgi.js';
+import { SageMakerModelRegistry } from '../adapters/registry/sagemaker.js';
+import { currentEndpointConfig, DeploymentInputSchema, DeploymentService } from '../deployment/service.js';
+import { retryingLazy } from '../shared/lazy.js';
+import { parseEvent } from './parse-event.js';
+
+/**
+ * The deployment workflow's function (statemachines/deployment.asl.json): `plan` turns an approved
+ * model package into the SageMaker requests of a blue/green rollout; `smoke` asks the live endpoint
+ * one question.
+ */
+const DeploymentEventSchema = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('plan'),
+    deploymentId: z.string().min(1).max(80),
+    input: DeploymentInputSchema,
+  }),
+  z.object({ action: z.literal('smoke') }),
+]);
+
+export function createDeploymentHandler(service: () => Promise<DeploymentService>, logger?: Logger) {
+  return async (event: unknown) => {
+    const request = parseEvent(DeploymentEventSchema, event);
+    const deployment = await service();
+    if (request.action === 'plan') {
+      const plan = await deployment.plan(request.deploymentId, request.input);
+      logger?.info('planned deployment', { model: plan.modelPackageArn, endpoint: plan.endpointName });
+      return plan;
+    }
+    return deployment.smokeTest();
+  };
+}
+
+const logger = new Logger({ serviceName: 'llm-twin-deployment' });
+
+const EnvSchema = z.object({
+  STAGE: z.string().min(1),
+  ENDPOINT_NAME: z.string().min(1),
+  ENDPOINT_ROLE_ARN: z.string().min(1),
+  INSTANCE_TYPE: z.string().min(1),
+  MIN_INSTANCES: z.coerce.number().int().min(1).default(1),
+  MODEL_PACKAGE_GROUP: z.string().min(1),
+  ROLLBACK_ALARMS: z.string().min(1),
+  TGI_ENVIRONMENT: z.string().min(2),
+  BAKE_SECONDS: z.coerce.number().int().min(0).default(600),
+});
+
+const sharedService = retryingLazy(() => {
+  const env = EnvSchema.parse(process.env);
+  const sagemaker = new SageMakerClient({});
+  return Promise.resolve(
+    new DeploymentService(
+      {
+        stage: env.STAGE,
+        endpointName: env.ENDPOINT_NAME,
+        roleArn: env.ENDPOINT_ROLE_ARN,
+        instanceType: env.INSTANCE_TYPE,
+        minInstances: env.MIN_INSTANCES,
+        rollbackAlarms: env.ROLLBACK_ALARMS.split(','),
+        environment: z.record(z.string(), z.string()).parse(JSON.parse(env.TGI_ENVIRONMENT)),
+        bakeSeconds: env.BAKE_SECONDS,
+      },
+      new SageMakerModelRegistry(sagemaker, {
+        group: env.MODEL_PACKAGE_GROUP,
+        inferenceImage: '',
+        instanceTypes: [],
+      }),
+      (name) => currentEndpointConfig(sagemaker, name),
+      new SageMakerTgiModel(new SageMakerRuntimeClient({}), {
+        endpointName: env.ENDPOINT_NAME,
+        maxNewTokens: 20,
+        temperature: 0.01,
+        topP: 0.9,
+        repetitionPenalty: 1.1,
+        timeoutMs: 60_000,
+      }),
+    ),
+  );
+});
+
+export const handler = middy(createDeploymentHandler(sharedService, logger)).use(
+  injectLambdaContext(logger, { resetKeys: true }),
+);
