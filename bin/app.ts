@@ -93,6 +93,7 @@ const endpoint =
         stage,
         env,
         artifacts: foundation.artifacts.bucket,
+        alerts: foundation.alerts.topic,
         model: twinModelS3Uri ? { modelS3Uri: twinModelS3Uri } : { hubModelId: twinHubModel ?? '' },
         description: 'LLM Twin endpoint: the twin on SageMaker with Hugging Face TGI, autoscaled',
       })

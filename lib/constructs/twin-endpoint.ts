@@ -103,7 +103,8 @@ export class TwinEndpoint extends Construct {
         conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
       }),
     );
-    if ('modelS3Uri' in props.model) props.artifacts.grantRead(this.role, 'models/*');
+    // Trained models, now or from later deployments, are read from models/.
+    props.artifacts.grantRead(this.role, 'models/*');
 
     const model = new sagemaker.CfnModel(this, 'Model', {
       executionRoleArn: this.role.roleArn,

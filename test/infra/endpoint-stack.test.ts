@@ -12,6 +12,7 @@ describe('EndpointStack', () => {
   const stack = new EndpointStack(app, 'Endpoint', {
     stage: 'test',
     artifacts: foundation.artifacts.bucket,
+    alerts: foundation.alerts.topic,
     model: { modelS3Uri: 's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz' },
   });
   // Built before any synthesis: the construct tree cannot change after the first.
@@ -84,6 +85,35 @@ describe('EndpointStack', () => {
         expect(resource.DeletionPolicy ?? 'Delete').toBe('Delete');
       }
     }
+  });
+
+  it('deploys approved models with a workflow whose rollback alarms watch this endpoint', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'llm-twin-test-endpoint-5xx',
+      MetricName: 'Invocation5XXErrors',
+      Namespace: 'AWS/SageMaker',
+      Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: 'llm-twin-test' }]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'llm-twin-test-endpoint-latency',
+      MetricName: 'ModelLatency',
+      ExtendedStatistic: 'p95',
+      Threshold: 10_000_000,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROLLBACK_ALARMS: 'llm-twin-test-endpoint-5xx,llm-twin-test-endpoint-latency',
+          MODEL_PACKAGE_GROUP: 'llm-twin-test',
+        }),
+      },
+    });
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { DefinitionString: unknown };
+    }[];
+    expect(JSON.stringify(machine?.Properties.DefinitionString)).toContain(
+      'aws-sdk:sagemaker:updateEndpoint',
+    );
   });
 
   it('passes the AWS Solutions checks', () => {
