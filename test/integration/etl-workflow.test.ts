@@ -121,6 +121,16 @@ describe.runIf(chromiumAvailable())(
       expect(calls.map((call) => call.state)).toEqual(['StartCollection', 'CrawlLink', 'Summarize']);
     });
 
+    it('leaves the feature pipeline to the caller that asks (the continuous-training workflow)', async () => {
+      const output = await run({
+        author: 'Paul Iusztin',
+        links: [`${sites.url}/p/one`],
+        startFeatures: false,
+      });
+      expect(output).toMatchObject({ inserted: 1 });
+      expect(calls.map((call) => call.state)).toEqual(['StartCollection', 'CrawlLink', 'Summarize']);
+    });
+
     it('rejects a request that is not an author config, without retrying or crawling', async () => {
       const execution = run({ author: 'Paul Iusztin', links: [] });
       await expect(execution).rejects.toBeInstanceOf(ExecutionError);
