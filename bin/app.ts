@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { readAuthorConfigs } from '../lambdas/collection/author-config.js';
 import { CollectionStack } from '../lib/collection-stack.js';
+import { ContinuousTrainingStack } from '../lib/continuous-training-stack.js';
 import { DatasetStack } from '../lib/dataset-stack.js';
 import { EndpointStack } from '../lib/endpoint-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
@@ -39,7 +40,7 @@ const features = new FeatureStack(app, `LlmTwin-${stage}-Features`, {
 });
 
 const openAiBaseUrl = app.node.tryGetContext('openAiBaseUrl') as string | undefined;
-new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
+const datasets = new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
   stage,
   env,
   artifacts: foundation.artifacts.bucket,
@@ -48,14 +49,16 @@ new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
   description: 'LLM Twin dataset generation: datasets function and workflow',
 });
 
-// Weekly by default (Mondays 03:00 UTC); `-c etlSchedule="rate(1 day)"` changes it, "off" disables it.
-const etlSchedule = (app.node.tryGetContext('etlSchedule') as string | undefined) ?? 'cron(0 3 ? * MON *)';
+// The continuous-training workflow collects every author weekly (Mondays 03:00 UTC) by default, so the
+// per-author ETL schedules are off unless asked for (`-c etlSchedule="rate(1 day)"`).
+const ctSchedule = context('ctSchedule') ?? 'cron(0 3 ? * MON *)';
+const etlSchedule = context('etlSchedule') ?? 'off';
 const authors = (await readAuthorConfigs(join(REPO_ROOT, 'configs', 'authors'))).map(({ file, config }) => ({
   name: basename(file).replace(/\.ya?ml$/u, ''),
   config,
 }));
 
-new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
+const collection = new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
   stage,
   env,
   secrets: foundation.secrets,
@@ -69,7 +72,7 @@ new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
 // with checkpoints), `-c approvalMargin=0.05`.
 const trainingInstanceType = context('trainingInstanceType');
 const approvalMargin = context('approvalMargin');
-new TrainingStack(app, `LlmTwin-${stage}-Training`, {
+const training = new TrainingStack(app, `LlmTwin-${stage}-Training`, {
   stage,
   env,
   artifacts: foundation.artifacts.bucket,
@@ -124,6 +127,23 @@ new RagStack(app, `LlmTwin-${stage}-Rag`, {
     ? { opik: { ...(context('opikWorkspace') ? { workspace: context('opikWorkspace') } : {}) } }
     : {}),
   description: 'LLM Twin inference: the twin API (API Gateway + RAG function), alarms and dashboard',
+});
+
+// `-c ctSchedule="rate(14 days)"` changes when it runs, "off" leaves it to the console and CLI.
+new ContinuousTrainingStack(app, `LlmTwin-${stage}-ContinuousTraining`, {
+  stage,
+  env,
+  alerts: foundation.alerts.topic,
+  workflows: {
+    etl: collection.pipeline.stateMachine,
+    features: features.pipeline.stateMachine,
+    datasets: datasets.pipeline.stateMachine,
+    training: training.pipeline.stateMachine,
+    ...(endpoint ? { deployment: endpoint.deployment.stateMachine } : {}),
+  },
+  authors: authors.map(({ config }) => config),
+  ...(ctSchedule === 'off' ? {} : { schedule: Schedule.expression(ctSchedule) }),
+  description: 'LLM Twin continuous training: the whole loop as one scheduled workflow',
 });
 
 // Every stack is checked against the AWS Solutions rules; unsuppressed findings fail synth.

@@ -1,0 +1,117 @@
+import { Arn, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { AuthorConfig } from '../lambdas/collection/author-config.js';
+import { tagTwinResources } from './constructs/tags.js';
+import { Workflow } from './constructs/workflow.js';
+
+export interface ContinuousTrainingStackProps extends StackProps {
+  readonly stage: string;
+  readonly alerts: sns.ITopic;
+  readonly workflows: {
+    etl: sfn.IStateMachine;
+    features: sfn.IStateMachine;
+    datasets: sfn.IStateMachine;
+    training: sfn.IStateMachine;
+    /** Absent when the stage has no endpoint: approved models then wait in the registry. */
+    deployment?: sfn.IStateMachine;
+  };
+  /** Every author's links (configs/authors), the input of each scheduled run. */
+  readonly authors: readonly AuthorConfig[];
+  /** When to run; none: started by hand only. */
+  readonly schedule?: events.Schedule;
+}
+
+/**
+ * The whole loop as one workflow (statemachines/continuous-training.asl.json): collection, features,
+ * datasets, training and deployment as nested executions, each only when the previous one produced
+ * something new; on a schedule (weekly by default), from the console, or from the CLI.
+ */
+export class ContinuousTrainingStack extends Stack {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ContinuousTrainingStackProps) {
+    super(scope, id, props);
+    tagTwinResources(this, props.stage);
+    const { workflows } = props;
+    this.stateMachine = new Workflow(this, 'Workflow', {
+      definitionFile: 'continuous-training.asl.json',
+      comment:
+        'Continuous training: ETL -> features -> datasets -> training -> deployment, each when something is new',
+      substitutions: {
+        EtlWorkflowArn: workflows.etl.stateMachineArn,
+        FeatureWorkflowArn: workflows.features.stateMachineArn,
+        DatasetWorkflowArn: workflows.datasets.stateMachineArn,
+        TrainingWorkflowArn: workflows.training.stateMachineArn,
+        DeploymentWorkflowArn: workflows.deployment?.stateMachineArn ?? '',
+        AlertsTopicArn: props.alerts.topicArn,
+      },
+      invokes: [],
+      timeout: Duration.days(3),
+    }).stateMachine;
+    for (const nested of [
+      workflows.etl,
+      workflows.features,
+      workflows.datasets,
+      workflows.training,
+      workflows.deployment,
+    ]) {
+      if (!nested) continue;
+      nested.grantStartExecution(this.stateMachine);
+      nested.grantExecution(this.stateMachine, 'states:DescribeExecution', 'states:StopExecution');
+    }
+    // `.sync:2` waits for each nested execution through a rule Step Functions manages in the account.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          Arn.format(
+            {
+              service: 'events',
+              resource: 'rule',
+              resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+            },
+            this,
+          ),
+        ],
+      }),
+    );
+    props.alerts.grantPublish(this.stateMachine);
+    NagSuppressions.addResourceSuppressions(
+      this.stateMachine,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Waiting for a nested execution (.sync) means describing and, on a stop, stopping the executions of exactly the nested workflows; publishing to the encrypted alerts topic needs its key.',
+          appliesTo: [
+            { regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/' },
+            'Action::kms:GenerateDataKey*',
+          ],
+        },
+      ],
+      true,
+    );
+
+    if (props.schedule) {
+      new events.Rule(this, 'Schedule', {
+        description: 'LLM Twin continuous training, over every author config',
+        schedule: props.schedule,
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            input: events.RuleTargetInput.fromObject({ authors: props.authors }),
+          }),
+        ],
+      });
+    }
+    new CfnOutput(this, 'ContinuousTrainingWorkflowArn', {
+      value: this.stateMachine.stateMachineArn,
+      description: 'Start by hand with the author configs as {"authors": [...]}',
+    });
+  }
+}

@@ -1,0 +1,58 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { ContinuousTrainingStack } from '../../lib/continuous-training-stack.js';
+import { awsSolutionsFindings } from '../support/nag.js';
+
+describe('ContinuousTrainingStack', () => {
+  const app = new App();
+  const others = new Stack(app, 'Others', { env: { region: 'eu-west-1', account: '123456789012' } });
+  const machine = (name: string) =>
+    sfn.StateMachine.fromStateMachineName(others, name, `llm-twin-test-${name}`);
+  const stack = new ContinuousTrainingStack(app, 'ContinuousTraining', {
+    env: { region: 'eu-west-1', account: '123456789012' },
+    stage: 'test',
+    alerts: sns.Topic.fromTopicArn(others, 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts'),
+    workflows: {
+      etl: machine('etl'),
+      features: machine('features'),
+      datasets: machine('datasets'),
+      training: machine('training'),
+    },
+    authors: [{ author: 'Paul Iusztin', links: ['https://decodingml.substack.com/p/a'] }],
+    schedule: Schedule.expression('cron(0 3 ? * MON *)'),
+  });
+  const template = Template.fromStack(stack);
+
+  it('runs weekly over every author config', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 3 ? * MON *)',
+      Targets: [
+        Match.objectLike({
+          Input: JSON.stringify({
+            authors: [{ author: 'Paul Iusztin', links: ['https://decodingml.substack.com/p/a'] }],
+          }),
+        }),
+      ],
+    });
+  });
+
+  it('may start and follow exactly the nested workflows, and skips deployment without an endpoint', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const name of ['etl', 'features', 'datasets', 'training']) {
+      expect(policies).toContain(`stateMachine:llm-twin-test-${name}`);
+    }
+    expect(policies).toContain('StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    const [workflow] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { DefinitionSubstitutions: Record<string, unknown> };
+    }[];
+    expect(workflow?.Properties.DefinitionSubstitutions.DeploymentWorkflowArn).toBe('');
+  });
+
+  it('passes the AWS Solutions checks', () => {
+    expect(awsSolutionsFindings(stack)).toEqual([]);
+  });
+});
