@@ -11,6 +11,7 @@ import { DatasetStack } from '../lib/dataset-stack.js';
 import { EndpointStack } from '../lib/endpoint-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
+import { readStageConfig } from '../lib/stage-config.js';
 import { RagStack } from '../lib/rag-stack.js';
 import { TrainingStack } from '../lib/training-stack.js';
 
@@ -22,12 +23,15 @@ const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_
 const embeddingModelId = app.node.tryGetContext('embeddingModelId') as string | undefined;
 const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
 const alertEmail = context('alertEmail');
+// The stage's settings (configs/stages/<stage>.yaml); -c values on the command line win.
+const stageConfig = await readStageConfig(join(REPO_ROOT, 'configs'), stage);
 
 const foundation = new FoundationStack(app, `LlmTwin-${stage}-Foundation`, {
   stage,
   // Account and region come from the deploying credentials; synth needs neither.
   env,
   ...(alertEmail ? { alertEmail } : {}),
+  keepData: stageConfig.keepData,
   description: 'LLM Twin foundation: artifact store, secrets and alerts',
 });
 
@@ -51,7 +55,7 @@ const datasets = new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
 
 // The continuous-training workflow collects every author weekly (Mondays 03:00 UTC) by default, so the
 // per-author ETL schedules are off unless asked for (`-c etlSchedule="rate(1 day)"`).
-const ctSchedule = context('ctSchedule') ?? 'cron(0 3 ? * MON *)';
+const ctSchedule = context('ctSchedule') ?? stageConfig.continuousTraining.schedule;
 const etlSchedule = context('etlSchedule') ?? 'off';
 const authors = (await readAuthorConfigs(join(REPO_ROOT, 'configs', 'authors'))).map(({ file, config }) => ({
   name: basename(file).replace(/\.ya?ml$/u, ''),
@@ -78,9 +82,10 @@ const training = new TrainingStack(app, `LlmTwin-${stage}-Training`, {
   artifacts: foundation.artifacts.bucket,
   secrets: foundation.secrets,
   alerts: foundation.alerts.topic,
-  ...(trainingInstanceType ? { instanceType: trainingInstanceType } : {}),
-  spot: context('trainingSpot') === 'true',
-  ...(approvalMargin ? { approvalMargin: Number(approvalMargin) } : {}),
+  instanceType: trainingInstanceType ?? stageConfig.training.instanceType,
+  spot:
+    context('trainingSpot') === undefined ? stageConfig.training.spot : context('trainingSpot') === 'true',
+  approvalMargin: approvalMargin === undefined ? stageConfig.training.approvalMargin : Number(approvalMargin),
   ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
   description:
     'LLM Twin training: SageMaker SFT, DPO and LLM-judge evaluation, model registry, gated workflow',
@@ -88,7 +93,9 @@ const training = new TrainingStack(app, `LlmTwin-${stage}-Training`, {
 
 // The twin on a SageMaker TGI endpoint, autoscaled: `-c twinHubModel=<hub id>` or
 // `-c twinModelS3Uri=s3://<artifacts>/models/<job>/output/model.tar.gz` (a trained model).
-const twinHubModel = context('twinHubModel');
+// Stages with `endpoint.deploy` get one from their config.
+const twinHubModel =
+  context('twinHubModel') ?? (stageConfig.endpoint.deploy ? stageConfig.endpoint.hubModelId : undefined);
 const twinModelS3Uri = context('twinModelS3Uri');
 const endpoint =
   twinHubModel || twinModelS3Uri
@@ -98,6 +105,12 @@ const endpoint =
         artifacts: foundation.artifacts.bucket,
         alerts: foundation.alerts.topic,
         model: twinModelS3Uri ? { modelS3Uri: twinModelS3Uri } : { hubModelId: twinHubModel ?? '' },
+        instanceType: stageConfig.endpoint.instanceType,
+        scaling: {
+          minInstances: stageConfig.endpoint.minInstances,
+          maxInstances: stageConfig.endpoint.maxInstances,
+          targetInvocationsPerInstance: stageConfig.endpoint.targetInvocationsPerInstance,
+        },
         description: 'LLM Twin endpoint: the twin on SageMaker with Hugging Face TGI, autoscaled',
       })
     : undefined;
@@ -120,6 +133,8 @@ new RagStack(app, `LlmTwin-${stage}-Rag`, {
     ? { kind: 'sagemaker', endpointName: twinEndpoint }
     : { kind: 'openai', ...(twinModel ? { model: twinModel } : {}) },
   auth: context('ragAuth') === 'iam' ? 'iam' : 'api-key',
+  throttle: { rateLimit: stageConfig.rag.rateLimit, burstLimit: stageConfig.rag.burstLimit },
+  dailyQuota: stageConfig.rag.dailyQuota,
   ...(corsOrigins?.length ? { corsOrigins } : {}),
   ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
   ...(embeddingModelId ? { embeddingModelId } : {}),

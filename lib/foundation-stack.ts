@@ -1,4 +1,4 @@
-import { Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Alerts } from './constructs/alerts.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
@@ -11,6 +11,8 @@ export interface FoundationStackProps extends StackProps {
   readonly stage: string;
   /** E-mail address subscribed to the alerts topic. */
   readonly alertEmail?: string;
+  /** Keep the artifact bucket when the stack is deleted (prod). Default true. */
+  readonly keepData?: boolean;
 }
 
 /** What every pipeline builds on: the artifact store, the secrets, and loading a warehouse export. */
@@ -24,7 +26,9 @@ export class FoundationStack extends Stack {
     super(scope, id, props);
     tagTwinResources(this, props.stage);
 
-    this.artifacts = new ArtifactStore(this, 'Artifacts');
+    this.artifacts = new ArtifactStore(this, 'Artifacts', {
+      removalPolicy: props.keepData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     this.secrets = new TwinSecrets(this, 'Secrets', { namePrefix: `llm-twin/${props.stage}` });
 
     this.alerts = new Alerts(this, 'Alerts', props.alertEmail ? { email: props.alertEmail } : {});

@@ -1,0 +1,39 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readStageConfig } from '../../lib/stage-config.js';
+import { REPO_ROOT } from '../support/environment.js';
+
+const CONFIGS = join(REPO_ROOT, 'configs');
+
+describe('stage configs (configs/stages)', () => {
+  it('makes dev cheap and disposable, and prod kept, on demand and autoscaled', async () => {
+    const dev = await readStageConfig(CONFIGS, 'dev');
+    const prod = await readStageConfig(CONFIGS, 'prod');
+    expect(dev).toMatchObject({ keepData: false, training: { spot: true }, endpoint: { deploy: false } });
+    expect(prod).toMatchObject({
+      keepData: true,
+      training: { spot: false },
+      endpoint: { deploy: true, minInstances: 1, maxInstances: 6, targetInvocationsPerInstance: 5 },
+    });
+  });
+
+  it('names the file and the field that is wrong', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twin-stages-'));
+    try {
+      await mkdir(join(dir, 'stages'));
+      const prod = readFile(join(CONFIGS, 'stages', 'prod.yaml'), 'utf8');
+      await writeFile(
+        join(dir, 'stages', 'bad.yaml'),
+        (await prod).replace('instanceType: ml.g5.2xlarge', 'instanceType: g5'),
+      );
+      await expect(readStageConfig(dir, 'bad')).rejects.toThrow(
+        /bad\.yaml: training\.instanceType: must be a SageMaker instance type/u,
+      );
+      await expect(readStageConfig(dir, 'staging')).rejects.toThrow(/no stage config .*staging\.yaml/u);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
