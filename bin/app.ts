@@ -11,6 +11,7 @@ import { DatasetStack } from '../lib/dataset-stack.js';
 import { EndpointStack } from '../lib/endpoint-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
+import { GitHubDeployStack } from '../lib/github-deploy-stack.js';
 import { readStageConfig } from '../lib/stage-config.js';
 import { RagStack } from '../lib/rag-stack.js';
 import { TrainingStack } from '../lib/training-stack.js';
@@ -160,6 +161,20 @@ new ContinuousTrainingStack(app, `LlmTwin-${stage}-ContinuousTraining`, {
   ...(ctSchedule === 'off' ? {} : { schedule: Schedule.expression(ctSchedule) }),
   description: 'LLM Twin continuous training: the whole loop as one scheduled workflow',
 });
+
+// Deployment from GitHub Actions with short-lived credentials, set up once per account by an admin:
+// `npx cdk deploy LlmTwin-GitHubDeploy -c githubRepository=owner/name` (-c githubOidcProviderArn=... when
+// the account already has GitHub's OIDC provider).
+const githubRepository = context('githubRepository');
+if (githubRepository) {
+  const oidcProviderArn = context('githubOidcProviderArn');
+  new GitHubDeployStack(app, 'LlmTwin-GitHubDeploy', {
+    env,
+    repository: githubRepository,
+    ...(oidcProviderArn ? { oidcProviderArn } : {}),
+    description: 'LLM Twin: the role GitHub Actions assumes (OIDC) to run cdk deploy',
+  });
+}
 
 // Every stack is checked against the AWS Solutions rules; unsuppressed findings fail synth.
 Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
