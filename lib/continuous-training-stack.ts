@@ -1,12 +1,12 @@
-import { Arn, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AuthorConfig } from '../lambdas/collection/author-config.js';
+import { allowSyncWaiting } from './constructs/sagemaker-access.js';
 import { tagTwinResources } from './constructs/tags.js';
 import { Workflow } from './constructs/workflow.js';
 
@@ -65,22 +65,7 @@ export class ContinuousTrainingStack extends Stack {
       nested.grantStartExecution(this.stateMachine);
       nested.grantExecution(this.stateMachine, 'states:DescribeExecution', 'states:StopExecution');
     }
-    // `.sync:2` waits for each nested execution through a rule Step Functions manages in the account.
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          Arn.format(
-            {
-              service: 'events',
-              resource: 'rule',
-              resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
-            },
-            this,
-          ),
-        ],
-      }),
-    );
+    allowSyncWaiting(this.stateMachine, 'StepFunctionsGetEventsForStepFunctionsExecutionRule');
     props.alerts.grantPublish(this.stateMachine);
     NagSuppressions.addResourceSuppressions(
       this.stateMachine,

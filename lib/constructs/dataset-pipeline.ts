@@ -3,6 +3,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { suppressFunctionBaseline } from './function-suppressions.js';
+import { S3_PREFIX_GRANT_ACTIONS } from './sagemaker-access.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
@@ -52,11 +53,7 @@ export class DatasetPipeline extends Construct {
         reason:
           'Reads and writes objects under the datasets/ prefix only (object names carry run ids and versions).',
         appliesTo: [
-          'Action::s3:GetBucket*',
-          'Action::s3:GetObject*',
-          'Action::s3:List*',
-          'Action::s3:DeleteObject*',
-          'Action::s3:Abort*',
+          ...S3_PREFIX_GRANT_ACTIONS,
           // The bucket ARN renders as <...Bucket....Arn> in its own stack and as an import in another.
           { regex: `/^Resource::.*Bucket.*Arn.*\\/${DATASETS_PREFIX}\\*$/` },
         ],

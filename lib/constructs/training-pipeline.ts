@@ -1,16 +1,16 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Arn, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { FactName } from 'aws-cdk-lib/region-info';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suppressFunctionBaseline } from './function-suppressions.js';
+import { allowSyncWaiting, dlcImage, S3_PREFIX_GRANT_ACTIONS, sageMakerRole } from './sagemaker-access.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
@@ -62,11 +62,12 @@ export class TrainingPipeline extends Construct {
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const dlcAccount = stack.regionalFact(FactName.DLC_REPOSITORY_ACCOUNT);
-    const image = (repository: string, tag: string) =>
-      `${dlcAccount}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${repository}:${tag}`;
-    this.trainingImage = image(TRAINING_REPOSITORY, props.trainingImageTag ?? DEFAULT_TRAINING_IMAGE_TAG);
-    const inferenceImage = image(TGI_REPOSITORY, props.tgiImageTag ?? DEFAULT_TGI_IMAGE_TAG);
+    this.trainingImage = dlcImage(
+      this,
+      TRAINING_REPOSITORY,
+      props.trainingImageTag ?? DEFAULT_TRAINING_IMAGE_TAG,
+    );
+    const inferenceImage = dlcImage(this, TGI_REPOSITORY, props.tgiImageTag ?? DEFAULT_TGI_IMAGE_TAG);
     this.modelPackageGroupName = `llm-twin-${props.stage}`;
     const { artifacts } = props;
 
@@ -81,9 +82,10 @@ export class TrainingPipeline extends Construct {
     });
 
     // The jobs' role: read their inputs, write models, checkpoints and metrics, pull the DLC image, log.
-    this.role = new iam.Role(this, 'JobRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+    this.role = sageMakerRole(this, 'JobRole', {
       description: 'LLM Twin SageMaker training and evaluation jobs',
+      repository: TRAINING_REPOSITORY,
+      logs: 'TrainingJobs',
     });
     artifacts.grantRead(this.role, `${CODE_PREFIX}*`);
     artifacts.grantRead(this.role, 'datasets/*');
@@ -91,48 +93,6 @@ export class TrainingPipeline extends Construct {
     artifacts.grantReadWrite(this.role, 'checkpoints/*');
     artifacts.grantPut(this.role, 'evaluations/*');
     props.secrets.grantRead(this.role, ['HF_TOKEN', 'OPENAI_API_KEY']);
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [TRAINING_REPOSITORY].map((repository) =>
-          Arn.format(
-            { service: 'ecr', account: dlcAccount, resource: 'repository', resourceName: repository },
-            stack,
-          ),
-        ),
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [
-          Arn.format(
-            {
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '/aws/sagemaker/TrainingJobs:*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            stack,
-          ),
-        ],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-      }),
-    );
 
     new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: this.modelPackageGroupName,
@@ -222,22 +182,7 @@ export class TrainingPipeline extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
     );
-    // `.sync` waits for the job through a rule Step Functions manages in the account.
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          Arn.format(
-            {
-              service: 'events',
-              resource: 'rule',
-              resourceName: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule',
-            },
-            stack,
-          ),
-        ],
-      }),
-    );
+    allowSyncWaiting(this.stateMachine, 'StepFunctionsGetEventsForSageMakerTrainingJobsRule');
     props.alerts.grantPublish(this.stateMachine);
 
     suppressFunctionBaseline(this.function, [
@@ -246,9 +191,7 @@ export class TrainingPipeline extends Construct {
         reason:
           'Reads datasets/ (to find the newest version) and evaluations/ (metrics) only; ListModelPackages has no resource-level permission; packages are numbered within their one group.',
         appliesTo: [
-          'Action::s3:GetBucket*',
-          'Action::s3:GetObject*',
-          'Action::s3:List*',
+          ...S3_PREFIX_GRANT_ACTIONS,
           'Resource::*',
           { regex: '/^Resource::.*Bucket.*Arn.*\\/(datasets|evaluations)\\/\\*$/' },
           { regex: '/^Resource::arn:<AWS::Partition>:sagemaker:.*:model-package\\/llm-twin-.*\\/\\*$/' },
@@ -263,17 +206,13 @@ export class TrainingPipeline extends Construct {
           reason:
             'Job objects live under fixed prefixes (training-code/, datasets/, models/, checkpoints/, evaluations/) named by job; ecr:GetAuthorizationToken has no resource; metrics are limited to SageMaker namespaces by condition; log streams are per job.',
           appliesTo: [
-            'Action::s3:GetBucket*',
-            'Action::s3:GetObject*',
-            'Action::s3:List*',
-            'Action::s3:DeleteObject*',
-            'Action::s3:Abort*',
+            ...S3_PREFIX_GRANT_ACTIONS,
             'Resource::*',
             {
               regex:
                 '/^Resource::.*Bucket.*Arn.*\\/(training-code|datasets|models|checkpoints|evaluations)\\/\\*$/',
             },
-            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*TrainingJobs:\\*$/' },
+            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/' },
           ],
         },
       ],

@@ -1,11 +1,11 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import { FactName } from 'aws-cdk-lib/region-info';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { dlcImage, S3_PREFIX_GRANT_ACTIONS, sageMakerRole } from './sagemaker-access.js';
 import { DEFAULT_TGI_IMAGE_TAG } from './training-pipeline.js';
 
 /** What the endpoint serves: a model from the Hugging Face Hub, or a trained model.tar.gz. */
@@ -57,52 +57,14 @@ export class TwinEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: TwinEndpointProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const dlcAccount = stack.regionalFact(FactName.DLC_REPOSITORY_ACCOUNT);
-    const image = `${dlcAccount}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${TGI_REPOSITORY}:${props.tgiImageTag ?? DEFAULT_TGI_IMAGE_TAG}`;
+    const image = dlcImage(this, TGI_REPOSITORY, props.tgiImageTag ?? DEFAULT_TGI_IMAGE_TAG);
     this.endpointName = `llm-twin-${props.stage}`;
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+    this.role = sageMakerRole(this, 'Role', {
       description: 'LLM Twin endpoint: pull the TGI image, read the model, write logs and metrics',
+      repository: TGI_REPOSITORY,
+      logs: 'Endpoints',
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [
-          Arn.format(
-            { service: 'ecr', account: dlcAccount, resource: 'repository', resourceName: TGI_REPOSITORY },
-            stack,
-          ),
-        ],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [
-          Arn.format(
-            {
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '/aws/sagemaker/Endpoints/*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            stack,
-          ),
-        ],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-      }),
-    );
     // Trained models, now or from later deployments, are read from models/.
     props.artifacts.grantRead(this.role, 'models/*');
 
@@ -163,10 +125,8 @@ export class TwinEndpoint extends Construct {
             'ecr:GetAuthorizationToken has no resource; metrics are limited to SageMaker namespaces by condition; log streams are per endpoint; the model is read from models/ only.',
           appliesTo: [
             'Resource::*',
-            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*Endpoints\\/\\*$/' },
-            'Action::s3:GetBucket*',
-            'Action::s3:GetObject*',
-            'Action::s3:List*',
+            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/' },
+            ...S3_PREFIX_GRANT_ACTIONS,
             { regex: '/^Resource::.*Bucket.*Arn.*\\/models\\/\\*$/' },
           ],
         },

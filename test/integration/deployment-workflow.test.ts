@@ -67,6 +67,10 @@ describe('the deployment workflow (statemachines/deployment.asl.json) run locall
         calls.push({ state, input: event as Record<string, unknown> });
         return Promise.resolve(result as Json);
       };
+    const notify = (event: Json) => {
+      notifications.push(event as unknown as { Subject: string; Message: string });
+      return Promise.resolve({} as Json);
+    };
     let describes = 0;
     const machine = new StateMachine(
       loadDefinition('deployment.asl.json', {
@@ -103,22 +107,10 @@ describe('the deployment workflow (statemachines/deployment.asl.json) run locall
               EndpointConfigName: next.config === 'new' ? plan : 'twin-test-previous',
             } as Json);
           },
-          NotifyDeployed: (event: Json) => {
-            notifications.push(event as unknown as { Subject: string; Message: string });
-            return Promise.resolve({} as Json);
-          },
-          NotifyRolledBack: (event: Json) => {
-            notifications.push(event as unknown as { Subject: string; Message: string });
-            return Promise.resolve({} as Json);
-          },
-          NotifyTimedOut: (event: Json) => {
-            notifications.push(event as unknown as { Subject: string; Message: string });
-            return Promise.resolve({} as Json);
-          },
-          NotifyFailure: (event: Json) => {
-            notifications.push(event as unknown as { Subject: string; Message: string });
-            return Promise.resolve({} as Json);
-          },
+          NotifyDeployed: notify,
+          NotifyRolledBack: notify,
+          NotifyTimedOut: notify,
+          NotifyFailure: notify,
         },
         waitTimeOverrides: { WaitForEndpoint: 0 },
         retryIntervalOverrides: { PlanDeployment: 0, SmokeTest: 0, NotifyFailure: 0 },
