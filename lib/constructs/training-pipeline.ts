@@ -212,7 +212,10 @@ export class TrainingPipeline extends Construct {
               regex:
                 '/^Resource::.*Bucket.*Arn.*\\/(training-code|datasets|models|checkpoints|evaluations)\\/\\*$/',
             },
-            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/' },
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/',
+            },
           ],
         },
       ],

@@ -125,7 +125,10 @@ export class TwinEndpoint extends Construct {
             'ecr:GetAuthorizationToken has no resource; metrics are limited to SageMaker namespaces by condition; log streams are per endpoint; the model is read from models/ only.',
           appliesTo: [
             'Resource::*',
-            { regex: '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/' },
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/',
+            },
             ...S3_PREFIX_GRANT_ACTIONS,
             { regex: '/^Resource::.*Bucket.*Arn.*\\/models\\/\\*$/' },
           ],
