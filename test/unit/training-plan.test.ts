@@ -2,7 +2,13 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { trainingConfigFromEnv } from '../../lambdas/training/config.js';
-import { startCommandFor, startTrainingWorkflow, trainingInput } from '../../lambdas/training/control.js';
+import {
+  formatModels,
+  modelArtifact,
+  startCommandFor,
+  startTrainingWorkflow,
+  trainingInput,
+} from '../../lambdas/training/control.js';
 import { gateDecision } from '../../lambdas/training/gate.js';
 import { planEvaluation, planTraining, runIdOf } from '../../lambdas/training/plan.js';
 import { TEST_TRAINING_CONFIG } from '../support/training.js';
@@ -125,5 +131,36 @@ describe('the training configuration and controls', () => {
     expect(startCommandFor(undefined, input)).toMatch(
       /^aws stepfunctions start-execution --state-machine-arn <TrainingWorkflowArn/u,
     );
+  });
+});
+
+describe('the registered models, as twin models shows them', () => {
+  const model = {
+    arn: 'arn:aws:sagemaker:eu-west-1:1:model-package/llm-twin-dev/3',
+    version: 3,
+    status: 'Approved' as const,
+    createdAt: '2026-11-27T10:00:00.000Z',
+    scores: { accuracy: 2.5, style: null },
+    metadata: { dataset_instruct: 'aaaa1111', dataset_preference: 'bbbb2222', smoke: 'false' },
+    modelS3Uri: 's3://b/models/twin-x-dpo/output/model.tar.gz',
+  };
+
+  it('lists version, status, scores (missing ones as -), date and datasets', () => {
+    const table = formatModels([
+      model,
+      { ...model, version: 4, status: 'Rejected', metadata: { ...model.metadata, smoke: 'true' } },
+    ]);
+    expect(table.split('\n')[1]).toMatch(
+      /^3 +Approved +2\.500 +- +2026-11-27T10:00:00\.000Z +aaaa1111\/bbbb2222$/u,
+    );
+    expect(table.split('\n')[2]).toMatch(/^4 +Rejected .*\(smoke\)$/u);
+    expect(formatModels([])).toBe('No models registered yet: run `twin train`.');
+  });
+
+  it('finds a package artifact, or takes an S3 URI as given', async () => {
+    const registry = { list: () => Promise.resolve([model]) };
+    expect(await modelArtifact(registry, model.arn)).toBe(model.modelS3Uri);
+    expect(await modelArtifact(registry, 's3://b/other.tar.gz')).toBe('s3://b/other.tar.gz');
+    await expect(modelArtifact(registry, `${model.arn}9`)).rejects.toThrow(/no registered model/u);
   });
 });
