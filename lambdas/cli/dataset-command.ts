@@ -8,7 +8,7 @@ import type { DatasetKind } from '../datasets/prompts.js';
 import { InvalidInputError } from '../domain/index.js';
 import { authorIdsByName, openFeatureStoreForReading } from '../features/services.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import type { Settings } from '../settings/index.js';
+import { openAiConfigured, type Settings } from '../settings/index.js';
 import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
@@ -73,7 +73,7 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
         const concurrency =
           wholeNumber(options.concurrency, 'concurrency', 1, 64) ?? settings.dataset.concurrency;
         const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
-        if (!settings.secrets.OPENAI_API_KEY && !settings.openAiBaseUrl) {
+        if (!openAiConfigured(settings)) {
           throw new InvalidInputError(
             'dataset generation needs an LLM: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)',
             'OPENAI_API_KEY',

@@ -9,6 +9,7 @@ import {
   preferencePrompt,
   type DatasetKind,
 } from './prompts.js';
+import { parseJsonOrUndefined } from '../shared/json.js';
 
 export interface InstructSample {
   extractId: string;
@@ -103,7 +104,7 @@ export async function generateSamples<K extends DatasetKind>(
         const reply = await model.completeJson(spec.prompt(extract.text));
         report.usage.promptTokens += reply.usage.promptTokens;
         report.usage.completionTokens += reply.usage.completionTokens;
-        const parsed = spec.schema.safeParse(parseJson(reply.text));
+        const parsed = spec.schema.safeParse(parseJsonOrUndefined(reply.text));
         if (parsed.success) perExtract[index] = spec.toSamples(parsed.data, extract);
         else report.malformed += 1;
       } catch (error) {
@@ -118,14 +119,6 @@ export async function generateSamples<K extends DatasetKind>(
   // Extract order, not completion order: the same inputs give the same dataset.
   report.samples = perExtract.flatMap((samples) => samples);
   return report;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** One report from the reports of batches generated separately (in batch order). */

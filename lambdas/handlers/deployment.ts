@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { SageMakerTgiModel } from '../adapters/llm/sagemaker-tgi.js';
 import { SageMakerModelRegistry } from '../adapters/registry/sagemaker.js';
 import { currentEndpointConfig, DeploymentInputSchema, DeploymentService } from '../deployment/service.js';
+import { parseEnvironment } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
 import { parseEvent } from './parse-event.js';
 
@@ -52,7 +53,7 @@ const EnvSchema = z.object({
 });
 
 const sharedService = retryingLazy(() => {
-  const env = EnvSchema.parse(process.env);
+  const env = parseEnvironment(EnvSchema, process.env);
   const sagemaker = new SageMakerClient({});
   return Promise.resolve(
     new DeploymentService(

@@ -85,17 +85,14 @@ export class RagHttpApi {
   /** Starts the stream before replying, so that failures before the first event are plain errors. */
   private async streamed(events: AsyncGenerator<RagEvent>): Promise<HttpReply> {
     const first = await events.next();
-    const failure = (error: unknown) => this.failure(error);
+    const describe = (error: unknown) => this.describeFailure(error);
     async function* body(): AsyncGenerator<string> {
       if (!first.done) yield serverSentEvent(first.value.type, first.value.data);
       try {
         for await (const event of events) yield serverSentEvent(event.type, event.data);
       } catch (error) {
-        const reply = failure(error);
-        yield serverSentEvent('error', {
-          status: reply.statusCode,
-          ...(JSON.parse(reply.body as string) as object),
-        });
+        const { status, body: failure } = describe(error);
+        yield serverSentEvent('error', { status, ...failure });
       }
     }
     const traceId = !first.done && 'trace_id' in first.value.data ? first.value.data.trace_id : undefined;
@@ -110,20 +107,28 @@ export class RagHttpApi {
     };
   }
 
-  private failure(error: unknown): HttpReply & { body: string } {
+  private failure(error: unknown): HttpReply {
+    const { status, body } = this.describeFailure(error);
+    return json(status, body);
+  }
+
+  /** The status and body a failure is answered with, whole or mid-stream. */
+  private describeFailure(error: unknown): { status: number; body: Record<string, unknown> } {
     if (error instanceof QueryTooLongError || error instanceof BodyTooLargeError) {
-      return json(413, { error: error.message, field: error.field ?? null });
+      return { status: 413, body: { error: error.message, field: error.field ?? null } };
     }
-    if (error instanceof InvalidInputError)
-      return json(400, { error: error.message, field: error.field ?? null });
-    if (error instanceof PromptBudgetError) return json(413, { error: error.message, field: 'query' });
+    if (error instanceof InvalidInputError) {
+      return { status: 400, body: { error: error.message, field: error.field ?? null } };
+    }
+    if (error instanceof PromptBudgetError)
+      return { status: 413, body: { error: error.message, field: 'query' } };
     if (error instanceof GenerationError) {
       const status = error.kind === 'timeout' ? 504 : 502;
       this.options.onError?.(error, { status });
-      return json(status, { error: `${error.message}; try again later` });
+      return { status, body: { error: `${error.message}; try again later` } };
     }
     this.options.onError?.(error, { status: 500 });
-    return json(500, { error: 'internal error; the request was logged' });
+    return { status: 500, body: { error: 'internal error; the request was logged' } };
   }
 
   private corsHeaders(request: HttpRequest): Record<string, string> {

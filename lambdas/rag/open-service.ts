@@ -7,7 +7,7 @@ import type { Embedder } from '../ports/embedder.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { TraceSink } from '../ports/request-trace.js';
 import type { Reranker } from '../ports/reranker.js';
-import type { Settings } from '../settings/index.js';
+import { openAiConfigured, type Settings } from '../settings/index.js';
 import { estimateTokens } from './prompt.js';
 import { ContextRetriever } from './retriever.js';
 import type { AuthorDirectory } from './self-query.js';
@@ -25,11 +25,6 @@ export interface RagComponents {
   queryModel?: JsonChatModel | null;
   reranker?: (() => Promise<Reranker>) | null;
   onSinkError?: (error: unknown) => void;
-}
-
-/** True when an OpenAI-compatible API is configured (a key or a base URL). */
-export function openAiConfigured(settings: Settings): boolean {
-  return Boolean(settings.openAiBaseUrl ?? settings.secrets.OPENAI_API_KEY);
 }
 
 /** The twin as configured: the SageMaker TGI endpoint, an OpenAI-compatible model, or none. */

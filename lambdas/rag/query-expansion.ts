@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JsonChatModel } from '../ports/json-chat.js';
-import { parseJson } from './self-query.js';
+import { parseJsonOrUndefined } from '../shared/json.js';
 
 export function expansionPrompt(query: string, alternatives: number): string {
   return [
@@ -55,7 +55,7 @@ export async function expandQuery(model: JsonChatModel, query: string, total: nu
 
 /** The rewrites in a reply: the JSON list when there is one, else one per non-blank line. */
 function rewritesIn(reply: string): string[] {
-  const parsed = ExpansionReplySchema.safeParse(parseJson(reply));
+  const parsed = ExpansionReplySchema.safeParse(parseJsonOrUndefined(reply));
   if (parsed.success) return parsed.data.queries.filter((item): item is string => typeof item === 'string');
   return reply.split(/\n|#next-question#/u);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fullNameOf, splitFullName } from '../domain/index.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { Warehouse } from '../ports/warehouse.js';
+import { parseJsonOrUndefined } from '../shared/json.js';
 
 /** The only warehouse access the RAG service needs: finding an author, never creating one. */
 export type AuthorDirectory = Pick<Warehouse, 'findUserByName' | 'findUserById'>;
@@ -58,18 +59,10 @@ export async function selfQuery(
     const reason = error instanceof Error ? error.message : String(error);
     return { source: 'none', note: `self-query failed (${reason}); searching all authors` };
   }
-  const parsed = SelfQueryReplySchema.safeParse(parseJson(reply));
+  const parsed = SelfQueryReplySchema.safeParse(parseJsonOrUndefined(reply));
   if (!parsed.success)
     return { source: 'none', note: 'self-query reply was unreadable; searching all authors' };
   const named = parsed.data.author;
   if (named === null || named === '' || /^none$/iu.test(named)) return { source: 'none' };
   return lookUpAuthor(directory, named, 'self-query');
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

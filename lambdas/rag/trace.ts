@@ -8,6 +8,8 @@ export class TraceRecorder {
   readonly models: Record<string, string> = {};
   private readonly steps: TraceStep[] = [];
   private readonly startedAt: number;
+  private readonly now: () => number;
+  private readonly origin: number;
 
   constructor(
     readonly query: string,
@@ -18,9 +20,6 @@ export class TraceRecorder {
     this.startedAt = Date.now();
     this.origin = this.now();
   }
-
-  private readonly now: () => number;
-  private readonly origin: number;
 
   /** Runs one step and records how long it took, what it was given and what it produced. */
   async step<T>(

@@ -262,15 +262,23 @@ export class InvalidSettingsError extends InvalidInputError {
   }
 }
 
-/** Reads and validates the settings from the environment. The single place where defaults live. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = EnvSchema.safeParse(blankAsUnset(env));
+/**
+ * Validates environment variables against a schema (blank ones count as unset); a bad environment
+ * fails once, naming every bad variable. Shared by the settings and by functions with their own.
+ */
+export function parseEnvironment<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const parsed = schema.safeParse(blankAsUnset(env));
   if (!parsed.success) {
     throw new InvalidSettingsError(
       parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`),
     );
   }
-  const values = parsed.data;
+  return parsed.data;
+}
+
+/** Reads and validates the settings from the environment. The single place where defaults live. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const values = parseEnvironment(EnvSchema, env);
   const secrets = pick(SECRET_SETTINGS, (name) => values[name]);
   const secretArns = pick(SECRET_SETTINGS, (name) => {
     const arn = values[`${name}_SECRET_ARN` as keyof Env];
@@ -355,6 +363,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   };
 }
 
+/** True when an OpenAI-compatible API is configured (a key or a base URL; secrets already resolved). */
+export function openAiConfigured(settings: Pick<Settings, 'openAiBaseUrl' | 'secrets'>): boolean {
+  return Boolean(settings.openAiBaseUrl ?? settings.secrets.OPENAI_API_KEY);
+}
+
 /** The endpoint's TGI MAX_INPUT_LENGTH (SYSTEM.md §7). */
 const TGI_MAX_INPUT_TOKENS = 2048;
 /** Hosted chat models read far more; this keeps k=9 chunks with room to spare, and the cost low. */
@@ -377,13 +390,13 @@ function generatorSettings(
     timeoutMs: values.TWIN_GENERATION_TIMEOUT_MS,
   };
   const baseUrl = values.TWIN_GENERATOR_BASE_URL ?? values.OPENAI_BASE_URL;
-  const openAiConfigured = Boolean(baseUrl ?? secrets.OPENAI_API_KEY ?? secretArns.OPENAI_API_KEY);
+  const openAiGiven = Boolean(baseUrl ?? secrets.OPENAI_API_KEY ?? secretArns.OPENAI_API_KEY);
   const kind =
     values.TWIN_GENERATOR !== 'auto'
       ? values.TWIN_GENERATOR
       : values.TWIN_SAGEMAKER_ENDPOINT
         ? 'sagemaker'
-        : openAiConfigured
+        : openAiGiven
           ? 'openai'
           : 'none';
   switch (kind) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidSettingsError } from '../settings/index.js';
+import { parseEnvironment } from '../settings/index.js';
 
 /** How the training workflow's SageMaker jobs run; the CDK training stack sets these on its function. */
 export interface TrainingJobConfig {
@@ -61,15 +61,7 @@ const EnvSchema = z.object({
 });
 
 export function trainingConfigFromEnv(env: NodeJS.ProcessEnv): TrainingJobConfig {
-  const parsed = EnvSchema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
-  );
-  if (!parsed.success) {
-    throw new InvalidSettingsError(
-      parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`),
-    );
-  }
-  const values = parsed.data;
+  const values = parseEnvironment(EnvSchema, env);
   return {
     bucket: values.ARTIFACT_BUCKET,
     trainingImage: values.TRAINING_IMAGE,

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
+import { parseJsonOrUndefined } from '../../shared/json.js';
 
 export interface TgiOptions {
   endpointName: string;
@@ -77,7 +78,7 @@ export class SageMakerTgiModel implements ChatModel {
         { abortSignal },
       ),
     );
-    const parsed = TgiReplySchema.safeParse(parseJson(new TextDecoder().decode(reply.Body)));
+    const parsed = TgiReplySchema.safeParse(parseJsonOrUndefined(new TextDecoder().decode(reply.Body)));
     if (!parsed.success) {
       throw new GenerationError(`${this.model} replied without [0].generated_text`, 'upstream');
     }
@@ -128,7 +129,7 @@ export class SageMakerTgiModel implements ChatModel {
   /** The text of one `data:` line, or undefined for blank lines, special tokens and comments. */
   private tokenOf(line: string): string | undefined {
     if (!line.startsWith('data:')) return undefined;
-    const event = TgiStreamEventSchema.safeParse(parseJson(line.slice('data:'.length).trim()));
+    const event = TgiStreamEventSchema.safeParse(parseJsonOrUndefined(line.slice('data:'.length).trim()));
     if (!event.success) throw new GenerationError(`${this.model} streamed an unreadable event`, 'upstream');
     if (event.data.error) throw new GenerationError(`${this.model} failed: ${event.data.error}`, 'upstream');
     const token = event.data.token;
@@ -159,14 +160,6 @@ export class SageMakerTgiModel implements ChatModel {
       return new GenerationError(`${this.model} failed (${error.name})`, 'upstream', { cause: error });
     }
     return error;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 
