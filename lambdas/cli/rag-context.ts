@@ -1,6 +1,10 @@
 import { OpikTraceSink } from '../adapters/monitoring/opik-sink.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import { openFeatureServices } from '../features/services.js';
+import type { Embedder } from '../ports/embedder.js';
 import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
+import type { Warehouse } from '../ports/warehouse.js';
 import { openRagService } from '../rag/open-service.js';
 import type { RagService } from '../rag/service.js';
 import type { Settings } from '../settings/index.js';
@@ -16,29 +20,39 @@ export async function configuredSinks(settings: Settings, local: readonly TraceS
   return [...local, opik];
 }
 
+/** What a command running the twin may share with other work of the same process. */
+export interface RagContext {
+  settings: Settings;
+  warehouse: Warehouse;
+  /** The embedder and the feature store the service reads (one connection sees every write). */
+  featureServices: { embedder: Embedder; features: FeatureStore };
+}
+
 /** Runs `work` with the RAG service over the local warehouse and feature store; always closes them. */
 export async function withRagService<T>(
   globals: GlobalOptions,
   localSinks: readonly TraceSink[],
-  work: (service: RagService, settings: Settings) => Promise<T>,
+  work: (service: RagService, context: RagContext) => Promise<T>,
 ): Promise<T> {
   const settings = await cliSettings(globals);
   const warehouse = await openWarehouse(settings);
   try {
-    const sinks = await configuredSinks(settings, localSinks);
-    const rag = await openRagService(settings, {
-      authors: warehouse,
-      sinks,
-      onSinkError: (error) => {
-        process.stderr.write(
-          `twin: a trace was not recorded (${error instanceof Error ? error.message : String(error)})\n`,
-        );
-      },
-    });
+    const featureServices = await openFeatureServices(settings);
     try {
-      return await work(rag.service, settings);
+      const sinks = await configuredSinks(settings, localSinks);
+      const rag = await openRagService(settings, {
+        authors: warehouse,
+        sinks,
+        featureServices,
+        onSinkError: (error) => {
+          process.stderr.write(
+            `twin: a trace was not recorded (${error instanceof Error ? error.message : String(error)})\n`,
+          );
+        },
+      });
+      return await work(rag.service, { settings, warehouse, featureServices });
     } finally {
-      await rag.close();
+      await featureServices.close();
     }
   } finally {
     await warehouse.close();

@@ -1,8 +1,18 @@
 import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
+import { openCrawlEnvironment } from '../collection/environment.js';
 import { InvalidInputError } from '../domain/index.js';
+import { runFeaturePipeline } from '../features/pipeline.js';
+import { startLocalServer } from '../http/local-server.js';
 import type { RequestTrace } from '../ports/request-trace.js';
 import { RagHttpApi } from '../rag/http-api.js';
-import { startLocalServer } from '../rag/local-server.js';
+import { bundleWebApp } from '../web-app/bundle.js';
+import { localApp } from '../web-app/local-app.js';
+import { AuthorLinksRepository } from '../workspace/author-links.js';
+import { WorkspaceHttpApi } from '../workspace/http-api.js';
+import { LocalCollectionRuns } from '../workspace/local-runs.js';
+import { workspaceStats } from '../workspace/stats.js';
 import type { GlobalOptions } from './context.js';
 import { summaryLine, withRagService } from './rag-context.js';
 
@@ -10,45 +20,88 @@ interface ServeOptions {
   host: string;
   port: string;
   corsOrigin?: string[];
+  authorsDir: string;
+  allowLoopback?: boolean;
 }
+
+/** A link that takes longer is reported failed; the same limit as `twin etl`. */
+const PER_LINK_TIMEOUT_MS = 180_000;
 
 export function serveCommand(globals: () => GlobalOptions): Command {
   return new Command('serve')
-    .description("serve the twin's HTTP API (POST /rag, as on AWS) on this machine until Ctrl-C")
+    .description(
+      "serve the web app and the twin's HTTP API (POST /rag and the workspace API, as on AWS) until Ctrl-C",
+    )
     .option('--host <host>', 'address to listen on (keep 127.0.0.1 unless you mean to share it)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .option(
       '--cors-origin <origin...>',
-      'browser origins allowed to call the API (default TWIN_CORS_ORIGINS)',
+      'other browser origins allowed to call the API (default TWIN_CORS_ORIGINS)',
+    )
+    .option('--authors-dir <dir>', "the authors' link lists the web app edits", 'configs/authors')
+    .option(
+      '--allow-loopback',
+      'collection runs may crawl sites on this machine (127.0.0.0/8, ::1): for local fixtures only',
     )
     .action(async (options: ServeOptions) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new InvalidInputError('--port must be a whole number from 0 to 65535', 'port');
       }
+      const assets = bundleWebApp();
       const log = {
         record: (trace: RequestTrace) =>
           Promise.resolve(void process.stderr.write(`${summaryLine(trace)}\n`)),
       };
-      await withRagService(globals(), [log], async (service, settings) => {
-        const api = new RagHttpApi(() => Promise.resolve(service), {
-          corsOrigins: options.corsOrigin ?? settings.corsOrigins,
-          onError: (error) => {
-            process.stderr.write(
-              `twin serve: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      const reportError = (error: unknown) => {
+        process.stderr.write(
+          `twin serve: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
+      };
+      await withRagService(globals(), [log], async (service, { settings, warehouse, featureServices }) => {
+        const corsOrigins = options.corsOrigin ?? settings.corsOrigins;
+        const runs = new LocalCollectionRuns({
+          warehouse,
+          openEnvironment: () =>
+            openCrawlEnvironment(settings, options.allowLoopback ? { network: { allowLoopback: true } } : {}),
+          featurize: async (authorId) => {
+            const summary = await runFeaturePipeline(
+              { warehouse, ...featureServices },
+              { authorIds: [authorId] },
             );
+            return Object.values(summary.categories).reduce((sum, category) => sum + category.chunks, 0);
           },
+          concurrency: settings.crawl.concurrency,
+          perLinkTimeoutMs: PER_LINK_TIMEOUT_MS,
+          onError: reportError,
         });
-        const server = await startLocalServer((request) => api.handle(request), { host: options.host, port });
+        const workspace = {
+          links: new AuthorLinksRepository(new FolderArtifactStore(resolve(options.authorsDir))),
+          runs,
+          stats: () => workspaceStats(warehouse, featureServices.features),
+        };
+        const app = localApp({
+          rag: new RagHttpApi(() => Promise.resolve(service), { corsOrigins, onError: reportError }),
+          workspace: new WorkspaceHttpApi(() => Promise.resolve(workspace), {
+            corsOrigins,
+            onError: reportError,
+          }),
+          assets,
+        });
+        const server = await startLocalServer(app, { host: options.host, port });
         const generation = service.generates
           ? 'answers and sources'
           : 'sources only (no generation model configured)';
-        console.log(`Twin API on ${server.url}/rag (${generation}). Ctrl-C to stop.`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
+        console.log(
+          `LLM Twin on ${server.url}/ : the web app, and the API at ${server.url}/rag (${generation}).`,
+        );
+        console.log('Ctrl-C to stop.');
+        await new Promise<void>((done) => {
+          process.once('SIGINT', done);
+          process.once('SIGTERM', done);
         });
         await server.close();
+        await runs.settle();
       });
     });
 }

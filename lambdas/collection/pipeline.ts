@@ -46,6 +46,8 @@ export interface CrawlOptions {
   /** A link that takes longer is reported failed (its fetch, browser and git limits stop the work). */
   perLinkTimeoutMs: number;
   crawlers?: Partial<Record<CrawlerKind, Crawler>>;
+  /** Told each link's outcome as soon as it is known (for live run status). */
+  onLinkDone?: (index: number, result: LinkResult) => void;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function crawlLinks(
 
   const worker = async () => {
     for (let index = next++; index < links.length; index = next++) {
-      results[index] = await crawlOne(
+      const result = await crawlOne(
         warehouse,
         environment,
         author,
@@ -78,6 +80,8 @@ export async function crawlLinks(
         crawlers,
         options.perLinkTimeoutMs,
       );
+      results[index] = result;
+      options.onLinkDone?.(index, result);
       onProgress({ stage: 'links', done: ++done, total: links.length });
     }
   };

@@ -59,6 +59,8 @@ export interface EtlSummary {
   failed: number;
   byDomain: Record<string, { successful: number; total: number }>;
   failedLinks: { input: string; reason: string }[];
+  /** Every link's outcome, in the order given (for the web app's run status). */
+  links: { input: string; outcome: LinkResult['outcome']; documents: number; reason?: string }[];
 }
 
 export function createCrawlHandler(services: () => Promise<CrawlServices>, logger?: Logger) {
@@ -97,6 +99,12 @@ export function createCrawlHandler(services: () => Promise<CrawlServices>, logge
           failedLinks: results
             .filter((result) => result.outcome === 'failed')
             .map((result) => ({ input: result.input, reason: result.reason ?? 'unknown error' })),
+          links: results.map((result) => ({
+            input: result.input,
+            outcome: result.outcome,
+            documents: result.documents,
+            ...(result.reason ? { reason: result.reason } : {}),
+          })),
         };
         logger?.info('collection finished', { ...summary });
         return summary;

@@ -9,7 +9,7 @@ import { OpikTraceSink } from '../adapters/monitoring/opik-sink.js';
 import { PowertoolsTraceSink } from '../adapters/monitoring/powertools-sink.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import type { TraceSink } from '../ports/request-trace.js';
-import { fromApiGatewayEvent, toStreamingReply, type StreamingLambdaReply } from '../rag/api-gateway.js';
+import { fromApiGatewayEvent, toStreamingReply, type StreamingLambdaReply } from '../http/api-gateway.js';
 import { RagHttpApi } from '../rag/http-api.js';
 import { openRagService } from '../rag/open-service.js';
 import { loadSettings, loadSettingsWithSecrets } from '../settings/index.js';

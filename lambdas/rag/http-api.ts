@@ -1,27 +1,18 @@
 import { z } from 'zod';
-import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
+import { InvalidInputError } from '../domain/index.js';
+import {
+  cleanPath,
+  corsHeaders,
+  describeInputError,
+  json,
+  parseJsonBody,
+  type HttpReply,
+  type HttpRequest,
+} from '../http/contract.js';
 import { GenerationError } from '../ports/chat-model.js';
 import { QueryTooLongError } from './guardrails.js';
 import { PromptBudgetError } from './prompt.js';
 import type { RagEvent, RagService } from './service.js';
-
-/** An HTTP request, as API Gateway or a local server hands it over. */
-export interface HttpRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string | undefined>;
-  body: string | null;
-}
-
-/** A reply: a whole body, or a stream of text for answers sent as they are written. */
-export interface HttpReply {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string | AsyncIterable<string>;
-}
-
-/** Bodies above this size are refused before parsing (413). */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export const RagBodySchema = z.strictObject({
   query: z.string({ error: 'query must be a string' }),
@@ -59,12 +50,15 @@ export class RagHttpApi {
   }
 
   private async route(request: HttpRequest): Promise<HttpReply> {
-    const path = request.path.replace(/\/+$/u, '') || '/';
+    const path = cleanPath(request.path);
     if (path !== '/rag') return json(404, { error: `no such resource: ${path}; use POST /rag` });
     if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
     if (request.method !== 'POST') return json(405, { error: 'use POST /rag' }, { allow: 'POST, OPTIONS' });
     try {
-      const body = parseBody(request.body);
+      const body = parseJsonBody(request.body, RagBodySchema, {
+        message: 'the body must be a JSON object with a query',
+        field: 'query',
+      });
       const service = await this.service();
       const ragRequest = {
         query: body.query,
@@ -114,12 +108,10 @@ export class RagHttpApi {
 
   /** The status and body a failure is answered with, whole or mid-stream. */
   private describeFailure(error: unknown): { status: number; body: Record<string, unknown> } {
-    if (error instanceof QueryTooLongError || error instanceof BodyTooLargeError) {
+    if (error instanceof QueryTooLongError) {
       return { status: 413, body: { error: error.message, field: error.field ?? null } };
     }
-    if (error instanceof InvalidInputError) {
-      return { status: 400, body: { error: error.message, field: error.field ?? null } };
-    }
+    if (error instanceof InvalidInputError) return describeInputError(error);
     if (error instanceof PromptBudgetError)
       return { status: 413, body: { error: error.message, field: 'query' } };
     if (error instanceof GenerationError) {
@@ -132,54 +124,8 @@ export class RagHttpApi {
   }
 
   private corsHeaders(request: HttpRequest): Record<string, string> {
-    const allowed = this.options.corsOrigins ?? [];
-    const origin = request.headers.origin;
-    if (!origin || allowed.length === 0) return {};
-    if (!allowed.includes('*') && !allowed.includes(origin)) return {};
-    return {
-      'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
-      'access-control-allow-methods': 'POST, OPTIONS',
-      'access-control-allow-headers': 'content-type, x-api-key, authorization',
-      'access-control-expose-headers': 'x-trace-id',
-      vary: 'Origin',
-    };
+    return corsHeaders(request, this.options.corsOrigins ?? [], 'POST, OPTIONS');
   }
-}
-
-class BodyTooLargeError extends InvalidInputError {}
-
-function parseBody(raw: string | null): z.output<typeof RagBodySchema> {
-  if (raw === null || raw.trim() === '')
-    throw new InvalidInputError('the body must be a JSON object with a query', 'query');
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new BodyTooLargeError(`the body is over ${String(MAX_BODY_BYTES / 1024)} KiB`, 'body');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new InvalidInputError('the body is not valid JSON', 'body');
-  }
-  const parsed = RagBodySchema.safeParse(value);
-  if (!parsed.success) {
-    const [first] = parsed.error.issues;
-    // An unknown field is reported at the object's level; name the field itself.
-    const field = first?.code === 'unrecognized_keys' ? first.keys[0] : firstFailingField(parsed.error);
-    throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), field);
-  }
-  return parsed.data;
-}
-
-function json(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): HttpReply & { body: string } {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-  };
 }
 
 function serverSentEvent(type: string, data: unknown): string {

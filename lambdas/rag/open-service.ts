@@ -1,6 +1,7 @@
 import { OpenAiChatModel } from '../adapters/llm/openai-chat.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
 import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
+import type { FeatureStore } from '../features/feature-store.js';
 import { openFeatureServices } from '../features/services.js';
 import type { ChatModel } from '../ports/chat-model.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -21,6 +22,11 @@ export interface RagComponents {
   sinks: readonly TraceSink[];
   /** Built from settings when not given (tests pass their own). */
   embedder?: Embedder;
+  /**
+   * The embedder and feature store to use, when the caller shares them with other work (one store
+   * connection per process sees every write); the caller then closes them.
+   */
+  featureServices?: { embedder: Embedder; features: FeatureStore };
   generator?: ChatModel | null;
   queryModel?: JsonChatModel | null;
   reranker?: (() => Promise<Reranker>) | null;
@@ -74,7 +80,9 @@ export async function openRagService(
   settings: Settings,
   components: RagComponents,
 ): Promise<{ service: RagService; close(): Promise<void> }> {
-  const { embedder, features, ...store } = await openFeatureServices(settings, components.embedder);
+  const { embedder, features, ...store } = components.featureServices
+    ? { ...components.featureServices, close: () => Promise.resolve() }
+    : await openFeatureServices(settings, components.embedder);
   const queryModel =
     components.queryModel !== undefined
       ? (components.queryModel ?? undefined)

@@ -1,13 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import type { Warehouse } from '../../lambdas/ports/warehouse.js';
-import { fromApiGatewayEvent } from '../../lambdas/rag/api-gateway.js';
-import { RagHttpApi, type HttpReply } from '../../lambdas/rag/http-api.js';
-import { startLocalServer, type LocalServer } from '../../lambdas/rag/local-server.js';
+import { fromApiGatewayEvent } from '../../lambdas/http/api-gateway.js';
+import type { HttpReply } from '../../lambdas/http/contract.js';
+import { RagHttpApi } from '../../lambdas/rag/http-api.js';
+import { startLocalServer, type LocalServer } from '../../lambdas/http/local-server.js';
 import { openRagService } from '../../lambdas/rag/open-service.js';
 import { loadSettings } from '../../lambdas/settings/index.js';
 import { collect } from '../support/async.js';
@@ -15,6 +16,7 @@ import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+import { startTwinServe } from '../support/twin-serve.js';
 
 const ready = referenceCorpusAvailable() && embeddingModelAvailable();
 const run = promisify(execFile);
@@ -276,32 +278,16 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     }, 60_000);
 
     it('twin serve answers POST /rag until stopped', async () => {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), 'serve', '--port', '0'], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...corpus.env, OPENAI_BASE_URL: llm.url },
-      });
+      const serve = await startTwinServe([], { ...corpus.env, OPENAI_BASE_URL: llm.url });
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let output = '';
-          child.stdout.on('data', (chunk: Buffer) => {
-            output += chunk.toString();
-            const found = /Twin API on (http:\/\/\S+)\/rag/u.exec(output);
-            if (found?.[1]) resolve(found[1]);
-          });
-          child.once('exit', (code) => {
-            reject(new Error(`twin serve exited with ${String(code)}: ${output}`));
-          });
-        });
-        const response = await fetch(`${url}/rag`, {
+        const response = await fetch(`${serve.url}/rag`, {
           method: 'POST',
           body: JSON.stringify({ query: 'write about Q-learning', expand: false }),
         });
         expect(response.status).toBe(200);
         expect(((await response.json()) as { answer: string }).answer).toContain('Here is my take');
       } finally {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGINT');
-        expect(await exited).toBe(0);
+        expect(await serve.stop()).toBe(0);
       }
     }, 60_000);
   });

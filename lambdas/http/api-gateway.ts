@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { HttpReply, HttpRequest } from './http-api.js';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { HttpReply, HttpRequest } from './contract.js';
 
 /** API Gateway's REST proxy event as our HttpRequest (header names lower-cased, body decoded). */
 export function fromApiGatewayEvent(event: APIGatewayProxyEvent): HttpRequest {
@@ -28,4 +28,13 @@ export function toStreamingReply(reply: HttpReply): StreamingLambdaReply {
     headers: reply.headers,
     body: typeof reply.body === 'string' ? reply.body : Readable.from(reply.body),
   };
+}
+
+/** API Gateway's proxy result for a whole reply (functions that do not stream). */
+export function toProxyResult(reply: HttpReply): APIGatewayProxyResult {
+  const { body } = reply;
+  if (typeof body !== 'string') {
+    throw new TypeError('a non-streaming function must reply with a whole text body');
+  }
+  return { statusCode: reply.statusCode, headers: reply.headers, body };
 }

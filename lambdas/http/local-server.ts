@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES, type HttpReply, type HttpRequest } from './http-api.js';
+import { MAX_BODY_BYTES, type HttpReply, type HttpRequest } from './contract.js';
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpReply>;
 

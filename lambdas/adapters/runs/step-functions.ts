@@ -1,0 +1,113 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { AuthorConfig } from '../../collection/author-config.js';
+import type { CollectionRun, CollectionRuns, RunLink } from '../../ports/collection-runs.js';
+import { RunInProgressError } from '../../ports/collection-runs.js';
+
+/** Run ids are execution names; anything else is not ours to describe. */
+const RUN_ID = /^web-[A-Za-z0-9-]{1,70}$/u;
+
+/** The ETL workflow's output (statemachines/etl.asl.json, the `summarize` step). */
+const EtlOutputSchema = z.looseObject({
+  links: z
+    .array(
+      z.object({
+        input: z.string(),
+        outcome: z.enum(['inserted', 'skipped', 'failed']),
+        documents: z.number().int().min(0).default(0),
+        reason: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+
+const EtlInputSchema = z.looseObject({ author: z.string(), links: z.array(z.string()) });
+
+/**
+ * Collection runs as executions of the ETL workflow on Step Functions (which itself starts the
+ * feature workflow when something new was stored). The run id is the execution's name; per-link
+ * outcomes come from the workflow's output once it has finished.
+ */
+export class StepFunctionsCollectionRuns implements CollectionRuns {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(config: AuthorConfig): Promise<CollectionRun> {
+    const id = `web-${new Date().toISOString().replace(/[:.]/gu, '-')}-${randomUUID().slice(0, 8)}`;
+    try {
+      const started = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: id,
+          input: JSON.stringify({ author: config.author, links: config.links }),
+        }),
+      );
+      return {
+        id,
+        author: config.author,
+        state: 'running',
+        step: 'collecting',
+        startedAt: (started.startDate ?? new Date()).toISOString(),
+        links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
+      };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) throw new RunInProgressError(id);
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<CollectionRun | undefined> {
+    if (!RUN_ID.test(id)) return undefined;
+    let execution;
+    try {
+      execution = await this.client.send(
+        new DescribeExecutionCommand({ executionArn: this.executionArn(id) }),
+      );
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+    const input = EtlInputSchema.safeParse(JSON.parse(execution.input ?? '{}'));
+    const pending: RunLink[] = input.success
+      ? input.data.links.map((link) => ({ input: link, outcome: 'pending', documents: 0 }))
+      : [];
+    const base = {
+      id,
+      author: input.success ? input.data.author : '',
+      startedAt: (execution.startDate ?? new Date()).toISOString(),
+      ...(execution.stopDate ? { finishedAt: execution.stopDate.toISOString() } : {}),
+    };
+    switch (execution.status) {
+      case 'RUNNING':
+      case 'PENDING_REDRIVE':
+        return { ...base, state: 'running', step: 'collecting', links: pending };
+      case 'SUCCEEDED': {
+        const output = EtlOutputSchema.safeParse(JSON.parse(execution.output ?? '{}'));
+        const links = output.success && output.data.links ? output.data.links : pending;
+        return { ...base, state: 'succeeded', step: 'done', links };
+      }
+      default:
+        return {
+          ...base,
+          state: 'failed',
+          step: 'done',
+          links: pending,
+          error: [execution.error, execution.cause].filter(Boolean).join(': ') || String(execution.status),
+        };
+    }
+  }
+
+  /** arn:…:stateMachine:<name> → arn:…:execution:<name>:<run id>. */
+  private executionArn(id: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
+  }
+}

@@ -1,0 +1,101 @@
+import type { z } from 'zod';
+import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
+
+/** An HTTP request, as API Gateway or the local server hands it over. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  body: string | null;
+}
+
+/** A reply: a whole body, or a stream of text (answers sent as they are written). */
+export interface HttpReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | AsyncIterable<string>;
+}
+
+/** Bodies above this size are refused before parsing (413). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** A body over MAX_BODY_BYTES: answered 413, not 400. */
+export class BodyTooLargeError extends InvalidInputError {}
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpReply & { body: string } {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The status (400, or 413 for a body too large) and body an input error is answered with. */
+export function describeInputError(error: InvalidInputError): {
+  status: number;
+  body: { error: string; field: string | null };
+} {
+  return {
+    status: error instanceof BodyTooLargeError ? 413 : 400,
+    body: { error: error.message, field: error.field ?? null },
+  };
+}
+
+export function inputErrorReply(error: InvalidInputError): HttpReply & { body: string } {
+  const { status, body } = describeInputError(error);
+  return json(status, body);
+}
+
+/**
+ * Parses a JSON body against a schema. Every problem is an InvalidInputError naming the field: an
+ * absent or blank body (`emptyField`), bad JSON (`body`), an unknown key (the key), a wrong value.
+ */
+export function parseJsonBody<S extends z.ZodType>(
+  raw: string | null,
+  schema: S,
+  emptyBody: { message: string; field: string },
+): z.output<S> {
+  if (raw === null || raw.trim() === '') throw new InvalidInputError(emptyBody.message, emptyBody.field);
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new BodyTooLargeError(`the body is over ${String(MAX_BODY_BYTES / 1024)} KiB`, 'body');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new InvalidInputError('the body is not valid JSON', 'body');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const [first] = parsed.error.issues;
+    // An unknown field is reported at the object's level; name the field itself.
+    const field = first?.code === 'unrecognized_keys' ? first.keys[0] : firstFailingField(parsed.error);
+    throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), field);
+  }
+  return parsed.data;
+}
+
+/** CORS headers for an allowed origin ("*" allows any); none for the others. */
+export function corsHeaders(
+  request: HttpRequest,
+  allowed: readonly string[],
+  methods: string,
+): Record<string, string> {
+  const origin = request.headers.origin;
+  if (!origin || allowed.length === 0) return {};
+  if (!allowed.includes('*') && !allowed.includes(origin)) return {};
+  return {
+    'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
+    'access-control-allow-methods': methods,
+    'access-control-allow-headers': 'content-type, x-api-key, authorization',
+    'access-control-expose-headers': 'x-trace-id',
+    vary: 'Origin',
+  };
+}
+
+/** The path without trailing slashes ("/" stays "/"). */
+export const cleanPath = (path: string): string => path.replace(/\/+$/u, '') || '/';

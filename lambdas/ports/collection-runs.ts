@@ -1,0 +1,45 @@
+import type { AuthorConfig } from '../collection/author-config.js';
+
+export type RunState = 'running' | 'succeeded' | 'failed';
+
+/** One link of a run: `pending` until its crawl has finished. */
+export interface RunLink {
+  input: string;
+  outcome: 'pending' | 'inserted' | 'skipped' | 'failed';
+  documents: number;
+  reason?: string;
+}
+
+/** A collection run as the web app shows it. */
+export interface CollectionRun {
+  /** Opaque, URL-safe. */
+  id: string;
+  author: string;
+  state: RunState;
+  /** What the run is doing now, in words ("collecting", "featurising", "done"). */
+  step: string;
+  startedAt: string;
+  finishedAt?: string;
+  links: RunLink[];
+  /** Chunks embedded for the new documents, where the run featurises them itself. */
+  chunks?: number;
+  error?: string;
+}
+
+/**
+ * Starts collection runs and reports on them: the local pipeline in-process, or the ETL workflow on
+ * Step Functions. A run crawls an author's links, loads what is new and brings the features up to date.
+ */
+export interface CollectionRuns {
+  start(config: AuthorConfig): Promise<CollectionRun>;
+  /** Undefined when no run has this id. */
+  get(id: string): Promise<CollectionRun | undefined>;
+}
+
+/** A run for this author is still going: answered 409, naming the run to watch instead. */
+export class RunInProgressError extends Error {
+  constructor(readonly runId: string) {
+    super(`a collection run for this author is already going (run ${runId}); wait for it to finish`);
+    this.name = 'RunInProgressError';
+  }
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthorConfig } from '../collection/author-config.js';
+import type { CrawlEnvironment, Crawler } from '../collection/crawlers/types.js';
+import type { CrawlerKind } from '../collection/links.js';
+import { crawlLinks } from '../collection/pipeline.js';
+import type { CollectionRun, CollectionRuns } from '../ports/collection-runs.js';
+import { RunInProgressError } from '../ports/collection-runs.js';
+import type { Warehouse } from '../ports/warehouse.js';
+
+/** Finished runs kept for status queries; older ones are forgotten. */
+const RUNS_KEPT = 50;
+
+export interface LocalRunDependencies {
+  warehouse: Warehouse;
+  /** One crawl environment (one browser) per run, closed when the run ends. */
+  openEnvironment: () => CrawlEnvironment & { close(): Promise<void> };
+  /** Brings the author's features up to date after the crawl; returns the chunks embedded. */
+  featurize?: (authorId: string) => Promise<number>;
+  concurrency: number;
+  perLinkTimeoutMs: number;
+  crawlers?: Partial<Record<CrawlerKind, Crawler>>;
+  /** Told of a run that failed as a whole (a bug or a broken store, not a failing link). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Collection runs on this machine, for `twin serve`: the ETL pipeline then the feature pipeline for
+ * the author, in the background, with each link's outcome visible as soon as it is known. One run
+ * per author at a time; run state lives as long as the process.
+ */
+export class LocalCollectionRuns implements CollectionRuns {
+  private readonly runs = new Map<string, CollectionRun>();
+  private readonly finishing = new Set<Promise<void>>();
+
+  constructor(private readonly dependencies: LocalRunDependencies) {}
+
+  start(config: AuthorConfig): Promise<CollectionRun> {
+    const busy = [...this.runs.values()].find(
+      (run) => run.state === 'running' && run.author.toLowerCase() === config.author.toLowerCase(),
+    );
+    if (busy) return Promise.reject(new RunInProgressError(busy.id));
+    const run: CollectionRun = {
+      id: randomUUID(),
+      author: config.author,
+      state: 'running',
+      step: 'collecting',
+      startedAt: new Date().toISOString(),
+      links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
+    };
+    this.runs.set(run.id, run);
+    this.forgetOldRuns();
+    const execution = this.execute(run, config).finally(() => this.finishing.delete(execution));
+    this.finishing.add(execution);
+    return Promise.resolve(structuredClone(run));
+  }
+
+  get(id: string): Promise<CollectionRun | undefined> {
+    const run = this.runs.get(id);
+    return Promise.resolve(run && structuredClone(run));
+  }
+
+  /** Waits for the runs in progress (before the stores they write to are closed). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.finishing]);
+  }
+
+  private async execute(run: CollectionRun, config: AuthorConfig): Promise<void> {
+    const { warehouse, featurize, crawlers } = this.dependencies;
+    const environment = this.dependencies.openEnvironment();
+    try {
+      const report = await crawlLinks(warehouse, environment, config.author, config.links, {
+        concurrency: this.dependencies.concurrency,
+        perLinkTimeoutMs: this.dependencies.perLinkTimeoutMs,
+        ...(crawlers ? { crawlers } : {}),
+        onLinkDone: (index, result) => {
+          run.links[index] = {
+            input: result.input,
+            outcome: result.outcome,
+            documents: result.documents,
+            ...(result.reason ? { reason: result.reason } : {}),
+          };
+        },
+      });
+      const inserted = report.results.some((result) => result.outcome === 'inserted');
+      if (featurize && inserted) {
+        run.step = 'featurising';
+        run.chunks = await featurize(report.author.id);
+      }
+      const allFailed = report.results.every((result) => result.outcome === 'failed');
+      run.state = allFailed ? 'failed' : 'succeeded';
+      if (allFailed) run.error = 'none of the links could be collected; see each link';
+    } catch (error) {
+      run.state = 'failed';
+      run.error = error instanceof Error ? error.message : String(error);
+      this.dependencies.onError?.(error);
+    } finally {
+      run.step = 'done';
+      run.finishedAt = new Date().toISOString();
+      await environment.close();
+    }
+  }
+
+  private forgetOldRuns(): void {
+    const finished = [...this.runs.values()].filter((run) => run.state !== 'running');
+    for (const run of finished.slice(0, Math.max(0, finished.length - RUNS_KEPT))) this.runs.delete(run.id);
+  }
+}

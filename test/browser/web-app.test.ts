@@ -1,0 +1,213 @@
+// Callbacks passed to page.$eval and page.waitForFunction run inside the browser (DOM types: see tsconfig.json here).
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
+import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { startFixtureSites, type FixtureSites } from '../support/fixture-sites.js';
+import { startLlmServer, type LlmServer } from '../support/llm-server.js';
+import {
+  embeddingModelAvailable,
+  STAND_IN_CROSS_ENCODER_ID,
+  standInCrossEncoderAvailable,
+} from '../support/models.js';
+import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+import { startTwinServe, type TwinServe } from '../support/twin-serve.js';
+
+/** Screenshots land here, for CI to keep as artifacts. */
+const SCREENSHOTS = join(REPO_ROOT, 'reports', 'web');
+
+const ready =
+  chromiumAvailable() &&
+  embeddingModelAvailable() &&
+  standInCrossEncoderAvailable() &&
+  referenceCorpusAvailable();
+
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (element) => (element as HTMLElement).innerText.trim());
+
+/**
+ * The web app in Debian's Chromium, against the real `twin serve` over a featurised corpus, a
+ * deterministic OpenAI-compatible model and fixture sites on 127.0.0.1.
+ */
+describe.runIf(ready)('the web app in a real browser', () => {
+  let corpus: RagCorpus;
+  let llm: LlmServer;
+  let sites: FixtureSites;
+  let authorsDir: string;
+  let serve: TwinServe;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    [corpus, llm, sites, authorsDir] = await Promise.all([
+      buildRagCorpus(),
+      startLlmServer({ tokenDelayMs: 2 }),
+      startFixtureSites(),
+      mkdtemp(join(tmpdir(), 'twin-authors-')),
+      mkdir(SCREENSHOTS, { recursive: true }),
+    ]);
+    serve = await startTwinServe(['--authors-dir', authorsDir, '--allow-loopback'], {
+      ...corpus.env,
+      OPENAI_BASE_URL: llm.url,
+      OPENAI_API_KEY: 'test-key',
+      TWIN_GENERATOR: 'openai',
+      TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+      TWIN_CHROMIUM_PATH: CHROMIUM_PATH,
+    });
+    const puppeteer = await import('puppeteer-core');
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    await page.goto(`${serve.url}/`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser.close();
+    const code = await serve.stop();
+    await Promise.all([
+      llm.close(),
+      sites.close(),
+      corpus.dispose(),
+      rm(authorsDir, { recursive: true, force: true }),
+    ]);
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('labels every control, so it can be used with a keyboard and a screen reader', async () => {
+    const unlabelled = await page.$$eval('input, select, textarea, button', (controls) =>
+      controls
+        .filter((control) => {
+          const labelled =
+            (control as HTMLInputElement).labels?.length ||
+            control.getAttribute('aria-label') ||
+            (control.tagName === 'BUTTON' && control.textContent.trim());
+          return !labelled;
+        })
+        .map((control) => control.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    // The request field is reachable from the keyboard through the skip link.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+      'Skip to the writing request',
+    );
+  });
+
+  it('streams an answer with its sources, the author filter and the timings', async () => {
+    await page.type('#query', 'Write a short post about how Q-learning agents learn to play games');
+    await page.select('#author', 'Maxime Labonne');
+    await page.$eval('#k', (input) => ((input as HTMLInputElement).value = '3'));
+    await page.click('#ask-button');
+    await page.waitForFunction(
+      () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
+      { timeout: 60_000 },
+    );
+
+    expect(await text(page, '#answer')).toMatch(
+      /^Here is my take on "Write a short post about how Q-learning/u,
+    );
+    const sources = await page.$$eval('#sources li', (items) =>
+      items.map((item) => ({
+        title: item.querySelector('a')?.textContent ?? '',
+        href: item.querySelector('a')?.getAttribute('href') ?? '',
+        meta: item.querySelector('.meta')?.textContent ?? '',
+        excerpt: item.querySelector('blockquote')?.textContent ?? '',
+      })),
+    );
+    expect(sources).toHaveLength(3);
+    for (const source of sources) {
+      expect(source.href).toMatch(/^https:\/\//u);
+      expect(source.meta).toMatch(/ · articles · Maxime Labonne · score -?\d\.\d{3}$/u);
+      expect(source.excerpt.length).toBeGreaterThan(20);
+    }
+    expect(await text(page, '#facts')).toContain('Maxime Labonne (request)');
+    const steps = await page.$$eval('#timings tbody tr td:first-child', (cells) =>
+      cells.map((cell) => cell.textContent),
+    );
+    expect(steps).toEqual(expect.arrayContaining(['vector search', 'rerank', 'generation', 'total']));
+    await page.screenshot({ path: join(SCREENSHOTS, 'ask.png'), fullPage: true });
+  }, 90_000);
+
+  it('shows a bad link inline, before and after the server checks it', async () => {
+    await page.select('#links-author', '');
+    await page.type('#links-name', 'Ada Lovelace');
+    await page.type('#new-link', 'not a link');
+    await page.click('#add-link');
+    expect(await text(page, '#new-link-error')).toBe('this is not a link; it should start with https://');
+    expect(await page.$eval('#new-link', (input) => input.getAttribute('aria-invalid'))).toBe('true');
+    expect(await page.$$('#link-list li')).toHaveLength(0);
+
+    // The shape is fine for the browser; the server knows a repository link needs owner and name.
+    await page.$eval('#new-link', (input) => ((input as HTMLInputElement).value = ''));
+    await page.type('#new-link', 'https://github.com/ada');
+    await page.click('#add-link');
+    await page.click('#save-links');
+    await page.waitForFunction(() => !document.getElementById('links-error')?.hidden, { timeout: 10_000 });
+    expect(await text(page, '#links-error')).toMatch(/^links\.0: not a repository link/u);
+    await page.screenshot({ path: join(SCREENSHOTS, 'bad-link.png'), fullPage: true });
+    await page.click('#link-list li button');
+    expect(await page.$$('#link-list li')).toHaveLength(0);
+  }, 30_000);
+
+  it('saves links, runs a collection against fixture sites to the end, and counts what it stored', async () => {
+    for (const link of [
+      `${sites.url}/p/first-post`,
+      `${sites.url}/p/second-post`,
+      `${sites.url}/files/paper.pdf`,
+    ]) {
+      await page.type('#new-link', link);
+      await page.keyboard.press('Enter');
+    }
+    expect(await page.$$('#link-list li')).toHaveLength(3);
+    await page.click('#start-run');
+    await page.waitForFunction(
+      () => ['succeeded', 'failed'].includes(document.getElementById('run-state')?.textContent ?? ''),
+      { timeout: 120_000, polling: 250 },
+    );
+    expect(await text(page, '#run-state')).toBe('succeeded');
+    const outcomes = await page.$$eval('#run-links tbody tr', (rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)),
+    );
+    expect(outcomes.map(([, outcome]) => outcome)).toEqual(['inserted', 'inserted', 'failed']);
+    expect(outcomes[2]?.[3]).toContain('not an article page: application/pdf');
+    expect(await text(page, '#run-summary')).toMatch(
+      /^Ada Lovelace: 2 new, 0 already there, 1 failed, 0 pending; [1-9]\d* chunks embedded\.$/u,
+    );
+
+    // The list was saved where `twin etl --config` reads it, and the counts include the new author.
+    expect(await readFile(join(authorsDir, 'ada-lovelace.yaml'), 'utf8')).toContain(
+      `${sites.url}/p/second-post`,
+    );
+    await page.waitForFunction(
+      () => document.querySelector('#stats tbody')?.textContent.includes('Ada Lovelace'),
+      { timeout: 10_000 },
+    );
+    const adaArticles = await page.$$eval('#stats tbody tr', (rows) => {
+      const start = rows.findIndex((row) => row.textContent.includes('Ada Lovelace'));
+      return [...(rows[start]?.querySelectorAll('td') ?? [])].map((cell) => cell.textContent);
+    });
+    expect(adaArticles[0]).toBe('articles');
+    expect(adaArticles[1]).toBe('2');
+    expect(adaArticles[2]).toBe('2');
+    expect(Number(adaArticles[3])).toBeGreaterThan(0);
+    expect(
+      await page.$$eval('#author option', (options) => options.map((option) => option.textContent)),
+    ).toContain('Ada Lovelace');
+    await page.screenshot({ path: join(SCREENSHOTS, 'collection-run.png'), fullPage: true });
+  }, 150_000);
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    await page.setViewport({ width: 390, height: 844, isMobile: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: true });
+  });
+});
