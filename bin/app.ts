@@ -15,6 +15,7 @@ import { GitHubDeployStack } from '../lib/github-deploy-stack.js';
 import { readStageConfig } from '../lib/stage-config.js';
 import { RagStack } from '../lib/rag-stack.js';
 import { TrainingStack } from '../lib/training-stack.js';
+import { WebStack } from '../lib/web-stack.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const app = new App();
@@ -125,7 +126,7 @@ const corsOrigins = context('corsOrigins')
   ?.split(',')
   .map((origin) => origin.trim())
   .filter(Boolean);
-new RagStack(app, `LlmTwin-${stage}-Rag`, {
+const rag = new RagStack(app, `LlmTwin-${stage}-Rag`, {
   stage,
   env,
   secrets: foundation.secrets,
@@ -142,7 +143,17 @@ new RagStack(app, `LlmTwin-${stage}-Rag`, {
   ...(context('opik') === 'true'
     ? { opik: { ...(context('opikWorkspace') ? { workspace: context('opikWorkspace') } : {}) } }
     : {}),
+  // The web app's routes: link lists in the artifact bucket, collection runs as ETL executions.
+  workspace: { artifacts: foundation.artifacts.bucket, etlWorkflow: collection.pipeline.stateMachine },
   description: 'LLM Twin inference: the twin API (API Gateway + RAG function), alarms and dashboard',
+});
+
+new WebStack(app, `LlmTwin-${stage}-Web`, {
+  stage,
+  env,
+  api: rag.rag.api,
+  keepData: stageConfig.keepData,
+  description: 'LLM Twin web app: S3 + CloudFront, the twin API on the same origin',
 });
 
 // `-c ctSchedule="rate(14 days)"` changes when it runs, "off" leaves it to the console and CLI.

@@ -5,6 +5,9 @@ import { normalizeLink } from '../collection/links.js';
 import { InvalidInputError } from '../domain/index.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 
+/** Where the lists live in the artifact bucket on AWS. */
+export const AUTHOR_CONFIGS_PREFIX = 'author-configs/';
+
 /** An author's saved links, with the file-name-safe id the config is stored under. */
 export interface SavedAuthorLinks extends AuthorConfig {
   slug: string;

@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { NagSuppressions, type NagPackSuppression } from 'cdk-nag';
 
@@ -21,6 +22,28 @@ export function suppressFunctionBaseline(fn: IConstruct, extra: NagPackSuppressi
         appliesTo: ['Resource::*'],
       },
       ...extra,
+    ],
+    true,
+  );
+}
+
+/**
+ * The findings of CDK's BucketDeployment (its handler is a singleton at the stack's root, not a child
+ * of the deployment), with `copyReason` saying what the handler may write and why.
+ */
+export function suppressBucketDeployment(deployment: IConstruct, copyReason: string): void {
+  const handler = Stack.of(deployment).node.children.find((child) =>
+    child.node.id.startsWith('Custom::CDKBucketDeployment'),
+  );
+  NagSuppressions.addResourceSuppressions(
+    [deployment, ...(handler ? [handler] : [])],
+    [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason: 'CDK’s BucketDeployment handler uses the basic execution role to write its logs.',
+      },
+      { id: 'AwsSolutions-IAM5', reason: copyReason },
+      { id: 'AwsSolutions-L1', reason: 'CDK’s BucketDeployment chooses its own Lambda runtime.' },
     ],
     true,
   );

@@ -65,6 +65,8 @@ export class RagApi extends Construct {
   readonly function: lambda.DockerImageFunction;
   readonly api: apigateway.RestApi;
   readonly apiKey?: apigateway.IApiKey;
+  /** How every method of this API authenticates callers (API key or IAM); the workspace API uses it too. */
+  readonly methodAuth: apigateway.MethodOptions;
 
   constructor(scope: Construct, id: string, props: RagApiProps) {
     super(scope, id);
@@ -142,7 +144,7 @@ export class RagApi extends Construct {
         ? {
             defaultCorsPreflightOptions: {
               allowOrigins: [...props.corsOrigins],
-              allowMethods: ['POST', 'OPTIONS'],
+              allowMethods: ['GET', 'PUT', 'POST', 'OPTIONS'],
               allowHeaders: [
                 'content-type',
                 'x-api-key',
@@ -155,6 +157,9 @@ export class RagApi extends Construct {
           }
         : {}),
     });
+
+    this.methodAuth =
+      auth === 'iam' ? { authorizationType: apigateway.AuthorizationType.IAM } : { apiKeyRequired: true };
 
     // API Gateway refuses malformed bodies itself; say which property was wrong, as the function does.
     this.api.addGatewayResponse('BadBody', {
@@ -183,9 +188,7 @@ export class RagApi extends Construct {
       {
         requestValidator: validator,
         requestModels: { 'application/json': model },
-        ...(auth === 'iam'
-          ? { authorizationType: apigateway.AuthorizationType.IAM }
-          : { apiKeyRequired: true }),
+        ...this.methodAuth,
       },
     );
 

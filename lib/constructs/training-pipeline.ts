@@ -9,7 +9,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suppressFunctionBaseline } from './function-suppressions.js';
+import { suppressBucketDeployment, suppressFunctionBaseline } from './function-suppressions.js';
 import { allowSyncWaiting, dlcImage, S3_PREFIX_GRANT_ACTIONS, sageMakerRole } from './sagemaker-access.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
@@ -236,25 +236,9 @@ export class TrainingPipeline extends Construct {
       ],
       true,
     );
-    // BucketDeployment's handler is a singleton at the stack's root, not a child of `code`.
-    const deploymentHandler = stack.node.children.find((child) =>
-      child.node.id.startsWith('Custom::CDKBucketDeployment'),
-    );
-    NagSuppressions.addResourceSuppressions(
-      [code, ...(deploymentHandler ? [deploymentHandler] : [])],
-      [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'CDK’s BucketDeployment handler uses the basic execution role to write its logs.',
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'CDK’s BucketDeployment handler reads the CDK asset and may write the artifact bucket: it copies the job code into training-code/ and prunes what is gone there.',
-        },
-        { id: 'AwsSolutions-L1', reason: 'CDK’s BucketDeployment chooses its own Lambda runtime.' },
-      ],
-      true,
+    suppressBucketDeployment(
+      code,
+      'CDK’s BucketDeployment handler reads the CDK asset and may write the artifact bucket: it copies the job code into training-code/ and prunes what is gone there.',
     );
   }
 }
