@@ -1,4 +1,4 @@
-import type { AuthorConfig } from '../collection/author-config.js';
+/* Free of imports on purpose: the web app type-checks against this file too. */
 
 export type RunState = 'running' | 'succeeded' | 'failed';
 
@@ -31,7 +31,7 @@ export interface CollectionRun {
  * Step Functions. A run crawls an author's links, loads what is new and brings the features up to date.
  */
 export interface CollectionRuns {
-  start(config: AuthorConfig): Promise<CollectionRun>;
+  start(config: { author: string; links: readonly string[] }): Promise<CollectionRun>;
   /** Undefined when no run has this id. */
   get(id: string): Promise<CollectionRun | undefined>;
 }

@@ -3,7 +3,10 @@ import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
 import { AnswerGuard, checkQuery } from './guardrails.js';
 import { buildPrompt, TWIN_INSTRUCTION, type BuiltPrompt, type TokenCounter } from './prompt.js';
 import type { ContextRetriever, RankedChunk, Retrieval, RetrievalOptions } from './retriever.js';
+import type { RagAnswer, RagEvent, Source } from './contract.js';
 import { TraceRecorder } from './trace.js';
+
+export type { RagAnswer, RagEvent, Source } from './contract.js';
 
 export interface RagRequest {
   query: string;
@@ -14,35 +17,6 @@ export interface RagRequest {
   /** Stop after retrieval: the sources, no answer. */
   retrieveOnly?: boolean;
 }
-
-export interface Source {
-  rank: number;
-  chunk_id: string;
-  title: string;
-  link: string | null;
-  platform: string;
-  category: string;
-  author: string;
-  score: number;
-  excerpt: string;
-}
-
-/** What the API returns for a RAG request (snake_case, as it goes over the wire). */
-export interface RagAnswer {
-  answer: string | null;
-  sources: Source[];
-  author: { id: string | null; name: string | null; source: string };
-  queries: string[];
-  trace_id: string;
-  timings: Record<string, number>;
-  flags: string[];
-}
-
-/** Events of a streamed answer: the sources first, then the text as it is written, then the totals. */
-export type RagEvent =
-  | { type: 'retrieval'; data: Omit<RagAnswer, 'answer' | 'timings'> }
-  | { type: 'token'; data: { text: string } }
-  | { type: 'done'; data: RagAnswer };
 
 export interface RagServiceOptions {
   retriever: ContextRetriever;

@@ -1,52 +1,17 @@
-/** The twin's HTTP contract as the browser sees it (see lambdas/rag/service.ts, lambdas/workspace/). */
+/** The twin's HTTP contract as the browser sees it: the server's own wire types where they are import-free. */
 
-export interface Source {
-  rank: number;
-  title: string;
-  link: string | null;
-  platform: string;
-  category: string;
-  author: string;
-  score: number;
-  excerpt: string;
-}
+import type { RagAnswer } from '../../lambdas/rag/contract.js';
 
-export interface Retrieval {
-  sources: Source[];
-  author: { id: string | null; name: string | null; source: string };
-  queries: string[];
-  trace_id: string;
-  flags: string[];
-}
+export type { Source, RagAnswer as Answer } from '../../lambdas/rag/contract.js';
+export type { CollectionRun, RunLink } from '../../lambdas/ports/collection-runs.js';
 
-export interface Answer extends Retrieval {
-  answer: string | null;
-  timings: Record<string, number>;
-}
+/** What the retrieval event carries: the answer's fields known before generation. */
+export type Retrieval = Omit<RagAnswer, 'answer' | 'timings'>;
 
 export interface AuthorLinks {
   slug: string;
   author: string;
   links: string[];
-}
-
-export interface RunLink {
-  input: string;
-  outcome: 'pending' | 'inserted' | 'skipped' | 'failed';
-  documents: number;
-  reason?: string;
-}
-
-export interface CollectionRun {
-  id: string;
-  author: string;
-  state: 'running' | 'succeeded' | 'failed';
-  step: string;
-  startedAt: string;
-  finishedAt?: string;
-  links: RunLink[];
-  chunks?: number;
-  error?: string;
 }
 
 type Counts = Record<'articles' | 'posts' | 'repositories', number>;
