@@ -29,7 +29,7 @@ export class EndpointStack extends Stack {
     this.deployment = new DeploymentPipeline(this, 'Deployment', {
       stage: props.stage,
       endpoint: this.twin,
-      instanceType: props.instanceType ?? 'ml.g5.2xlarge',
+      instanceType: this.twin.instanceType,
       minInstances: props.scaling?.minInstances ?? 1,
       modelPackageGroupName: props.modelPackageGroupName ?? `llm-twin-${props.stage}`,
       alerts: props.alerts,

@@ -1,5 +1,12 @@
 import type { RegisteredModel } from '../ports/model-registry.js';
 
+/**
+ * The endpoint's one production variant. Every deployment keeps its name and instance type and changes
+ * only its model: the one update SageMaker allows while the variant is an autoscaling target (changing
+ * the instance type or removing the variant would need the scaling deregistered first).
+ */
+export const TWIN_VARIANT_NAME = 'AllTraffic';
+
 export interface DeploymentConfig {
   stage: string;
   endpointName: string;
@@ -73,7 +80,7 @@ export function planDeployment(
       EndpointConfigName: name,
       ProductionVariants: [
         {
-          VariantName: 'AllTraffic',
+          VariantName: TWIN_VARIANT_NAME,
           ModelName: name,
           InstanceType: config.instanceType,
           InitialInstanceCount: config.minInstances,

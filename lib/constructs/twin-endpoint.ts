@@ -5,6 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { TWIN_VARIANT_NAME } from '../../lambdas/deployment/plan.js';
 import { dlcImage, S3_PREFIX_GRANT_ACTIONS, sageMakerRole } from './sagemaker-access.js';
 import { DEFAULT_TGI_IMAGE_TAG } from './training-pipeline.js';
 
@@ -33,7 +34,8 @@ export interface TwinEndpointProps {
 }
 
 const TGI_REPOSITORY = 'huggingface-pytorch-tgi-inference';
-export const VARIANT_NAME = 'AllTraffic';
+export const VARIANT_NAME = TWIN_VARIANT_NAME;
+const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge';
 
 /** TGI's settings for the twin on one A10G (SYSTEM.md §7). */
 export const TGI_ENVIRONMENT = {
@@ -51,12 +53,15 @@ export const TGI_ENVIRONMENT = {
  */
 export class TwinEndpoint extends Construct {
   readonly endpointName: string;
+  /** The variant's instance type; deployments must keep it (see TWIN_VARIANT_NAME). */
+  readonly instanceType: string;
   readonly endpoint: sagemaker.CfnEndpoint;
   readonly scalableTarget: appscaling.ScalableTarget;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: TwinEndpointProps) {
     super(scope, id);
+    this.instanceType = props.instanceType ?? DEFAULT_INSTANCE_TYPE;
     const image = dlcImage(this, TGI_REPOSITORY, props.tgiImageTag ?? DEFAULT_TGI_IMAGE_TAG);
     this.endpointName = `llm-twin-${props.stage}`;
 
@@ -87,7 +92,7 @@ export class TwinEndpoint extends Construct {
         {
           variantName: VARIANT_NAME,
           modelName: model.attrModelName,
-          instanceType: props.instanceType ?? 'ml.g5.2xlarge',
+          instanceType: this.instanceType,
           initialInstanceCount: props.scaling?.minInstances ?? 1,
           // Loading and quantising an 8B model takes minutes: give the container 15 to become healthy.
           containerStartupHealthCheckTimeoutInSeconds: 900,

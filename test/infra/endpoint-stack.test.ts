@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { TWIN_VARIANT_NAME } from '../../lambdas/deployment/plan.js';
 import { EndpointStack } from '../../lib/endpoint-stack.js';
 import { FoundationStack } from '../../lib/foundation-stack.js';
 import { RagStack } from '../../lib/rag-stack.js';
@@ -114,6 +115,31 @@ describe('EndpointStack', () => {
     expect(JSON.stringify(machine?.Properties.DefinitionString)).toContain(
       'aws-sdk:sagemaker:updateEndpoint',
     );
+  });
+
+  it('deploys to the same variant and instance type, the update SageMaker allows with autoscaling on', () => {
+    const other = new App();
+    const base = new FoundationStack(other, 'Foundation', { stage: 'test' });
+    const custom = Template.fromStack(
+      new EndpointStack(other, 'Endpoint', {
+        stage: 'test',
+        artifacts: base.artifacts.bucket,
+        alerts: base.alerts.topic,
+        model: { hubModelId: 'mlabonne/TwinLlama-3.1-8B' },
+        instanceType: 'ml.g6.2xlarge',
+      }),
+    );
+    custom.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        Match.objectLike({ VariantName: TWIN_VARIANT_NAME, InstanceType: 'ml.g6.2xlarge' }),
+      ],
+    });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ INSTANCE_TYPE: 'ml.g6.2xlarge' }) },
+    });
+    custom.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ResourceId: `endpoint/llm-twin-test/variant/${TWIN_VARIANT_NAME}`,
+    });
   });
 
   it('passes the AWS Solutions checks', () => {
