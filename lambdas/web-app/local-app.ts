@@ -1,4 +1,4 @@
-import { json, type HttpReply, type HttpRequest } from '../http/contract.js';
+import { cleanPath, json, type HttpReply, type HttpRequest } from '../http/contract.js';
 import type { RagHttpApi } from '../rag/http-api.js';
 import { WORKSPACE_PATHS, type WorkspaceHttpApi } from '../workspace/http-api.js';
 import type { WebAsset } from './bundle.js';
@@ -15,7 +15,7 @@ export function localApp(parts: {
 }): (request: HttpRequest) => Promise<HttpReply> {
   const files = staticFiles(parts.assets);
   return async (request) => {
-    if (request.path === '/rag' || request.path === '/rag/') return parts.rag.handle(request);
+    if (cleanPath(request.path) === '/rag') return parts.rag.handle(request);
     if (WORKSPACE_PATHS.test(request.path)) return parts.workspace.handle(request);
     return files(request) ?? json(404, { error: `no such resource: ${request.path}` });
   };

@@ -7,7 +7,8 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
-import { TGI_ENVIRONMENT, VARIANT_NAME, type TwinEndpoint } from './twin-endpoint.js';
+import { TWIN_VARIANT_NAME } from '../../lambdas/deployment/plan.js';
+import { TGI_ENVIRONMENT, type TwinEndpoint } from './twin-endpoint.js';
 import { Workflow } from './workflow.js';
 
 export interface DeploymentPipelineProps {
@@ -41,7 +42,7 @@ export class DeploymentPipeline extends Construct {
         metricName,
         statistic,
         period: Duration.minutes(1),
-        dimensionsMap: { EndpointName: endpointName, VariantName: VARIANT_NAME },
+        dimensionsMap: { EndpointName: endpointName, VariantName: TWIN_VARIANT_NAME },
       });
     this.rollbackAlarms = [
       endpointMetric('Invocation5XXErrors', 'Sum').createAlarm(this, 'ServerErrors', {

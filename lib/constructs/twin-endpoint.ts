@@ -34,7 +34,6 @@ export interface TwinEndpointProps {
 }
 
 const TGI_REPOSITORY = 'huggingface-pytorch-tgi-inference';
-export const VARIANT_NAME = TWIN_VARIANT_NAME;
 const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge';
 
 /** TGI's settings for the twin on one A10G (SYSTEM.md §7). */
@@ -90,7 +89,7 @@ export class TwinEndpoint extends Construct {
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
       productionVariants: [
         {
-          variantName: VARIANT_NAME,
+          variantName: TWIN_VARIANT_NAME,
           modelName: model.attrModelName,
           instanceType: this.instanceType,
           initialInstanceCount: props.scaling?.minInstances ?? 1,
@@ -108,7 +107,7 @@ export class TwinEndpoint extends Construct {
     const scaling = props.scaling ?? {};
     this.scalableTarget = new appscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-      resourceId: `endpoint/${this.endpointName}/variant/${VARIANT_NAME}`,
+      resourceId: `endpoint/${this.endpointName}/variant/${TWIN_VARIANT_NAME}`,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       minCapacity: scaling.minInstances ?? 1,
       maxCapacity: scaling.maxInstances ?? 6,

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleSizes, bundleWebApp } from '../../lambdas/web-app/bundle.js';
-import { CHROMIUM_PATH } from '../support/chromium.js';
+import { launchChromium } from '../support/chromium.js';
 import { buildRagCorpus } from '../support/rag-corpus.js';
 import { startTwinServe } from '../support/twin-serve.js';
 import { median } from './stats.js';
@@ -30,12 +30,7 @@ console.log(
 const corpus = await buildRagCorpus();
 const authorsDir = await mkdtemp(join(tmpdir(), 'twin-bench-authors-'));
 const serve = await startTwinServe(['--authors-dir', authorsDir], corpus.env);
-const puppeteer = await import('puppeteer-core');
-const browser = await puppeteer.launch({
-  executablePath: CHROMIUM_PATH,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launchChromium();
 const measured: { contentLoaded: number; interactive: number; api: number }[] = [];
 try {
   for (let run = 0; run < RUNS; run++) {

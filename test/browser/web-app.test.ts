@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
+import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import { startFixtureSites, type FixtureSites } from '../support/fixture-sites.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
@@ -57,12 +57,7 @@ describe.runIf(ready)('the web app in a real browser', () => {
       TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
       TWIN_CHROMIUM_PATH: CHROMIUM_PATH,
     });
-    const puppeteer = await import('puppeteer-core');
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(`${serve.url}/`);

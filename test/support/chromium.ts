@@ -1,3 +1,4 @@
+import type { Browser } from 'puppeteer-core';
 import { existsSync } from 'node:fs';
 import { IN_CI } from './environment.js';
 
@@ -12,4 +13,14 @@ export function chromiumAvailable(): boolean {
       `Chromium not found at ${CHROMIUM_PATH}: .ci/run must install it (apt-get install chromium)`,
     );
   return available;
+}
+
+/** Headless Chromium for the web app's tests and benchmark (a throwaway profile, no sandbox in CI). */
+export async function launchChromium(): Promise<Browser> {
+  const puppeteer = await import('puppeteer-core');
+  return puppeteer.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+  });
 }

@@ -59,7 +59,7 @@ export function setUpAsk(): void {
           status.textContent =
             done.answer === null
               ? 'No generation model is configured: these are the sources the twin would use.'
-              : `Done in ${formatMs(done.timings.total ?? sum(done.timings))} ms.`;
+              : `Done in ${formatMs(done.timings.total ?? 0)} ms.`;
         } else if (event.type === 'error') {
           status.textContent = `The answer stopped: ${(event.data as { error?: string }).error ?? 'unknown error'}`;
         }
@@ -72,8 +72,6 @@ export function setUpAsk(): void {
     }
   }
 }
-
-const sum = (timings: Record<string, number>): number => Object.values(timings).reduce((a, b) => a + b, 0);
 
 function renderSources(sources: readonly Source[]): void {
   const list = byId('sources');
