@@ -117,10 +117,17 @@ const endpoint =
       })
     : undefined;
 
-// The twin's API. It answers with the endpoint above, or `-c twinEndpoint=<name>`; without either an
+// The twin's API. It answers with the endpoint above, or `-c twinEndpoint=<name>` (with
+// `-c twinInferenceComponent=<name>` when it hosts the twin as one); without either an
 // OpenAI-compatible model stands in (`-c twinModel=...`). `-c ragAuth=iam` switches API keys for IAM,
 // `-c corsOrigins=https://a,https://b` allows browsers, `-c opik=true` sends traces to Opik.
 const twinEndpoint = context('twinEndpoint') ?? endpoint?.twin.endpointName;
+// An endpoint that scales to zero hosts the twin as an inference component; requests must name it.
+const twinComponent = context('twinEndpoint')
+  ? context('twinInferenceComponent')
+  : endpoint?.twin.hosting.kind === 'inference-component'
+    ? endpoint.twin.hosting.inferenceComponentName
+    : undefined;
 const twinModel = context('twinModel');
 const corsOrigins = context('corsOrigins')
   ?.split(',')
@@ -132,7 +139,11 @@ const rag = new RagStack(app, `LlmTwin-${stage}-Rag`, {
   secrets: foundation.secrets,
   alerts: foundation.alerts.topic,
   generator: twinEndpoint
-    ? { kind: 'sagemaker', endpointName: twinEndpoint }
+    ? {
+        kind: 'sagemaker',
+        endpointName: twinEndpoint,
+        ...(twinComponent ? { inferenceComponentName: twinComponent } : {}),
+      }
     : { kind: 'openai', ...(twinModel ? { model: twinModel } : {}) },
   auth: context('ragAuth') === 'iam' ? 'iam' : 'api-key',
   throttle: { rateLimit: stageConfig.rag.rateLimit, burstLimit: stageConfig.rag.burstLimit },

@@ -29,8 +29,6 @@ export class EndpointStack extends Stack {
     this.deployment = new DeploymentPipeline(this, 'Deployment', {
       stage: props.stage,
       endpoint: this.twin,
-      instanceType: this.twin.instanceType,
-      minInstances: props.scaling?.minInstances ?? 1,
       modelPackageGroupName: props.modelPackageGroupName ?? `llm-twin-${props.stage}`,
       alerts: props.alerts,
     });
@@ -43,5 +41,11 @@ export class EndpointStack extends Stack {
       value: this.twin.endpointName,
       description: 'The RAG function answers with it: deploy the Rag stack with -c twinEndpoint=<this>',
     });
+    if (this.twin.hosting.kind === 'inference-component') {
+      new CfnOutput(this, 'InferenceComponentName', {
+        value: this.twin.hosting.inferenceComponentName,
+        description: 'The twin on that endpoint (it scales to zero): -c twinInferenceComponent=<this>',
+      });
+    }
   }
 }

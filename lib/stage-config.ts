@@ -23,7 +23,8 @@ export const StageConfigSchema = z.strictObject({
       .regex(/^[\w.-]+\/[\w.-]+$/u, 'must be a Hugging Face model id')
       .optional(),
     instanceType: InstanceType,
-    minInstances: z.number().int().min(1),
+    /** 0: the twin scales to zero when idle (hosted as an inference component; wakes in minutes). */
+    minInstances: z.number().int().min(0),
     maxInstances: z.number().int().min(1),
     targetInvocationsPerInstance: z.number().positive(),
   }),

@@ -1,9 +1,13 @@
-import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  DescribeInferenceComponentCommand,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/index.js';
 import type { ChatModel } from '../ports/chat-model.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
-import { planDeployment, type DeploymentConfig, type DeploymentPlan } from './plan.js';
+import { planDeployment, type DeploymentConfig, type DeploymentPlan, type TwinHosting } from './plan.js';
 
 export const DeploymentInputSchema = z.strictObject({
   /** Deploy this approved package; default: the newest approved one. */
@@ -14,15 +18,26 @@ export const DeploymentInputSchema = z.strictObject({
 });
 export type DeploymentInput = z.output<typeof DeploymentInputSchema>;
 
-/** The endpoint's current configuration, or undefined when there is no endpoint yet. */
-export async function currentEndpointConfig(
+/**
+ * What the endpoint serves now, as the deployment plan names it: the endpoint configuration (variant
+ * hosting) or the inference component's model. Undefined when there is no endpoint or component yet.
+ */
+export async function currentlyServing(
   client: SageMakerClient,
   endpointName: string,
+  hosting: TwinHosting,
 ): Promise<string | undefined> {
   try {
+    if (hosting.kind === 'inference-component') {
+      const component = await client.send(
+        new DescribeInferenceComponentCommand({ InferenceComponentName: hosting.inferenceComponentName }),
+      );
+      return component.Specification?.ModelName;
+    }
     const endpoint = await client.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
     return endpoint.EndpointConfigName;
   } catch (error) {
+    // SageMaker answers a describe of something that does not exist with a ValidationException.
     if ((error as { name?: string }).name === 'ValidationException') return undefined;
     throw error;
   }
@@ -33,7 +48,7 @@ export class DeploymentService {
   constructor(
     private readonly config: DeploymentConfig,
     private readonly registry: Pick<ModelRegistry, 'approved' | 'list'>,
-    private readonly endpointConfig: (endpointName: string) => Promise<string | undefined>,
+    private readonly servedNow: () => Promise<string | undefined>,
     private readonly twin: ChatModel,
   ) {}
 
@@ -55,7 +70,7 @@ export class DeploymentService {
       this.config,
       { ...model, image: model.image },
       deploymentId,
-      await this.endpointConfig(this.config.endpointName),
+      await this.servedNow(),
     );
   }
 

@@ -26,12 +26,13 @@ export interface ChatModel {
 
 /**
  * The model could not answer. `timeout` when it took longer than allowed (HTTP 504 at the API),
- * `upstream` for an error reply or a broken connection (502). The message is safe to show a caller.
+ * `upstream` for an error reply or a broken connection (502), `starting` when it has no capacity yet,
+ * as when an endpoint scaled to zero is waking up (503). The message is safe to show a caller.
  */
 export class GenerationError extends Error {
   constructor(
     message: string,
-    readonly kind: 'timeout' | 'upstream',
+    readonly kind: 'timeout' | 'upstream' | 'starting',
     options?: { cause?: unknown },
   ) {
     super(message, options);

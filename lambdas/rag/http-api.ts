@@ -14,6 +14,10 @@ import { QueryTooLongError } from './guardrails.js';
 import { PromptBudgetError } from './prompt.js';
 import type { RagEvent, RagService } from './service.js';
 
+const GENERATION_FAILURE_STATUS = { timeout: 504, upstream: 502, starting: 503 } as const;
+/** A scaled-to-zero endpoint serves again after about five minutes (AWS reports 5 for a cold start). */
+const STARTING_RETRY_SECONDS = 300;
+
 export const RagBodySchema = z.strictObject({
   query: z.string({ error: 'query must be a string' }),
   k: z.number().int().min(1).max(50).optional(),
@@ -103,7 +107,8 @@ export class RagHttpApi {
 
   private failure(error: unknown): HttpReply {
     const { status, body } = this.describeFailure(error);
-    return json(status, body);
+    // A model that is starting (scale to zero) is back in minutes: tell clients when to ask again.
+    return json(status, body, status === 503 ? { 'retry-after': String(STARTING_RETRY_SECONDS) } : {});
   }
 
   /** The status and body a failure is answered with, whole or mid-stream. */
@@ -115,7 +120,7 @@ export class RagHttpApi {
     if (error instanceof PromptBudgetError)
       return { status: 413, body: { error: error.message, field: 'query' } };
     if (error instanceof GenerationError) {
-      const status = error.kind === 'timeout' ? 504 : 502;
+      const status = GENERATION_FAILURE_STATUS[error.kind];
       this.options.onError?.(error, { status });
       return { status, body: { error: `${error.message}; try again later` } };
     }

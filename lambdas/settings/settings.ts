@@ -121,6 +121,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name')
     .optional(),
+  /** The twin's inference component on that endpoint, when it is hosted as one (scale to zero). */
+  TWIN_SAGEMAKER_INFERENCE_COMPONENT: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker inference component name')
+    .optional(),
   TWIN_GENERATION_MAX_NEW_TOKENS: wholeNumberSetting(1, 4096, 150),
   TWIN_GENERATION_TEMPERATURE: numberSetting(0, 2, 0.01),
   TWIN_GENERATION_TOP_P: numberSetting(0.01, 1, 0.9),
@@ -225,7 +230,7 @@ export type GeneratorSettings = {
 } & (
   | { kind: 'none' }
   | { kind: 'openai'; model: string; baseUrl?: string }
-  | { kind: 'sagemaker'; endpointName: string }
+  | { kind: 'sagemaker'; endpointName: string; inferenceComponentName?: string }
 );
 
 export interface Settings {
@@ -410,6 +415,9 @@ function generatorSettings(
         ...shared,
         kind,
         endpointName: values.TWIN_SAGEMAKER_ENDPOINT,
+        ...(values.TWIN_SAGEMAKER_INFERENCE_COMPONENT
+          ? { inferenceComponentName: values.TWIN_SAGEMAKER_INFERENCE_COMPONENT }
+          : {}),
         maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? TGI_MAX_INPUT_TOKENS,
       };
     case 'openai':

@@ -7,15 +7,12 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
-import { TWIN_VARIANT_NAME } from '../../lambdas/deployment/plan.js';
 import { TGI_ENVIRONMENT, type TwinEndpoint } from './twin-endpoint.js';
 import { Workflow } from './workflow.js';
 
 export interface DeploymentPipelineProps {
   readonly stage: string;
   readonly endpoint: TwinEndpoint;
-  readonly instanceType: string;
-  readonly minInstances: number;
   readonly modelPackageGroupName: string;
   readonly alerts: sns.ITopic;
   /** Rollback when the new fleet's p95 model latency exceeds this. Default 10 s. */
@@ -35,14 +32,14 @@ export class DeploymentPipeline extends Construct {
   constructor(scope: Construct, id: string, props: DeploymentPipelineProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const { endpointName } = props.endpoint;
+    const { endpointName, hosting } = props.endpoint;
     const endpointMetric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/SageMaker',
         metricName,
         statistic,
         period: Duration.minutes(1),
-        dimensionsMap: { EndpointName: endpointName, VariantName: TWIN_VARIANT_NAME },
+        dimensionsMap: props.endpoint.invocationDimensions,
       });
     this.rollbackAlarms = [
       endpointMetric('Invocation5XXErrors', 'Sum').createAlarm(this, 'ServerErrors', {
@@ -79,8 +76,9 @@ export class DeploymentPipeline extends Construct {
         STAGE: props.stage,
         ENDPOINT_NAME: endpointName,
         ENDPOINT_ROLE_ARN: props.endpoint.role.roleArn,
-        INSTANCE_TYPE: props.instanceType,
-        MIN_INSTANCES: String(props.minInstances),
+        ...(hosting.kind === 'variant'
+          ? { INSTANCE_TYPE: hosting.instanceType, MIN_INSTANCES: String(hosting.minInstances) }
+          : { INFERENCE_COMPONENT: hosting.inferenceComponentName }),
         MODEL_PACKAGE_GROUP: props.modelPackageGroupName,
         // The names as set above (alarmName itself is a deploy-time reference).
         ROLLBACK_ALARMS: [`${endpointName}-endpoint-5xx`, `${endpointName}-endpoint-latency`].join(','),
@@ -97,31 +95,59 @@ export class DeploymentPipeline extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sagemaker:ListModelPackages'], resources: ['*'] }),
     );
+    const endpointArn = arn('endpoint', endpointName.toLowerCase());
+    const componentArn =
+      hosting.kind === 'inference-component'
+        ? arn('inference-component', hosting.inferenceComponentName.toLowerCase())
+        : undefined;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint'],
-        resources: [arn('endpoint', endpointName.toLowerCase())],
+        resources: [endpointArn, ...(componentArn ? [componentArn] : [])],
       }),
     );
+    if (componentArn) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['sagemaker:DescribeInferenceComponent'],
+          resources: [componentArn],
+        }),
+      );
+    }
 
     this.stateMachine = new Workflow(this, 'Workflow', {
       definitionFile: 'deployment.asl.json',
-      comment: 'Deployment: approved model -> blue/green update with alarm rollback -> smoke test -> notify',
+      comment:
+        'Deployment: approved model -> blue/green (or rolling component) update with alarm rollback -> smoke test -> notify',
       substitutions: { DeploymentFunctionArn: fn.functionArn, AlertsTopicArn: props.alerts.topicArn },
       invokes: [fn],
       timeout: Duration.hours(4),
     }).stateMachine;
     this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'],
-        resources: [arn('model', 'twin-*'), arn('endpoint-config', 'twin-*')],
-      }),
+      componentArn
+        ? new iam.PolicyStatement({
+            actions: ['sagemaker:CreateModel', 'sagemaker:AddTags'],
+            resources: [arn('model', 'twin-*')],
+          })
+        : new iam.PolicyStatement({
+            actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'],
+            resources: [arn('model', 'twin-*'), arn('endpoint-config', 'twin-*')],
+          }),
     );
     this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
-        resources: [arn('endpoint', endpointName.toLowerCase()), arn('endpoint-config', '*')],
-      }),
+      componentArn
+        ? new iam.PolicyStatement({
+            actions: [
+              'sagemaker:UpdateInferenceComponent',
+              'sagemaker:DescribeInferenceComponent',
+              'sagemaker:UpdateInferenceComponentRuntimeConfig',
+            ],
+            resources: [componentArn],
+          })
+        : new iam.PolicyStatement({
+            actions: ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
+            resources: [endpointArn, arn('endpoint-config', '*')],
+          }),
     );
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({

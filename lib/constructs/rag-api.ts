@@ -16,7 +16,8 @@ import type { TwinSecrets } from './twin-secrets.js';
 
 /** The model that writes the answers: the fine-tuned twin on SageMaker, or an OpenAI-compatible API. */
 export type TwinGenerator =
-  { kind: 'sagemaker'; endpointName: string } | { kind: 'openai'; model?: string; baseUrl?: string };
+  | { kind: 'sagemaker'; endpointName: string; inferenceComponentName?: string }
+  | { kind: 'openai'; model?: string; baseUrl?: string };
 
 export interface RagApiProps {
   readonly stage: string;
@@ -98,19 +99,16 @@ export class RagApi extends Construct {
     }).function;
     props.secrets.grantRead(this.function, secretNames);
     if (props.generator.kind === 'sagemaker') {
-      // Invoke this one endpoint, nothing else.
+      // Invoke this one endpoint (and the twin's component on it), nothing else.
+      const { endpointName, inferenceComponentName } = props.generator;
+      const sageMakerArn = (resource: string, name: string) =>
+        Arn.format({ service: 'sagemaker', resource, resourceName: name.toLowerCase() }, Stack.of(this));
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
           resources: [
-            Arn.format(
-              {
-                service: 'sagemaker',
-                resource: 'endpoint',
-                resourceName: props.generator.endpointName.toLowerCase(),
-              },
-              Stack.of(this),
-            ),
+            sageMakerArn('endpoint', endpointName),
+            ...(inferenceComponentName ? [sageMakerArn('inference-component', inferenceComponentName)] : []),
           ],
         }),
       );
@@ -246,7 +244,13 @@ export class RagApi extends Construct {
 
 function generatorEnvironment(generator: TwinGenerator): Record<string, string> {
   if (generator.kind === 'sagemaker') {
-    return { TWIN_GENERATOR: 'sagemaker', TWIN_SAGEMAKER_ENDPOINT: generator.endpointName };
+    return {
+      TWIN_GENERATOR: 'sagemaker',
+      TWIN_SAGEMAKER_ENDPOINT: generator.endpointName,
+      ...(generator.inferenceComponentName
+        ? { TWIN_SAGEMAKER_INFERENCE_COMPONENT: generator.inferenceComponentName }
+        : {}),
+    };
   }
   return {
     TWIN_GENERATOR: 'openai',

@@ -152,3 +152,132 @@ describe('EndpointStack', () => {
     expect(policies).not.toMatch(/:endpoint\/\*/u);
   });
 });
+
+describe('EndpointStack with a minimum of 0 (scale to zero when idle)', () => {
+  const app = new App();
+  const foundation = new FoundationStack(app, 'Foundation', { stage: 'dev' });
+  const stack = new EndpointStack(app, 'Endpoint', {
+    stage: 'dev',
+    artifacts: foundation.artifacts.bucket,
+    alerts: foundation.alerts.topic,
+    model: { hubModelId: 'mlabonne/TwinLlama-3.1-8B' },
+    scaling: { minInstances: 0, maxInstances: 2 },
+  });
+  const rag = new RagStack(app, 'Rag', {
+    stage: 'dev',
+    secrets: foundation.secrets,
+    alerts: foundation.alerts.topic,
+    generator: {
+      kind: 'sagemaker',
+      endpointName: stack.twin.endpointName,
+      inferenceComponentName: 'llm-twin-dev-twin',
+    },
+  });
+  const template = Template.fromStack(stack);
+  const logicalId = (type: string, match: (properties: Record<string, unknown>) => boolean) =>
+    Object.entries(template.findResources(type)).find(([, resource]) =>
+      match((resource as { Properties: Record<string, unknown> }).Properties),
+    )?.[0];
+
+  it('hosts the twin as an inference component on a variant whose instances may go to zero', () => {
+    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ExecutionRoleArn: Match.anyValue(),
+      ProductionVariants: [
+        {
+          VariantName: TWIN_VARIANT_NAME,
+          InstanceType: 'ml.g5.2xlarge',
+          InitialInstanceCount: 1,
+          ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 },
+          RoutingConfig: { RoutingStrategy: 'LEAST_OUTSTANDING_REQUESTS' },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::SageMaker::InferenceComponent', {
+      InferenceComponentName: 'llm-twin-dev-twin',
+      VariantName: TWIN_VARIANT_NAME,
+      Specification: {
+        ModelName: Match.anyValue(),
+        StartupParameters: { ContainerStartupHealthCheckTimeoutInSeconds: 900 },
+        ComputeResourceRequirements: { NumberOfAcceleratorDevicesRequired: 1, MinMemoryRequiredInMb: 8192 },
+      },
+      RuntimeConfig: { CopyCount: 1 },
+    });
+  });
+
+  it('scales copies between 0 and the maximum on invocations per copy', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ResourceId: 'inference-component/llm-twin-dev-twin',
+      ScalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+      MinCapacity: 0,
+      MaxCapacity: 2,
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'SageMakerInferenceComponentInvocationsPerCopy',
+        },
+        TargetValue: 5,
+      },
+    });
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map(
+      (target) => (target as { Properties: { ResourceId: string } }).Properties.ResourceId,
+    );
+    expect(targets).toEqual(['inference-component/llm-twin-dev-twin']);
+  });
+
+  it('wakes from zero: a request without capacity fires an alarm whose step policy adds one copy', () => {
+    const wakeUp = logicalId(
+      'AWS::ApplicationAutoScaling::ScalingPolicy',
+      (properties) => properties.PolicyType === 'StepScaling',
+    );
+    expect(wakeUp).toBeDefined();
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'ChangeInCapacity',
+        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'llm-twin-dev-wake-up',
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'NoCapacityInvocationFailures',
+      Dimensions: [{ Name: 'InferenceComponentName', Value: 'llm-twin-dev-twin' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: wakeUp }],
+    });
+  });
+
+  it('watches the component for rollbacks and deploys by updating it, nothing else', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'llm-twin-dev-endpoint-5xx',
+      Dimensions: [{ Name: 'InferenceComponentName', Value: 'llm-twin-dev-twin' }],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ INFERENCE_COMPONENT: 'llm-twin-dev-twin' }) },
+    });
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('sagemaker:UpdateInferenceComponentRuntimeConfig');
+    expect(policies).toContain(':inference-component/llm-twin-dev-twin"');
+    expect(policies).not.toContain('sagemaker:UpdateEndpoint');
+    expect(policies).not.toContain('sagemaker:CreateEndpointConfig');
+  });
+
+  it('passes the AWS Solutions checks', () => {
+    expect(awsSolutionsFindings(stack)).toEqual([]);
+  });
+
+  it('lets the RAG function invoke this endpoint and component only, and names the component', () => {
+    const ragTemplate = Template.fromStack(rag);
+    const policies = JSON.stringify(ragTemplate.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(':endpoint/llm-twin-dev"');
+    expect(policies).toContain(':inference-component/llm-twin-dev-twin"');
+    ragTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ TWIN_SAGEMAKER_INFERENCE_COMPONENT: 'llm-twin-dev-twin' }),
+      },
+    });
+  });
+});

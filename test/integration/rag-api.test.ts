@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -184,6 +186,61 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     const body = await text(late);
     expect(body).toContain('did not answer in time');
     expect(body).not.toMatch(/at .*\.(ts|js):\d+/u);
+  }, 20_000);
+
+  it('answers 503 with Retry-After while a twin that scaled to zero wakes up', async () => {
+    // SageMaker Runtime's wire protocol: the reply an inference component with no copy gives.
+    const requests: { url: string | undefined; headers: IncomingHttpHeaders }[] = [];
+    const sageMaker = createServer((request, response) => {
+      requests.push({ url: request.url, headers: request.headers });
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(400, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'ValidationError',
+        });
+        response.end(
+          JSON.stringify({
+            message:
+              'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress (if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API.',
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => sageMaker.listen(0, '127.0.0.1', resolve));
+    const awsEnv = {
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: `http://127.0.0.1:${String((sageMaker.address() as AddressInfo).port)}`,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+      AWS_SECRET_ACCESS_KEY: 'local-test-secret',
+    };
+    const saved = Object.fromEntries(Object.keys(awsEnv).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, awsEnv);
+    try {
+      const twin = await api(llm.url, {
+        TWIN_GENERATOR: 'sagemaker',
+        TWIN_SAGEMAKER_ENDPOINT: 'llm-twin-dev',
+        TWIN_SAGEMAKER_INFERENCE_COMPONENT: 'llm-twin-dev-twin',
+      });
+      const reply = await twin.handle(
+        fromApiGatewayEvent(apiEvent('{"query": "write about RAG", "expand": false}')),
+      );
+      expect(reply.statusCode).toBe(503);
+      expect(reply.headers['retry-after']).toBe('300');
+      expect(await json(reply)).toEqual({
+        error:
+          'sagemaker:llm-twin-dev/llm-twin-dev-twin is starting after scaling to zero while idle (about 5 minutes); try again later',
+      });
+      expect(requests).toHaveLength(1);
+      expect(requests[0]?.url).toBe('/endpoints/llm-twin-dev/invocations');
+      expect(requests[0]?.headers['x-amzn-sagemaker-inference-component']).toBe('llm-twin-dev-twin');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) Reflect.deleteProperty(process.env, name);
+        else process.env[name] = value;
+      }
+      await new Promise((resolve) => sageMaker.close(resolve));
+    }
   }, 20_000);
 
   it('knows its one route, and answers CORS only for allowed origins', async () => {

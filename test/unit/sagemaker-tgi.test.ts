@@ -4,6 +4,7 @@ import {
   ModelError,
   SageMakerRuntimeClient,
   type ResponseStream,
+  ValidationError,
 } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +114,42 @@ describe('the SageMaker TGI chat model', () => {
     let next = await stream.next();
     while (!next.done) next = await stream.next();
     expect(next.value).toEqual({ text: 'One two' });
+  });
+
+  it('names the inference component on every call when the twin is hosted as one', async () => {
+    runtime.on(InvokeEndpointCommand).resolves({
+      Body: bytes(JSON.stringify([{ generated_text: 'Hi.' }])) as never,
+    });
+    runtime.on(InvokeEndpointWithResponseStreamCommand).resolves({
+      Body: payloadParts(bytes(tgiEvents(['Hi.'])), []),
+    });
+    const twin = new SageMakerTgiModel(new SageMakerRuntimeClient({ region: 'eu-west-1' }), {
+      ...options,
+      inferenceComponentName: 'llm-twin-dev-twin',
+    });
+    await twin.generate(prompt);
+    await collect(twin.stream(prompt));
+    const target = { EndpointName: 'llm-twin-dev', InferenceComponentName: 'llm-twin-dev-twin' };
+    expect(runtime.commandCalls(InvokeEndpointCommand)[0]?.args[0].input).toMatchObject(target);
+    expect(runtime.commandCalls(InvokeEndpointWithResponseStreamCommand)[0]?.args[0].input).toMatchObject(
+      target,
+    );
+    expect(twin.model).toBe('sagemaker:llm-twin-dev/llm-twin-dev-twin');
+  });
+
+  it('says a twin scaled to zero is starting, apart from other validation errors', async () => {
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejectsOnce(
+        new ValidationError({
+          message:
+            'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress.',
+          $metadata: {},
+        }),
+      )
+      .rejectsOnce(new ValidationError({ message: 'Endpoint llm-twin-dev not found.', $metadata: {} }));
+    await expect(model().generate(prompt)).rejects.toMatchObject({ kind: 'starting' });
+    await expect(model().generate(prompt)).rejects.toMatchObject({ kind: 'upstream' });
   });
 
   it('turns a model error mid-stream into an upstream generation error', async () => {

@@ -11,7 +11,12 @@ describe('stage configs (configs/stages)', () => {
   it('makes dev cheap and disposable, and prod kept, on demand and autoscaled', async () => {
     const dev = await readStageConfig(CONFIGS, 'dev');
     const prod = await readStageConfig(CONFIGS, 'prod');
-    expect(dev).toMatchObject({ keepData: false, training: { spot: true }, endpoint: { deploy: false } });
+    expect(dev).toMatchObject({
+      keepData: false,
+      training: { spot: true },
+      // An endpoint deployed in dev scales to zero when idle.
+      endpoint: { deploy: false, minInstances: 0 },
+    });
     expect(prod).toMatchObject({
       keepData: true,
       training: { spot: false },

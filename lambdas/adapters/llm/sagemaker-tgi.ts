@@ -9,6 +9,8 @@ import { parseJsonOrUndefined } from '../../shared/json.js';
 
 export interface TgiOptions {
   endpointName: string;
+  /** Set when the endpoint hosts the twin as an inference component (scale to zero). */
+  inferenceComponentName?: string | undefined;
   maxNewTokens: number;
   temperature: number;
   topP: number;
@@ -27,6 +29,9 @@ export function formatTwinPrompt(prompt: ChatPrompt): string {
     '### Response:\n',
   ].join('\n\n');
 }
+
+/** SageMaker's answer when an inference component has no copy to serve a request (scaled to zero). */
+const NO_CAPACITY = /has no capacity to process this request/iu;
 
 const TgiReplySchema = z.array(z.object({ generated_text: z.string() })).min(1);
 
@@ -49,7 +54,17 @@ export class SageMakerTgiModel implements ChatModel {
   ) {}
 
   get model(): string {
-    return `sagemaker:${this.options.endpointName}`;
+    const { endpointName, inferenceComponentName } = this.options;
+    return `sagemaker:${endpointName}${inferenceComponentName ? `/${inferenceComponentName}` : ''}`;
+  }
+
+  /** Which endpoint, and which component on it, every request goes to. */
+  private get target(): { EndpointName: string; InferenceComponentName?: string } {
+    const { endpointName, inferenceComponentName } = this.options;
+    return {
+      EndpointName: endpointName,
+      ...(inferenceComponentName ? { InferenceComponentName: inferenceComponentName } : {}),
+    };
   }
 
   payload(prompt: ChatPrompt, stream: boolean): string {
@@ -70,7 +85,7 @@ export class SageMakerTgiModel implements ChatModel {
     const reply = await this.call(this.deadline(signal), (abortSignal) =>
       this.client.send(
         new InvokeEndpointCommand({
-          EndpointName: this.options.endpointName,
+          ...this.target,
           ContentType: 'application/json',
           Accept: 'application/json',
           Body: this.payload(prompt, false),
@@ -90,7 +105,7 @@ export class SageMakerTgiModel implements ChatModel {
     const reply = await this.call(abortSignal, (combined) =>
       this.client.send(
         new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: this.options.endpointName,
+          ...this.target,
           ContentType: 'application/json',
           Accept: 'text/event-stream',
           Body: this.payload(prompt, true),
@@ -156,6 +171,14 @@ export class SageMakerTgiModel implements ChatModel {
       return new GenerationError(`${this.model} did not answer in time`, 'timeout', { cause: error });
     }
     if (error instanceof Error && '$metadata' in error) {
+      if (NO_CAPACITY.test(error.message)) {
+        // Scaled to zero while idle: this very call has made the wake-up alarm fire.
+        return new GenerationError(
+          `${this.model} is starting after scaling to zero while idle (about 5 minutes)`,
+          'starting',
+          { cause: error },
+        );
+      }
       // An AWS service error (ModelError, ValidationError for a missing endpoint, throttling...).
       return new GenerationError(`${this.model} failed (${error.name})`, 'upstream', { cause: error });
     }
