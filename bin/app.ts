@@ -172,6 +172,7 @@ new ContinuousTrainingStack(app, `LlmTwin-${stage}-ContinuousTraining`, {
   stage,
   env,
   alerts: foundation.alerts.topic,
+  artifacts: foundation.artifacts.bucket,
   workflows: {
     etl: collection.pipeline.stateMachine,
     features: features.pipeline.stateMachine,

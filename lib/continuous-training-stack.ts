@@ -1,11 +1,15 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AuthorConfig } from '../lambdas/collection/author-config.js';
+import { AUTHOR_CONFIGS_PREFIX } from '../lambdas/workspace/author-links.js';
+import { suppressFunctionBaseline } from './constructs/function-suppressions.js';
+import { TwinFunction } from './constructs/node-function.js';
 import { allowSyncWaiting } from './constructs/sagemaker-access.js';
 import { tagTwinResources } from './constructs/tags.js';
 import { Workflow } from './constructs/workflow.js';
@@ -13,6 +17,8 @@ import { Workflow } from './constructs/workflow.js';
 export interface ContinuousTrainingStackProps extends StackProps {
   readonly stage: string;
   readonly alerts: sns.ITopic;
+  /** The link lists saved from the web app (author-configs/) are collected too. */
+  readonly artifacts: s3.IBucket;
   readonly workflows: {
     etl: sfn.IStateMachine;
     features: sfn.IStateMachine;
@@ -39,6 +45,27 @@ export class ContinuousTrainingStack extends Stack {
     super(scope, id, props);
     tagTwinResources(this, props.stage);
     const { workflows } = props;
+    // The first step: the authors the run was started with, joined with the lists saved from the web app.
+    const authors = new TwinFunction(this, 'Authors', {
+      handlerName: 'ct-authors',
+      description: 'Continuous training: the authors to collect, with the link lists saved from the web app',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: { ARTIFACT_BUCKET: props.artifacts.bucketName },
+    }).function;
+    props.artifacts.grantRead(authors, `${AUTHOR_CONFIGS_PREFIX}*`);
+    suppressFunctionBaseline(authors, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Reads objects under author-configs/ only (grantRead on that prefix).',
+        appliesTo: [
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          { regex: '/^Resource::.*\\/author-configs\\/\\*$/' },
+        ],
+      },
+    ]);
     this.stateMachine = new Workflow(this, 'Workflow', {
       definitionFile: 'continuous-training.asl.json',
       comment:
@@ -49,9 +76,10 @@ export class ContinuousTrainingStack extends Stack {
         DatasetWorkflowArn: workflows.datasets.stateMachineArn,
         TrainingWorkflowArn: workflows.training.stateMachineArn,
         DeploymentWorkflowArn: workflows.deployment?.stateMachineArn ?? '',
+        AuthorsFunctionArn: authors.functionArn,
         AlertsTopicArn: props.alerts.topicArn,
       },
-      invokes: [],
+      invokes: [authors],
       timeout: Duration.days(3),
     }).stateMachine;
     for (const nested of [
@@ -96,7 +124,8 @@ export class ContinuousTrainingStack extends Stack {
     }
     new CfnOutput(this, 'ContinuousTrainingWorkflowArn', {
       value: this.stateMachine.stateMachineArn,
-      description: 'Start by hand with the author configs as {"authors": [...]}',
+      description:
+        'Start by hand: {"authors": [...]} (author configs), or {} for the lists saved from the web app only',
     });
   }
 }

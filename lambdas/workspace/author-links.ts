@@ -107,7 +107,8 @@ export class AuthorLinksRepository {
   }
 }
 
-const sameName = (name: string) => name.trim().replace(/\s+/gu, ' ').toLowerCase();
+/** Two spellings of one author's name match when case and spacing aside they are the same. */
+export const sameName = (name: string) => name.trim().replace(/\s+/gu, ' ').toLowerCase();
 
 /** The file with its author and links replaced, comments kept; a fresh file if it cannot be read. */
 function updatedYaml(text: string, config: AuthorConfig): string {

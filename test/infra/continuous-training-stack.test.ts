@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ describe('ContinuousTrainingStack', () => {
     env: { region: 'eu-west-1', account: '123456789012' },
     stage: 'test',
     alerts: sns.Topic.fromTopicArn(others, 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts'),
+    artifacts: s3.Bucket.fromBucketName(others, 'Artifacts', 'twin-artifacts'),
     workflows: {
       etl: machine('etl'),
       features: machine('features'),
@@ -50,6 +52,27 @@ describe('ContinuousTrainingStack', () => {
       Properties: { DefinitionSubstitutions: Record<string, unknown> };
     }[];
     expect(workflow?.Properties.DefinitionSubstitutions.DeploymentWorkflowArn).toBe('');
+  });
+
+  it('starts by reading the saved link lists, and may read nothing else of the bucket', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ARTIFACT_BUCKET: 'twin-artifacts' }) },
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: { Action: string[] | string; Resource: unknown }[] } };
+    }[];
+    const s3Statements = policies
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+    expect(s3Statements).toHaveLength(1);
+    expect([s3Statements[0]?.Action].flat()).not.toContain('s3:PutObject');
+    expect(JSON.stringify(s3Statements[0]?.Resource)).toContain('/author-configs/*');
+    const [workflow] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { DefinitionSubstitutions: Record<string, unknown> };
+    }[];
+    expect(JSON.stringify(workflow?.Properties.DefinitionSubstitutions.AuthorsFunctionArn)).toContain(
+      'Authors',
+    );
   });
 
   it('passes the AWS Solutions checks', () => {

@@ -1,6 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../support/state-machines.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { createCtAuthorsHandler } from '../../lambdas/handlers/ct-authors.js';
+import { AuthorLinksRepository } from '../../lambdas/workspace/author-links.js';
+import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
 
 type Json = Parameters<StateMachine['run']>[0];
 const arn = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`;
@@ -22,8 +28,11 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
   let world: World;
   let started: { state: string; input: Record<string, unknown> }[];
   let notifications: string[];
+  /** The saved link lists (the web app's author-configs/, here a folder). */
+  let savedDir: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    savedDir = await mkdtemp(join(tmpdir(), 'twin-ct-saved-'));
     world = {
       inserted: { 'Paul Iusztin': 3, 'Maxime Labonne': 0 },
       chunks: 40,
@@ -34,7 +43,12 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
     notifications = [];
   });
 
-  function run(deploymentWorkflowArn = arn('deployment')) {
+  afterEach(async () => {
+    await rm(savedDir, { recursive: true, force: true });
+  });
+
+  function run(deploymentWorkflowArn = arn('deployment'), input: Json = { authors: AUTHORS }) {
+    const gather = createCtAuthorsHandler(() => new AuthorLinksRepository(new FolderArtifactStore(savedDir)));
     const nested = (state: string, output: (input: Record<string, unknown>) => unknown) => (event: Json) => {
       const input = event as Record<string, unknown>;
       started.push({ state, input });
@@ -52,47 +66,46 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
         DatasetWorkflowArn: arn('datasets'),
         TrainingWorkflowArn: arn('training'),
         DeploymentWorkflowArn: deploymentWorkflowArn,
+        AuthorsFunctionArn: FAKE_FUNCTION_ARN,
         AlertsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
       }) as never,
     );
-    return machine.run(
-      { authors: AUTHORS },
-      {
-        context: {
-          Execution: { Name: 'weekly', Id: 'arn:aws:states:eu-west-1:123456789012:execution:ct:weekly' },
-        },
-        overrides: {
-          taskResourceLocalHandlers: {
-            RunEtl: nested('RunEtl', (input) => ({
-              author: input.author,
-              inserted: world.inserted[String(input.author)] ?? 0,
-            })),
-            RunFeatures: nested('RunFeatures', () => ({ documents: 3, chunks: world.chunks })),
-            BuildInstruct: nested('BuildInstruct', () => ({
-              version: 'aaaa1111',
-              reused: world.reused.instruct,
-            })),
-            BuildPreference: nested('BuildPreference', () => ({
-              version: 'bbbb2222',
-              reused: world.reused.preference,
-            })),
-            Train: nested('Train', () => ({
-              registration: {
-                decision: world.decision,
-                modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/g/3',
-                reason: 'r',
-              },
-            })),
-            Deploy: nested('Deploy', () => ({ endpointName: 'llm-twin-dev' })),
-            NotifyFailure: (event: Json) => {
-              notifications.push((event as { Message: string }).Message);
-              return Promise.resolve({} as Json);
-            },
-          },
-          retryIntervalOverrides: { NotifyFailure: 0 },
-        },
+    return machine.run(input, {
+      context: {
+        Execution: { Name: 'weekly', Id: 'arn:aws:states:eu-west-1:123456789012:execution:ct:weekly' },
       },
-    ).result as Promise<Record<string, unknown>>;
+      overrides: {
+        taskResourceLocalHandlers: {
+          GatherAuthors: async (event: Json) => (await gather(event)) as unknown as Json,
+          RunEtl: nested('RunEtl', (input) => ({
+            author: input.author,
+            inserted: world.inserted[String(input.author)] ?? 0,
+          })),
+          RunFeatures: nested('RunFeatures', () => ({ documents: 3, chunks: world.chunks })),
+          BuildInstruct: nested('BuildInstruct', () => ({
+            version: 'aaaa1111',
+            reused: world.reused.instruct,
+          })),
+          BuildPreference: nested('BuildPreference', () => ({
+            version: 'bbbb2222',
+            reused: world.reused.preference,
+          })),
+          Train: nested('Train', () => ({
+            registration: {
+              decision: world.decision,
+              modelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/g/3',
+              reason: 'r',
+            },
+          })),
+          Deploy: nested('Deploy', () => ({ endpointName: 'llm-twin-dev' })),
+          NotifyFailure: (event: Json) => {
+            notifications.push((event as { Message: string }).Message);
+            return Promise.resolve({} as Json);
+          },
+        },
+        retryIntervalOverrides: { NotifyFailure: 0, GatherAuthors: 0 },
+      },
+    }).result as Promise<Record<string, unknown>>;
   }
 
   const stages = () => [...new Set(started.map((call) => call.state))];
@@ -147,6 +160,44 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
     const output = await run();
     expect(output.stoppedAfter).toBe(stoppedAfter);
     expect(stages().sort()).toEqual([...ran].sort());
+  });
+
+  it('collects the lists saved from the web app too, a saved list replacing the given one', async () => {
+    await writeFile(
+      join(savedDir, 'maxime-labonne.yaml'),
+      'author: Maxime Labonne\nlinks:\n  - https://maximelabonne.substack.com/p/new\n',
+    );
+    await writeFile(
+      join(savedDir, 'ada-lovelace.yaml'),
+      'author: Ada Lovelace\nlinks:\n  - https://ada.example.com/p/1\n',
+    );
+    await writeFile(join(savedDir, 'broken.yaml'), 'author: [\n');
+    await run();
+    expect(started.filter((call) => call.state === 'RunEtl').map((call) => call.input.Input)).toEqual([
+      { ...AUTHORS[0], startFeatures: false },
+      { author: 'Maxime Labonne', links: ['https://maximelabonne.substack.com/p/new'], startFeatures: false },
+      { author: 'Ada Lovelace', links: ['https://ada.example.com/p/1'], startFeatures: false },
+    ]);
+  });
+
+  it('runs on the saved lists alone when started without authors', async () => {
+    await writeFile(
+      join(savedDir, 'ada-lovelace.yaml'),
+      'author: Ada Lovelace\nlinks:\n  - https://ada.example.com/p/1\n',
+    );
+    const output = await run(arn('deployment'), {});
+    expect(started.filter((call) => call.state === 'RunEtl').map((call) => call.input.Input)).toEqual([
+      { author: 'Ada Lovelace', links: ['https://ada.example.com/p/1'], startFeatures: false },
+    ]);
+    expect(output.stoppedAfter).toBe('NoNewDocuments');
+  });
+
+  it('refuses a malformed start without collecting anything, and says why', async () => {
+    await expect(run(arn('deployment'), { authors: [{ author: 'Nobody' }] })).rejects.toBeInstanceOf(
+      ExecutionError,
+    );
+    expect(stages()).toEqual([]);
+    expect(notifications[0]).toContain('input.authors.0.links');
   });
 
   it('keeps an approved model in the registry when the stage has no endpoint', async () => {

@@ -1,0 +1,51 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
+import { AuthorConfigSchema } from '../collection/author-config.js';
+import { gatherAuthors, type GatheredAuthors } from '../continuous-training/authors.js';
+import { parseEnvironment } from '../settings/index.js';
+import { AUTHOR_CONFIGS_PREFIX, AuthorLinksRepository } from '../workspace/author-links.js';
+import { parseEvent } from './parse-event.js';
+
+/**
+ * The continuous-training workflow's first step (statemachines/continuous-training.asl.json): the
+ * authors it was started with, joined with the link lists saved from the web app in the artifact
+ * bucket, so a weekly run collects what users added there too.
+ */
+const CtAuthorsEventSchema = z.object({
+  input: z.object({ authors: z.array(AuthorConfigSchema).max(1000).default([]) }),
+});
+
+export function createCtAuthorsHandler(savedLists: () => AuthorLinksRepository, logger?: Logger) {
+  return async (event: unknown): Promise<GatheredAuthors> => {
+    const { input } = parseEvent(CtAuthorsEventSchema, event);
+    const gathered = await gatherAuthors(input.authors, savedLists());
+    if (gathered.unreadable.length > 0) {
+      logger?.warn('saved author lists skipped', { unreadable: gathered.unreadable });
+    }
+    logger?.info('authors gathered', { authors: gathered.authors.length, saved: gathered.saved });
+    return gathered;
+  };
+}
+
+const logger = new Logger({ serviceName: 'llm-twin-continuous-training' });
+let repository: AuthorLinksRepository | undefined;
+
+/** Built on first use, then kept for the container's life. */
+function savedLists(): AuthorLinksRepository {
+  if (!repository) {
+    const env = parseEnvironment(z.object({ ARTIFACT_BUCKET: z.string().min(1) }), process.env);
+    repository = new AuthorLinksRepository(
+      new S3ArtifactStore(new S3Client({}), env.ARTIFACT_BUCKET),
+      AUTHOR_CONFIGS_PREFIX,
+    );
+  }
+  return repository;
+}
+
+export const handler = middy(createCtAuthorsHandler(savedLists, logger)).use(
+  injectLambdaContext(logger, { resetKeys: true }),
+);
