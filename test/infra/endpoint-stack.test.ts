@@ -250,6 +250,19 @@ describe('EndpointStack with a minimum of 0 (scale to zero when idle)', () => {
     });
   });
 
+  it('is deleted with the stack, component and wake-up alarm included', () => {
+    for (const type of [
+      'AWS::SageMaker::InferenceComponent',
+      'AWS::SageMaker::Endpoint',
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      'AWS::CloudWatch::Alarm',
+    ]) {
+      const resources = Object.values(template.findResources(type)) as { DeletionPolicy?: string }[];
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) expect(resource.DeletionPolicy ?? 'Delete').toBe('Delete');
+    }
+  });
+
   it('watches the component for rollbacks and deploys by updating it, nothing else', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'llm-twin-dev-endpoint-5xx',
