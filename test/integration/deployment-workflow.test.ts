@@ -21,6 +21,12 @@ const APPROVED: RegisteredModel = {
 };
 const NEW_NAME = 'twin-test-v7-deploy1';
 const VARIANT: TwinHosting = { kind: 'variant', instanceType: 'ml.g5.2xlarge', minInstances: 1 };
+/** SageMaker rolls back by itself when either alarm fires while the new model bakes. */
+const ROLLBACK_ON_ALARMS = {
+  Alarms: [{ AlarmName: 'llm-twin-test-endpoint-5xx' }, { AlarmName: 'llm-twin-test-endpoint-latency' }],
+};
+/** The workflow's output once the new model serves. */
+const DEPLOYED = { endpointName: 'llm-twin-test', serves: NEW_NAME, modelPackageArn: APPROVED.arn };
 const COMPONENT: TwinHosting = { kind: 'inference-component', inferenceComponentName: 'llm-twin-test-twin' };
 
 /** What a describe call reports: its status, whether the new model serves, and (components) copies. */
@@ -163,19 +169,10 @@ describe('the deployment workflow (statemachines/deployment.asl.json) run locall
         RetainAllVariantProperties: true,
         DeploymentConfig: {
           BlueGreenUpdatePolicy: { TerminationWaitInSeconds: 600 },
-          AutoRollbackConfiguration: {
-            Alarms: [
-              { AlarmName: 'llm-twin-test-endpoint-5xx' },
-              { AlarmName: 'llm-twin-test-endpoint-latency' },
-            ],
-          },
+          AutoRollbackConfiguration: ROLLBACK_ON_ALARMS,
         },
       });
-      expect(output).toEqual({
-        endpointName: 'llm-twin-test',
-        serves: NEW_NAME,
-        modelPackageArn: APPROVED.arn,
-      });
+      expect(output).toEqual(DEPLOYED);
       expect(notifications[0]?.Subject).toBe('LLM Twin: a new model is serving');
       expect(notifications[0]?.Message).toContain('Smoke test: Hello!');
     });
@@ -238,19 +235,10 @@ describe('the deployment workflow (statemachines/deployment.asl.json) run locall
             WaitIntervalInSeconds: 600,
             MaximumExecutionTimeoutInSeconds: 4200,
           },
-          AutoRollbackConfiguration: {
-            Alarms: [
-              { AlarmName: 'llm-twin-test-endpoint-5xx' },
-              { AlarmName: 'llm-twin-test-endpoint-latency' },
-            ],
-          },
+          AutoRollbackConfiguration: ROLLBACK_ON_ALARMS,
         },
       });
-      expect(output).toEqual({
-        endpointName: 'llm-twin-test',
-        serves: NEW_NAME,
-        modelPackageArn: APPROVED.arn,
-      });
+      expect(output).toEqual(DEPLOYED);
       expect(notifications[0]?.Message).toContain('Smoke test: Hello!');
     });
 
