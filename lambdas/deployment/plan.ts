@@ -82,7 +82,7 @@ function resourceName(stage: string, version: number, deploymentId: string): str
 }
 
 /** An inference component's specification: the model, its startup limits and what one copy reserves. */
-export function componentSpecification(modelName: string): Record<string, unknown> {
+function componentSpecification(modelName: string): Record<string, unknown> {
   return {
     ModelName: modelName,
     StartupParameters: {
