@@ -7,6 +7,7 @@ import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
 import { AuthorConfigSchema } from '../collection/author-config.js';
 import { gatherAuthors, type GatheredAuthors } from '../continuous-training/authors.js';
 import { parseEnvironment } from '../settings/index.js';
+import { retryingLazy } from '../shared/lazy.js';
 import { AUTHOR_CONFIGS_PREFIX, AuthorLinksRepository } from '../workspace/author-links.js';
 import { parseEvent } from './parse-event.js';
 
@@ -19,10 +20,10 @@ const CtAuthorsEventSchema = z.object({
   input: z.object({ authors: z.array(AuthorConfigSchema).max(1000).default([]) }),
 });
 
-export function createCtAuthorsHandler(savedLists: () => AuthorLinksRepository, logger?: Logger) {
+export function createCtAuthorsHandler(savedLists: () => Promise<AuthorLinksRepository>, logger?: Logger) {
   return async (event: unknown): Promise<GatheredAuthors> => {
     const { input } = parseEvent(CtAuthorsEventSchema, event);
-    const gathered = await gatherAuthors(input.authors, savedLists());
+    const gathered = await gatherAuthors(input.authors, await savedLists());
     if (gathered.unreadable.length > 0) {
       logger?.warn('saved author lists skipped', { unreadable: gathered.unreadable });
     }
@@ -32,19 +33,15 @@ export function createCtAuthorsHandler(savedLists: () => AuthorLinksRepository, 
 }
 
 const logger = new Logger({ serviceName: 'llm-twin-continuous-training' });
-let repository: AuthorLinksRepository | undefined;
-
-/** Built on first use, then kept for the container's life. */
-function savedLists(): AuthorLinksRepository {
-  if (!repository) {
-    const env = parseEnvironment(z.object({ ARTIFACT_BUCKET: z.string().min(1) }), process.env);
-    repository = new AuthorLinksRepository(
+const savedLists = retryingLazy(() => {
+  const env = parseEnvironment(z.object({ ARTIFACT_BUCKET: z.string().min(1) }), process.env);
+  return Promise.resolve(
+    new AuthorLinksRepository(
       new S3ArtifactStore(new S3Client({}), env.ARTIFACT_BUCKET),
       AUTHOR_CONFIGS_PREFIX,
-    );
-  }
-  return repository;
-}
+    ),
+  );
+});
 
 export const handler = middy(createCtAuthorsHandler(savedLists, logger)).use(
   injectLambdaContext(logger, { resetKeys: true }),

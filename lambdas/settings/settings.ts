@@ -21,6 +21,10 @@ export const SECRET_SETTINGS = [
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
 export const DEFAULT_EMBEDDING_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
+
+/** SageMaker's rule for endpoint and inference component names. */
+const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
 export const DEFAULT_RERANK_MODEL_ID = 'cross-encoder/ms-marco-MiniLM-L-4-v2';
 
 const HF_MODEL_ID = /^[\w.-]+(\/[\w.-]+)?$/;
@@ -117,14 +121,11 @@ const EnvSchema = z.object({
     .default('auto'),
   TWIN_GENERATOR_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   TWIN_GENERATOR_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  TWIN_SAGEMAKER_ENDPOINT: z
-    .string()
-    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker endpoint name')
-    .optional(),
+  TWIN_SAGEMAKER_ENDPOINT: z.string().regex(SAGEMAKER_NAME, 'must be a SageMaker endpoint name').optional(),
   /** The twin's inference component on that endpoint, when it is hosted as one (scale to zero). */
   TWIN_SAGEMAKER_INFERENCE_COMPONENT: z
     .string()
-    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'must be a SageMaker inference component name')
+    .regex(SAGEMAKER_NAME, 'must be a SageMaker inference component name')
     .optional(),
   TWIN_GENERATION_MAX_NEW_TOKENS: wholeNumberSetting(1, 4096, 150),
   TWIN_GENERATION_TEMPERATURE: numberSetting(0, 2, 0.01),

@@ -48,7 +48,9 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
   });
 
   function run(deploymentWorkflowArn = arn('deployment'), input: Json = { authors: AUTHORS }) {
-    const gather = createCtAuthorsHandler(() => new AuthorLinksRepository(new FolderArtifactStore(savedDir)));
+    const gather = createCtAuthorsHandler(() =>
+      Promise.resolve(new AuthorLinksRepository(new FolderArtifactStore(savedDir))),
+    );
     const nested = (state: string, output: (input: Record<string, unknown>) => unknown) => (event: Json) => {
       const input = event as Record<string, unknown>;
       started.push({ state, input });
