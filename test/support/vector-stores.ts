@@ -4,12 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LanceVectorStore, QdrantVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import type { VectorStore } from '../../lambdas/ports/vector-store.js';
+import { inject } from 'vitest';
+import { IN_CI } from './environment.js';
 
 /** One test's view of a vector database: a unique collection-name prefix, and the same data reopened. */
 export interface VectorStoreFixture {
   store: VectorStore;
   /** Collection names unique to this test (a real Qdrant server is shared between runs). */
   collection(name: string): string;
+  /**
+   * The store with every collection name passed through `collection`, for code that names its own
+   * collections (the feature store): parallel tests on one server never see each other's data.
+   */
+  isolated(): VectorStore;
   reopen(): Promise<VectorStore>;
   dispose(): Promise<void>;
 }
@@ -36,6 +43,7 @@ export const lanceVectorStores: VectorStoreKind = {
     return {
       store: await open(),
       collection: (name) => name,
+      isolated: () => opened[0] as VectorStore,
       reopen: open,
       async dispose() {
         for (const store of opened) await store.close().catch(() => undefined);
@@ -45,24 +53,36 @@ export const lanceVectorStores: VectorStoreKind = {
   },
 };
 
-/** Runs against a real Qdrant when QDRANT_URL is set (none can be installed on the build machines). */
+/**
+ * A real Qdrant server: QDRANT_URL, or the binary the global setup starts (test/support/
+ * qdrant-global-setup.ts). Under CI a missing server fails the run instead of skipping.
+ */
 export function qdrantVectorStores(env: NodeJS.ProcessEnv = process.env): VectorStoreKind {
-  const url = env.QDRANT_URL;
+  const url = inject('qdrantUrl');
+  if (!url && IN_CI) {
+    throw new Error(
+      'no Qdrant server for the tests: .ci/run must start ../shared/bin/qdrant and set QDRANT_URL',
+    );
+  }
   return {
     name: 'Qdrant',
     available: Boolean(url),
-    skipReason: 'set QDRANT_URL (and QDRANT_API_KEY) to run the contract against a Qdrant server',
+    skipReason:
+      'no Qdrant server: set QDRANT_URL, or TWIN_QDRANT_BIN to a Qdrant binary (or docker run -p 6333:6333 qdrant/qdrant)',
     async create() {
       const prefix = `twin_test_${randomUUID().slice(0, 8)}_`;
-      const connection = { url: url ?? '', ...(env.QDRANT_API_KEY ? { apiKey: env.QDRANT_API_KEY } : {}) };
+      const connection = { url, ...(env.QDRANT_API_KEY ? { apiKey: env.QDRANT_API_KEY } : {}) };
       const open = () => QdrantVectorStore.connect(connection);
       const created = new Set<string>();
+      const collection = (name: string) => {
+        created.add(prefix + name);
+        return prefix + name;
+      };
+      const store = await open();
       return {
-        store: await open(),
-        collection: (name) => {
-          created.add(prefix + name);
-          return prefix + name;
-        },
+        store,
+        collection,
+        isolated: () => withCollectionNames(store, collection),
         reopen: open,
         async dispose() {
           const { QdrantClient } = await import('@qdrant/js-client-rest');
@@ -75,3 +95,20 @@ export function qdrantVectorStores(env: NodeJS.ProcessEnv = process.env): Vector
 }
 
 export const allVectorStoreKinds = (): VectorStoreKind[] => [lanceVectorStores, qdrantVectorStores()];
+
+/** Every port method takes the collection first (a name, or a spec with one): rename it on the way in. */
+function withCollectionNames(store: VectorStore, rename: (name: string) => string): VectorStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'close') return value;
+      return (first: unknown, ...rest: unknown[]) => {
+        const renamed =
+          typeof first === 'string'
+            ? rename(first)
+            : { ...(first as { name: string }), name: rename((first as { name: string }).name) };
+        return (value as (...args: unknown[]) => unknown).call(target, renamed, ...rest);
+      };
+    },
+  });
+}
