@@ -11,13 +11,27 @@ export interface Point {
   payload: IndexedPayload;
   /** Absent in payload-only collections. */
   vector?: number[];
+  /**
+   * The point's text as index terms (features/lexical-terms.ts), repeats kept: what keyword search
+   * matches in a collection created with `lexical`. Not returned by reads.
+   */
+  terms?: readonly string[];
 }
 
 export interface ScoredPoint {
   id: string;
   payload: IndexedPayload;
-  /** Cosine similarity, higher is closer. */
+  /** Higher is better: cosine similarity, BM25 relevance, or the fused score, by the search asked. */
   score: number;
+}
+
+/** A point found by hybrid search. */
+export interface FusedPoint extends ScoredPoint {
+  /**
+   * Its 1-based rank in the dense and the lexical list, where the store reports them (a store that
+   * fuses server-side reports only the fused score); absent from a list: not in its top `depth`.
+   */
+  ranks?: { dense?: number; lexical?: number };
 }
 
 /** Conditions combine with AND; a list matches any of its values. */
@@ -30,6 +44,8 @@ export interface CollectionSpec {
   name: string;
   /** Vector dimension (cosine distance); absent for a payload-only collection. */
   vectorSize?: number;
+  /** Keeps a lexical (BM25) index over the points' `terms`, for keyword and hybrid search. */
+  lexical?: boolean;
 }
 
 export interface ScrollOptions {
@@ -41,6 +57,18 @@ export interface ScrollOptions {
 export interface SearchOptions {
   limit: number;
   filter?: PointFilter;
+}
+
+export interface HybridQuery {
+  vector: readonly number[];
+  terms: readonly string[];
+}
+
+export interface HybridSearchOptions extends SearchOptions {
+  /** Reciprocal rank fusion: a point scores the sum over both lists of 1 / (fusionK + rank). */
+  fusionK: number;
+  /** How many points each list contributes before fusion (at least `limit`). */
+  depth: number;
 }
 
 /**
@@ -55,6 +83,28 @@ export interface VectorStore {
   upsert(collection: string, points: readonly Point[]): Promise<void>;
   /** The `limit` closest points by cosine similarity, best first. */
   search(collection: string, vector: readonly number[], options: SearchOptions): Promise<ScoredPoint[]>;
+  /**
+   * Keyword search in a lexical collection: the `limit` points whose terms best match the query
+   * terms by BM25, best first; points sharing no term with the query are not returned.
+   */
+  searchText(collection: string, terms: readonly string[], options: SearchOptions): Promise<ScoredPoint[]>;
+  /**
+   * Dense and lexical search at once, fused by reciprocal rank (with the same filter on both lists):
+   * the `limit` best points by fused score, best first.
+   */
+  searchHybrid(collection: string, query: HybridQuery, options: HybridSearchOptions): Promise<FusedPoint[]>;
+  /**
+   * Whether the collection keeps a lexical index; false for a collection created before lexical
+   * search existed (or never created).
+   */
+  hasLexicalIndex(collection: string): Promise<boolean>;
+  /**
+   * Brings the lexical index up to date with the writes so far (a store that indexes on write does
+   * nothing). Writers call it once after a batch of writes; readers never need to.
+   */
+  refreshIndexes(collection: string): Promise<void>;
+  /** Removes the collection and its points; a no-op when it does not exist. */
+  deleteCollection(collection: string): Promise<void>;
   /** Every matching point, fetched page by page (no vectors). */
   scroll(collection: string, options?: ScrollOptions): AsyncIterable<Point>;
   deletePoints(collection: string, ids: readonly string[]): Promise<void>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collect } from '../support/async.js';
+import { lexicalTerms } from '../../lambdas/features/lexical-terms.js';
 import type { Point, VectorStore } from '../../lambdas/ports/vector-store.js';
 import { allVectorStoreKinds, type VectorStoreFixture } from '../support/vector-stores.js';
 
@@ -155,5 +156,109 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
     const reopened = await fixture.reopen();
     const [hit] = await reopened.search(vectors, unit([1, 0, 0]), { limit: 1 });
     expect(hit?.payload).toEqual(stored.payload);
+  });
+
+  describe('lexical and hybrid search', () => {
+    let texts: string;
+    const FUSION_K = 60;
+    const passage = (vector: number[], author: string, text: string) => ({
+      ...point(vector, author, `doc-${text.slice(0, 12)}`, { content: text }),
+      terms: lexicalTerms(text),
+    });
+    const quantization = passage([1, 0, 0], ALICE, 'Quantization shrinks weights to four bits with GPTQ.');
+    const lora = passage(
+      [0.9, 0.3, 0],
+      ALICE,
+      'LoRA adapters fine-tune a model; LoRA keeps the base frozen.',
+    );
+    const gptq = passage([0, 1, 0], BOB, 'GPTQ quantization needs a calibration set of samples.');
+    const unrelated = passage([0, 0, 1], BOB, 'Crawling pages with a headless browser.');
+
+    beforeEach(async () => {
+      texts = fixture.collection('embedded_texts');
+      await store.ensureCollection({ name: texts, vectorSize: 3, lexical: true });
+      await store.upsert(texts, [quantization, lora, gptq, unrelated]);
+      await store.refreshIndexes(texts);
+    });
+
+    it('keeps a lexical index only where the collection asked for one', async () => {
+      await store.ensureCollection({ name: vectors, vectorSize: 3 });
+      expect(await store.hasLexicalIndex(texts)).toBe(true);
+      expect(await store.hasLexicalIndex(vectors)).toBe(false);
+      expect(await store.hasLexicalIndex(fixture.collection('never_created'))).toBe(false);
+    });
+
+    it('finds points by their terms, ranked by BM25, and never a point sharing no term', async () => {
+      const found = await store.searchText(texts, lexicalTerms('GPTQ calibration samples'), { limit: 10 });
+
+      expect(found.map((hit) => hit.id)).toEqual([gptq.id, quantization.id]);
+      expect(found[0]?.payload).toEqual(gptq.payload);
+      expect(found[0]?.score).toBeGreaterThan(found[1]?.score ?? Infinity);
+      expect(await store.searchText(texts, lexicalTerms('the of and'), { limit: 10 })).toEqual([]);
+    });
+
+    it('weighs repeated and rare terms: the passage saying LoRA twice wins for "LoRA"', async () => {
+      const [best] = await store.searchText(texts, lexicalTerms('LoRA model quantization'), { limit: 1 });
+      expect(best?.id).toBe(lora.id);
+    });
+
+    it('filters keyword search by author', async () => {
+      const found = await store.searchText(texts, lexicalTerms('GPTQ quantization'), {
+        limit: 10,
+        filter: { authorIds: [ALICE] },
+      });
+      expect(found.map((hit) => hit.id)).toEqual([quantization.id]);
+      expect(
+        await store.searchText(texts, lexicalTerms('GPTQ'), { limit: 10, filter: { authorIds: [] } }),
+      ).toEqual([]);
+    });
+
+    it('fuses the dense and the keyword ranking by reciprocal rank, 1 / (k + rank) from each list', async () => {
+      // Dense order for [1, 0, 0]: quantization, lora, gptq, unrelated. Keyword order for "GPTQ
+      // calibration": gptq, quantization. Fused: quantization 1/61 + 1/62, gptq 1/63 + 1/61, lora 1/62.
+      const fused = await store.searchHybrid(
+        texts,
+        { vector: unit([1, 0, 0]), terms: lexicalTerms('GPTQ calibration') },
+        { limit: 3, depth: 10, fusionK: FUSION_K },
+      );
+
+      expect(fused.map((hit) => hit.id)).toEqual([quantization.id, gptq.id, lora.id]);
+      expect(fused[0]?.score).toBeCloseTo(1 / 61 + 1 / 62, 6);
+      expect(fused[1]?.score).toBeCloseTo(1 / 63 + 1 / 61, 6);
+      expect(fused[2]?.score).toBeCloseTo(1 / 62, 6);
+      expect(fused[0]?.payload).toEqual(quantization.payload);
+      for (const hit of fused) {
+        if (hit.ranks) expect(Object.keys(hit.ranks).length).toBeGreaterThan(0);
+      }
+    });
+
+    it('applies the author filter to both lists of a hybrid search', async () => {
+      const fused = await store.searchHybrid(
+        texts,
+        { vector: unit([1, 0, 0]), terms: lexicalTerms('GPTQ calibration') },
+        { limit: 10, depth: 10, fusionK: FUSION_K, filter: { authorIds: [BOB] } },
+      );
+      expect(fused.map((hit) => hit.id)).toEqual([gptq.id, unrelated.id]);
+    });
+
+    it('finds a replaced point by its new terms only, once the index is refreshed', async () => {
+      await store.upsert(texts, [{ ...unrelated, terms: lexicalTerms('Tokenizers split words.') }]);
+      await store.refreshIndexes(texts);
+
+      expect(
+        (await store.searchText(texts, lexicalTerms('tokenizers'), { limit: 5 })).map((hit) => hit.id),
+      ).toEqual([unrelated.id]);
+      expect(await store.searchText(texts, lexicalTerms('headless browser'), { limit: 5 })).toEqual([]);
+      expect(await store.count(texts)).toBe(4);
+    });
+
+    it('deletes a whole collection, which then reads as empty', async () => {
+      await store.deleteCollection(texts);
+      await store.deleteCollection(texts);
+
+      expect(await store.count(texts)).toBe(0);
+      expect(await store.searchText(texts, lexicalTerms('GPTQ'), { limit: 5 })).toEqual([]);
+      expect(await store.hasLexicalIndex(texts)).toBe(false);
+    });
   });
 });

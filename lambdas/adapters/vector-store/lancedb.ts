@@ -3,6 +3,9 @@ import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import type { Connection, Table } from '@lancedb/lancedb';
 import type {
   CollectionSpec,
+  FusedPoint,
+  HybridQuery,
+  HybridSearchOptions,
   IndexedPayload,
   Point,
   PointFilter,
@@ -11,9 +14,13 @@ import type {
   SearchOptions,
   VectorStore,
 } from '../../ports/vector-store.js';
+import { reciprocalRankFusion } from '../../shared/rank-fusion.js';
 import { filterConditions, matchesNothing } from './filters.js';
 
 const VECTOR = 'vector';
+/** The point's index terms, joined by spaces: already tokenized, so the index only splits on spaces. */
+const TERMS = 'terms';
+const TERMS_INDEX = `${TERMS}_idx`;
 
 interface Row {
   id: string;
@@ -21,17 +28,23 @@ interface Row {
   document_id: string;
   payload: string;
   _distance?: number;
+  _score?: number;
 }
 
 /**
  * The embedded feature store: one LanceDB table per collection in a local folder. The indexed payload
  * fields are columns (so filters run inside LanceDB); the full payload is kept as JSON beside them.
- * Search is exact (no ANN index): a person's corpus is thousands of chunks, not millions.
+ * Search is exact (no ANN index): a person's corpus is thousands of chunks, not millions. Lexical
+ * collections add a `terms` column with LanceDB's native full-text (BM25) index over it; the index is
+ * told to split on spaces only (no lower-casing, stemming or stop words of its own), so the project's
+ * one tokenizer decides the terms for indexing and querying alike.
  */
 export class LanceVectorStore implements VectorStore {
   private readonly tables = new Map<string, Promise<Table | undefined>>();
   private readonly creations = new Map<string, Promise<void>>();
   private readonly dimensions = new Map<string, number | undefined>();
+  /** Tables known to have a full-text index (an index is never dropped while the table lives). */
+  private readonly textIndexed = new Set<string>();
 
   private constructor(private readonly db: Connection) {}
 
@@ -53,13 +66,21 @@ export class LanceVectorStore implements VectorStore {
   }
 
   private async createIfMissing(spec: CollectionSpec): Promise<void> {
-    if (await this.table(spec.name)) return;
+    const existing = await this.table(spec.name);
+    if (existing) {
+      if (spec.lexical && !(await this.hasTermsColumn(existing))) {
+        // A table from before lexical search: the column is added empty; re-written points fill it.
+        await existing.addColumns([{ name: TERMS, valueSql: "''" }]);
+      }
+      return;
+    }
     const fields: Field[] = [
       new Field('id', new Utf8(), false),
       new Field('author_id', new Utf8(), false),
       new Field('document_id', new Utf8(), false),
       new Field('payload', new Utf8(), false),
     ];
+    if (spec.lexical) fields.push(new Field(TERMS, new Utf8(), true));
     if (spec.vectorSize !== undefined) {
       fields.push(
         new Field(VECTOR, new FixedSizeList(spec.vectorSize, new Field('item', new Float32(), true)), false),
@@ -77,6 +98,7 @@ export class LanceVectorStore implements VectorStore {
     const table = await this.requireTable(collection);
     const dimension = await this.vectorDimension(collection, table);
     const hasVectors = dimension !== undefined;
+    const hasTerms = await this.hasTermsColumn(table);
     const rows = points.map((point) => {
       // LanceDB would store a vector of another length without complaint; a mixed collection is useless.
       if (hasVectors && point.vector?.length !== dimension) {
@@ -89,6 +111,7 @@ export class LanceVectorStore implements VectorStore {
         author_id: point.payload.author_id,
         document_id: point.payload.document_id,
         payload: JSON.stringify(point.payload),
+        ...(hasTerms ? { [TERMS]: (point.terms ?? []).join(' ') } : {}),
         ...(hasVectors ? { [VECTOR]: point.vector } : {}),
       };
     });
@@ -110,6 +133,85 @@ export class LanceVectorStore implements VectorStore {
     if (where) query = query.where(where);
     const rows = (await query.select(['id', 'payload', '_distance']).toArray()) as Row[];
     return rows.map((row) => ({ id: row.id, payload: parsePayload(row), score: 1 - (row._distance ?? 1) }));
+  }
+
+  async searchText(
+    collection: string,
+    terms: readonly string[],
+    options: SearchOptions,
+  ): Promise<ScoredPoint[]> {
+    const table = await this.table(collection);
+    if (!table || terms.length === 0 || matchesNothing(options.filter)) return [];
+    if (!(await this.hasTextIndex(collection, table))) return [];
+    let query = table.query().fullTextSearch(terms.join(' '), { columns: TERMS }).limit(options.limit);
+    const where = toSql(options.filter);
+    if (where) query = query.where(where);
+    const rows = (await query.select(['id', 'payload', '_score']).toArray()) as Row[];
+    return rows.map((row) => ({ id: row.id, payload: parsePayload(row), score: row._score ?? 0 }));
+  }
+
+  /** Both searches run here and are fused by reciprocal rank, so each point's two ranks are known. */
+  async searchHybrid(
+    collection: string,
+    query: HybridQuery,
+    options: HybridSearchOptions,
+  ): Promise<FusedPoint[]> {
+    const depth = Math.max(options.depth, options.limit);
+    const within = { limit: depth, ...(options.filter ? { filter: options.filter } : {}) };
+    const [dense, lexical] = await Promise.all([
+      this.search(collection, query.vector, within),
+      this.searchText(collection, query.terms, within),
+    ]);
+    return reciprocalRankFusion([dense, lexical], (point) => point.id, options.fusionK)
+      .slice(0, options.limit)
+      .map(({ item, score, ranks: [denseRank, lexicalRank] }) => ({
+        id: item.id,
+        payload: item.payload,
+        score,
+        ranks: {
+          ...(denseRank === undefined ? {} : { dense: denseRank }),
+          ...(lexicalRank === undefined ? {} : { lexical: lexicalRank }),
+        },
+      }));
+  }
+
+  async hasLexicalIndex(collection: string): Promise<boolean> {
+    const table = await this.table(collection);
+    return table !== undefined && (await this.hasTextIndex(collection, table));
+  }
+
+  /**
+   * Creates the full-text index when the table has none, else folds the rows written since into it:
+   * LanceDB searches unindexed rows too, but rows replaced by a merge are only found again once the
+   * index is optimised.
+   */
+  async refreshIndexes(collection: string): Promise<void> {
+    const table = await this.table(collection);
+    if (!table || !(await this.hasTermsColumn(table))) return;
+    if (await this.hasTextIndex(collection, table)) {
+      await table.optimize();
+      return;
+    }
+    const { Index } = await import('@lancedb/lancedb');
+    await table.createIndex(TERMS, {
+      config: Index.fts({
+        baseTokenizer: 'whitespace',
+        lowercase: false,
+        stem: false,
+        removeStopWords: false,
+        asciiFolding: false,
+        withPosition: false,
+      }),
+    });
+    this.textIndexed.add(collection);
+  }
+
+  async deleteCollection(collection: string): Promise<void> {
+    const table = await this.table(collection);
+    if (!table) return;
+    table.close();
+    this.forget(collection);
+    await this.db.dropTable(collection);
   }
 
   async *scroll(collection: string, options: ScrollOptions = {}): AsyncIterable<Point> {
@@ -156,6 +258,26 @@ export class LanceVectorStore implements VectorStore {
       });
     }
     return table;
+  }
+
+  private forget(name: string): void {
+    this.tables.delete(name);
+    this.creations.delete(name);
+    this.dimensions.delete(name);
+    this.textIndexed.delete(name);
+  }
+
+  private async hasTermsColumn(table: Table): Promise<boolean> {
+    return (await table.schema()).fields.some((field) => field.name === TERMS);
+  }
+
+  private async hasTextIndex(name: string, table: Table): Promise<boolean> {
+    if (this.textIndexed.has(name)) return true;
+    const indexed = (await table.listIndices()).some(
+      (index) => index.indexType === 'FTS' && index.columns.includes(TERMS),
+    );
+    if (indexed) this.textIndexed.add(name);
+    return indexed;
   }
 
   /** The table's vector length (undefined: payload only), read from its schema once per table. */

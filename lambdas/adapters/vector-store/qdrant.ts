@@ -1,6 +1,9 @@
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import type {
   CollectionSpec,
+  FusedPoint,
+  HybridQuery,
+  HybridSearchOptions,
   IndexedPayload,
   Point,
   PointFilter,
@@ -9,7 +12,11 @@ import type {
   SearchOptions,
   VectorStore,
 } from '../../ports/vector-store.js';
+import { documentSparseVector, querySparseVector } from './bm25-sparse.js';
 import { INDEXED_FIELDS, filterConditions, matchesNothing } from './filters.js';
+
+/** The sparse vector of lexical collections, beside the unnamed dense one. */
+export const SPARSE_VECTOR = 'bm25';
 
 const UPSERT_BATCH = 256;
 const DEFAULT_PAGE_SIZE = 256;
@@ -36,9 +43,17 @@ export class VectorStoreError extends Error {
  * The cloud feature store on Qdrant's REST API. Collections are created on first use with keyword
  * payload indexes on author_id and document_id (filters on them stay fast as collections grow);
  * writes wait for Qdrant to apply them, so a later read sees them.
+ *
+ * Lexical collections hold a sparse `bm25` vector beside the dense one, with Qdrant's `idf` modifier:
+ * term weights come from the project's tokenizer (bm25-sparse.ts) and Qdrant supplies the inverse
+ * document frequencies. Hybrid search is one Query API call, both searches as prefetches fused by
+ * reciprocal rank on the server. The dense vector stays the unnamed default, so collections made
+ * before lexical search keep serving dense search until they are rebuilt.
  */
 export class QdrantVectorStore implements VectorStore {
   private readonly known = new Set<string>();
+  /** Whether each collection has the sparse vector, asked once per collection. */
+  private readonly lexical = new Map<string, Promise<boolean>>();
 
   constructor(private readonly client: QdrantClient) {}
 
@@ -64,11 +79,13 @@ export class QdrantVectorStore implements VectorStore {
       try {
         await this.client.createCollection(spec.name, {
           vectors: spec.vectorSize === undefined ? {} : { size: spec.vectorSize, distance: 'Cosine' },
+          ...(spec.lexical ? { sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' as const } } } : {}),
         });
       } catch (error) {
         // Another worker created it between our check and our create: that is what we wanted.
         if (statusOf(error) !== 409) throw describe('create collection', spec.name, error);
       }
+      this.lexical.set(spec.name, Promise.resolve(Boolean(spec.lexical)));
       for (const field of INDEXED_FIELDS) {
         await this.call('create payload index', spec.name, () =>
           this.client.createPayloadIndex(spec.name, {
@@ -83,10 +100,17 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   async upsert(collection: string, points: readonly Point[]): Promise<void> {
+    if (points.length === 0) return;
+    const lexical = await this.isLexical(collection);
     for (let start = 0; start < points.length; start += UPSERT_BATCH) {
       const batch = points.slice(start, start + UPSERT_BATCH).map((point) => ({
         id: point.id,
-        vector: point.vector ?? {},
+        vector: lexical
+          ? {
+              ...(point.vector ? { '': point.vector } : {}),
+              [SPARSE_VECTOR]: documentSparseVector(point.terms ?? []),
+            }
+          : (point.vector ?? {}),
         payload: point.payload,
       }));
       await this.call('upsert', collection, () =>
@@ -110,11 +134,75 @@ export class QdrantVectorStore implements VectorStore {
         ...(filter ? { filter } : {}),
       }),
     );
-    return (result?.points ?? []).map((point) => ({
-      id: String(point.id),
-      payload: point.payload as IndexedPayload,
-      score: point.score,
-    }));
+    return scored(result?.points);
+  }
+
+  async searchText(
+    collection: string,
+    terms: readonly string[],
+    options: SearchOptions,
+  ): Promise<ScoredPoint[]> {
+    if (terms.length === 0 || matchesNothing(options.filter) || !(await this.isLexical(collection)))
+      return [];
+    const filter = toQdrantFilter(options.filter);
+    const result = await this.read('keyword query', collection, () =>
+      this.client.query(collection, {
+        query: querySparseVector(terms),
+        using: SPARSE_VECTOR,
+        limit: options.limit,
+        with_payload: true,
+        ...(filter ? { filter } : {}),
+      }),
+    );
+    return scored(result?.points);
+  }
+
+  /**
+   * One Query API call: a dense and a sparse prefetch (each filtered, `depth` deep) fused by RRF on
+   * the server. Qdrant counts ranks from 0 (a point's share is 1 / (k + rank)), so it is sent
+   * fusionK + 1 to score exactly as the port defines. Qdrant does not report the two ranks.
+   */
+  async searchHybrid(
+    collection: string,
+    query: HybridQuery,
+    options: HybridSearchOptions,
+  ): Promise<FusedPoint[]> {
+    if (matchesNothing(options.filter)) return [];
+    if (query.terms.length === 0 || !(await this.isLexical(collection))) {
+      // Nothing to match by keyword: the fused ranking is the dense one.
+      const dense = await this.search(collection, query.vector, options);
+      return dense.map((point, index) => ({ ...point, score: 1 / (options.fusionK + index + 1) }));
+    }
+    const filter = toQdrantFilter(options.filter);
+    const depth = Math.max(options.depth, options.limit);
+    const within = { limit: depth, ...(filter ? { filter } : {}) };
+    const result = await this.read('hybrid query', collection, () =>
+      this.client.query(collection, {
+        prefetch: [
+          { query: [...query.vector], ...within },
+          { query: querySparseVector(query.terms), using: SPARSE_VECTOR, ...within },
+        ],
+        query: { rrf: { k: options.fusionK + 1 } },
+        limit: options.limit,
+        with_payload: true,
+      }),
+    );
+    return scored(result?.points);
+  }
+
+  hasLexicalIndex(collection: string): Promise<boolean> {
+    return this.isLexical(collection);
+  }
+
+  /** Qdrant indexes sparse vectors as they are written. */
+  refreshIndexes(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async deleteCollection(collection: string): Promise<void> {
+    this.known.delete(collection);
+    this.lexical.delete(collection);
+    await this.read('delete collection', collection, () => this.client.deleteCollection(collection));
   }
 
   async *scroll(collection: string, options: ScrollOptions = {}): AsyncIterable<Point> {
@@ -159,6 +247,25 @@ export class QdrantVectorStore implements VectorStore {
     return Promise.resolve();
   }
 
+  private isLexical(collection: string): Promise<boolean> {
+    let known = this.lexical.get(collection);
+    if (!known) {
+      const described = this.read('describe collection', collection, () =>
+        this.client.getCollection(collection),
+      );
+      known = described.then((info) => Boolean(info?.config.params.sparse_vectors?.[SPARSE_VECTOR]));
+      this.lexical.set(collection, known);
+      // A collection that does not exist yet may be created later: its answer is not kept.
+      void described.then(
+        (info) => {
+          if (!info) this.lexical.delete(collection);
+        },
+        () => this.lexical.delete(collection),
+      );
+    }
+    return known;
+  }
+
   private async call<T>(operation: string, collection: string, request: () => Promise<T>): Promise<T> {
     try {
       return await request();
@@ -178,11 +285,20 @@ export class QdrantVectorStore implements VectorStore {
     } catch (error) {
       if (statusOf(error) === 404) {
         this.known.delete(collection);
+        this.lexical.delete(collection);
         return undefined;
       }
       throw describe(operation, collection, error);
     }
   }
+}
+
+function scored(points: { id: string | number; score: number; payload?: unknown }[] | undefined) {
+  return (points ?? []).map((point) => ({
+    id: String(point.id),
+    payload: point.payload as IndexedPayload,
+    score: point.score,
+  }));
 }
 
 export function toQdrantFilter(filter: PointFilter | undefined) {
