@@ -20,7 +20,6 @@ import { filterConditions, matchesNothing } from './filters.js';
 const VECTOR = 'vector';
 /** The point's index terms, joined by spaces: already tokenized, so the index only splits on spaces. */
 const TERMS = 'terms';
-const TERMS_INDEX = `${TERMS}_idx`;
 
 interface Row {
   id: string;
