@@ -1,5 +1,5 @@
-import { Command } from 'commander';
-import { InvalidInputError } from '../domain/index.js';
+import { Command, Option } from 'commander';
+import { InvalidInputError, RETRIEVAL_MODES, type RetrievalMode } from '../domain/index.js';
 import type { RequestTrace } from '../ports/request-trace.js';
 import type { RagAnswer, RagRequest, Source } from '../rag/service.js';
 import { IncompleteResultError, type GlobalOptions } from './context.js';
@@ -10,6 +10,7 @@ interface AskOptions {
   k?: string;
   expand: boolean;
   rerank: boolean;
+  mode?: RetrievalMode;
   retrieveOnly?: boolean;
   json?: boolean;
   trace?: boolean;
@@ -30,7 +31,13 @@ export function askCommand(globals: () => GlobalOptions): Command {
     .option('--author <name>', 'whose voice and writing to use ("First Last"); default: found in the query')
     .option('-k <n>', 'how many chunks of context (default TWIN_RAG_K)')
     .option('--no-expand', 'search the query as written, without rewrites')
-    .option('--no-rerank', 'keep the vector search order (no cross-encoder)')
+    .option('--no-rerank', 'keep the search order (no cross-encoder)')
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'search by meaning and keywords fused (hybrid), or one alone (default TWIN_RAG_MODE)',
+      ).choices(RETRIEVAL_MODES),
+    )
     .option('--retrieve-only', 'only find the sources; do not generate')
     .option('--json', 'print the whole reply as JSON (no streaming)')
     .option('--trace', 'print the request trace (steps, timings, chunk ids) to stderr')
@@ -73,6 +80,7 @@ function askRequest(query: string, options: AskOptions): RagRequest {
     expand: options.expand,
     rerank: options.rerank,
     ...(k !== undefined ? { k } : {}),
+    ...(options.mode ? { mode: options.mode } : {}),
     ...(options.author ? { author: options.author } : {}),
     ...(options.retrieveOnly ? { retrieveOnly: true } : {}),
   };

@@ -1,83 +1,230 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { openWarehouse } from '../adapters/warehouse/index.js';
-import { evaluateRetrieval, formatEvaluation, readGoldenSet } from '../evaluation/retrieval.js';
+import {
+  InvalidInputError,
+  RETRIEVAL_MODES,
+  describeZodIssues,
+  type RetrievalMode,
+} from '../domain/index.js';
+import {
+  SEARCH_DEPTH,
+  evaluateRetrieval,
+  formatComparison,
+  formatEvaluation,
+  readGoldenSet,
+  type GoldenQuestion,
+  type RetrievalEvaluation,
+} from '../evaluation/retrieval.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { openFeatureServices } from '../features/services.js';
+import { openRetriever } from '../rag/open-service.js';
 import { loadSettingsWithSecrets, type Settings } from '../settings/index.js';
 import { importWarehouse } from '../warehouse/import.js';
 import { openExportSource } from '../warehouse/sources.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
-interface RetrievalOptions {
+interface RetrievalCommandOptions {
   golden: string;
   corpus?: string;
+  store?: 'embedded' | 'qdrant';
+  mode?: RetrievalMode;
+  k: string;
+  expand: boolean;
+  rerank: boolean;
+  compare?: boolean;
+  floors?: string;
   out?: string;
   json?: boolean;
 }
+
+/** Per mode, the lowest MRR and recall@9 the dev set may score (configs/eval/retrieval-floors.json). */
+const FloorsSchema = z.partialRecord(
+  z.enum(RETRIEVAL_MODES),
+  z.strictObject({ mrr: z.number().min(0).max(1), recall_9: z.number().min(0).max(1) }),
+);
+/** How far below its floor a mode may score before the check fails (run-to-run noise is smaller). */
+const FLOOR_TOLERANCE = 0.01;
 
 export function evalCommand(globals: () => GlobalOptions): Command {
   const evaluation = new Command('eval').description('measure the pipelines on labelled data');
   evaluation
     .command('retrieval')
-    .description('recall@k, MRR and evidence hit-rate of vector search over a labelled question set')
+    .description(
+      'recall@k, MRR and evidence hit-rate of the retriever the service runs, over a labelled question set',
+    )
     .requiredOption(
       '--golden <file>',
       'labelled questions, JSON Lines (id, query, author_full_name, mentions_author, relevant_links, evidence, kind)',
     )
     .option(
       '--corpus <export>',
-      'a warehouse export (folder or URL) to import and featurise into a scratch data folder first; without it, the configured feature store is evaluated',
+      'a warehouse export (folder or URL) to import and featurise into a scratch feature store first; without it, the configured feature store is evaluated',
+    )
+    .addOption(
+      new Option(
+        '--store <kind>',
+        'with --corpus: the scratch feature store (qdrant: throwaway collections in the Qdrant at QDRANT_URL)',
+      )
+        .choices(['embedded', 'qdrant'])
+        .default('embedded'),
+    )
+    .addOption(new Option('--mode <mode>', 'search mode (default: TWIN_RAG_MODE)').choices(RETRIEVAL_MODES))
+    .option('-k, --k <n>', 'chunks retrieved per question (the depth the metrics rank)', String(SEARCH_DEPTH))
+    .option('--no-expand', 'skip query expansion')
+    .option('--no-rerank', 'skip reranking')
+    .option('--compare', 'evaluate dense, lexical and hybrid search side by side in one run')
+    .option(
+      '--floors <file>',
+      'JSON of the lowest MRR and recall@9 per mode; exit 1 when an evaluated mode falls more than 0.01 below',
     )
     .option('--out <file>', 'also write the full results (per question) as JSON')
     .option('--json', 'print the results as JSON instead of a table')
-    .action(async (options: RetrievalOptions) => {
+    .action(async (options: RetrievalCommandOptions) => {
+      const k = Number(options.k);
+      if (!Number.isInteger(k) || k < 1 || k > 200) {
+        throw new InvalidInputError('--k must be a whole number from 1 to 200', 'k');
+      }
       const questions = await readGoldenSet(resolve(options.golden));
-      const scratch = options.corpus ? await mkdtemp(join(tmpdir(), 'twin-eval-')) : undefined;
+      const floors = options.floors ? await readFloors(resolve(options.floors)) : undefined;
+      const scratch = options.corpus ? await scratchSettings(options.store ?? 'embedded') : undefined;
       try {
-        const settings = scratch
-          ? await loadSettingsWithSecrets({
-              ...process.env,
-              TWIN_DATA_DIR: scratch,
-              TWIN_WAREHOUSE: 'embedded',
-              TWIN_VECTOR_STORE: 'embedded',
-            })
-          : await cliSettings(globals());
-        const result = await evaluate(settings, questions, options.corpus);
+        const settings = scratch ? scratch.settings : await cliSettings(globals());
+        const report = await evaluate(settings, questions, options, k);
         if (options.out) {
           await mkdir(dirname(resolve(options.out)), { recursive: true });
-          await writeFile(resolve(options.out), `${JSON.stringify(result, null, 2)}\n`);
+          await writeFile(resolve(options.out), `${JSON.stringify(report.primary, null, 2)}\n`);
         }
-        console.log(options.json ? JSON.stringify(result, null, 2) : formatEvaluation(result));
+        console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        if (floors) {
+          const failures = belowFloors(report.byMode, floors);
+          for (const failure of failures) console.error(`twin: ${failure}`);
+          if (failures.length > 0) process.exitCode = 1;
+          else console.log(`Every evaluated mode is at or above its floor (${options.floors ?? ''}).`);
+        }
       } finally {
-        if (scratch) await rm(scratch, { recursive: true, force: true });
+        await scratch?.dispose();
       }
     });
   return evaluation;
 }
 
+interface EvaluationReport {
+  /** The evaluation of the configured (or --mode) retriever: what --out writes. */
+  primary: RetrievalEvaluation;
+  /** Every mode evaluated in this run (one, or three with --compare). */
+  byMode: Partial<Record<RetrievalMode, RetrievalEvaluation>>;
+}
+
 async function evaluate(
   settings: Settings,
-  questions: Awaited<ReturnType<typeof readGoldenSet>>,
-  corpus?: string,
-) {
+  questions: readonly GoldenQuestion[],
+  options: RetrievalCommandOptions,
+  k: number,
+): Promise<EvaluationReport> {
   const warehouse = await openWarehouse(settings);
   try {
     const services = await openFeatureServices(settings);
     try {
-      if (corpus) {
-        process.stderr.write(`Importing and featurising ${corpus} into a scratch folder\n`);
-        await importWarehouse(warehouse, openExportSource(corpus), progressBar());
+      if (options.corpus) {
+        process.stderr.write(`Importing and featurising ${options.corpus} into a scratch feature store\n`);
+        await importWarehouse(warehouse, openExportSource(options.corpus), progressBar());
         await runFeaturePipeline({ warehouse, ...services }, {}, progressBar());
       }
-      return await evaluateRetrieval({ warehouse, ...services }, questions, progressBar());
+      const { retriever, defaults } = await openRetriever(settings, {
+        authors: warehouse,
+        featureServices: services,
+      });
+      const { maxQueryChars: _limit, ...served } = defaults;
+      const primaryMode = options.mode ?? served.mode;
+      const modes = options.compare ? [...RETRIEVAL_MODES] : [primaryMode];
+      const byMode: EvaluationReport['byMode'] = {};
+      for (const mode of modes) {
+        process.stderr.write(`Evaluating ${mode} search on ${String(questions.length)} questions\n`);
+        byMode[mode] = await evaluateRetrieval(
+          retriever,
+          questions,
+          {
+            ...served,
+            k,
+            mode,
+            expand: options.expand && served.expand,
+            rerank: options.rerank && served.rerank,
+          },
+          { model: services.embedder.model.id },
+          progressBar(),
+        );
+      }
+      const primary = byMode[primaryMode];
+      if (!primary) throw new Error(`no evaluation of ${primaryMode}`);
+      return { primary, byMode };
     } finally {
+      if (options.corpus && settings.vectorStore.kind === 'qdrant') await services.features.dropCollections();
       await services.close();
     }
   } finally {
     await warehouse.close();
   }
+}
+
+function formatReport(report: EvaluationReport): string {
+  const rows = Object.entries(report.byMode).map(([name, evaluation]) => ({ name, evaluation }));
+  const comparison =
+    rows.length > 1 ? `\n\nSide by side, same questions and settings:\n${formatComparison(rows)}` : '';
+  return `${formatEvaluation(report.primary)}${comparison}`;
+}
+
+/** A scratch data folder, and for Qdrant a throwaway collection prefix, removed afterwards. */
+async function scratchSettings(store: 'embedded' | 'qdrant') {
+  const dir = await mkdtemp(join(tmpdir(), 'twin-eval-'));
+  const settings = await loadSettingsWithSecrets({
+    ...process.env,
+    TWIN_DATA_DIR: dir,
+    TWIN_WAREHOUSE: 'embedded',
+    TWIN_VECTOR_STORE: store,
+    ...(store === 'qdrant' ? { TWIN_COLLECTION_PREFIX: `twin_eval_${randomUUID().slice(0, 8)}_` } : {}),
+  });
+  return { settings, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function readFloors(file: string): Promise<z.infer<typeof FloorsSchema>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError(
+      `${file}: ${error instanceof Error ? error.message : String(error)}`,
+      'floors',
+    );
+  }
+  const parsed = FloorsSchema.safeParse(json);
+  if (!parsed.success)
+    throw new InvalidInputError(`${file}: ${describeZodIssues(parsed.error).join('; ')}`, 'floors');
+  return parsed.data;
+}
+
+/** One line per metric of an evaluated mode that fell more than the tolerance below its floor. */
+export function belowFloors(
+  byMode: EvaluationReport['byMode'],
+  floors: z.infer<typeof FloorsSchema>,
+): string[] {
+  const failures: string[] = [];
+  for (const [mode, evaluation] of Object.entries(byMode) as [RetrievalMode, RetrievalEvaluation][]) {
+    const floor = floors[mode];
+    if (!floor) continue;
+    const measured = { mrr: evaluation.overall.mrr, recall_9: evaluation.overall.recall[9] ?? 0 };
+    for (const metric of ['mrr', 'recall_9'] as const) {
+      if (measured[metric] < floor[metric] - FLOOR_TOLERANCE) {
+        failures.push(
+          `${mode} ${metric} ${measured[metric].toFixed(3)} is below its floor ${floor[metric].toFixed(3)} (by more than ${String(FLOOR_TOLERANCE)})`,
+        );
+      }
+    }
+  }
+  return failures;
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { CATEGORIES, type Category } from '../domain/index.js';
+import { CATEGORIES, InvalidInputError, type Category } from '../domain/index.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { authorIdsByName, openFeatureServices } from '../features/services.js';
 import { withWarehouse, type GlobalOptions } from './context.js';
@@ -10,6 +10,7 @@ interface FeaturesOptions {
   authors?: string[];
   categories?: Category[];
   json?: boolean;
+  rebuild?: boolean;
 }
 
 export function featuresCommand(globals: () => GlobalOptions): Command {
@@ -20,12 +21,26 @@ export function featuresCommand(globals: () => GlobalOptions): Command {
     .option('--authors <names...>', 'only these authors (full names, as in the warehouse)')
     .addOption(new Option('--categories <categories...>', 'only these categories').choices(CATEGORIES))
     .option('--json', 'print the run summary as JSON')
+    .option(
+      '--rebuild',
+      'delete the feature collections first and featurise everything again (needed once for Qdrant collections made before keyword search)',
+    )
     .action(async (options: FeaturesOptions) => {
+      if (options.rebuild && (options.authors || options.categories)) {
+        throw new InvalidInputError(
+          '--rebuild recreates every author and category; run it without --authors and --categories',
+          'rebuild',
+        );
+      }
       await withWarehouse(globals(), async (warehouse, settings) => {
         const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
         process.stderr.write(`Loading embedding model ${settings.embedding.modelId}\n`);
         const services = await openFeatureServices(settings);
         try {
+          if (options.rebuild) {
+            process.stderr.write('Deleting the feature collections for a full rebuild\n');
+            await services.features.dropCollections();
+          }
           const summary = await runFeaturePipeline(
             { warehouse, ...services },
             {
@@ -41,6 +56,13 @@ export function featuresCommand(globals: () => GlobalOptions): Command {
               ? JSON.stringify({ ...summary, featureStore: counts }, null, 2)
               : `${formatFeatureRun(summary)}\n${formatFeatureCounts(counts, where)}`,
           );
+          if (summary.missingLexicalIndex.length > 0) {
+            process.stderr.write(
+              `twin: ${summary.missingLexicalIndex.map((category) => `embedded_${category}`).join(', ')} ` +
+                'predate keyword search and cannot be indexed in place; hybrid and keyword search fall back to ' +
+                'dense search there. Run `twin features --rebuild` once to recreate them.\n',
+            );
+          }
         } finally {
           await services.close();
         }

@@ -15,6 +15,17 @@ export const FEATURE_COLLECTIONS = CATEGORIES.flatMap((category) =>
   (['cleaned', 'embedded'] as const).map((snapshot) => ({ snapshot, category })),
 );
 
+/** How chunks are searched: by meaning (embeddings), by keywords (BM25), or both fused by rank. */
+export const RETRIEVAL_MODES = ['hybrid', 'dense', 'lexical'] as const;
+export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
+
+/**
+ * Reciprocal rank fusion's k: 60, the value of the method's paper, used as-is by most search engines
+ * that fuse (Elastic, OpenSearch, Azure AI Search). Measured on the dev set, k from 10 to 100 moved
+ * MRR by little (README); a standard value is kept rather than one fitted to 60 questions.
+ */
+export const DEFAULT_FUSION_K = 60;
+
 /** Where a cleaned document or chunk came from: the raw document's identity and metadata. */
 export interface SourceFields {
   documentId: string;
@@ -25,6 +36,8 @@ export interface SourceFields {
   link?: string;
   /** Repository name. */
   name?: string;
+  /** The article's title as crawled, when it has one. */
+  title?: string;
   /** Post image URL. */
   image?: string;
 }
@@ -47,7 +60,13 @@ export interface ChunkingInfo {
 export interface Chunk extends SourceFields {
   /** Deterministic: a UUID formed from a hash of the document id and the chunk's text. */
   id: string;
+  /** The cleaned text: what is embedded and indexed for keyword search. */
   content: string;
+  /**
+   * The same passage as the author wrote it (apostrophes, symbols, links and markup kept): what
+   * excerpts, the reranker and the twin's prompt show.
+   */
+  original: string;
   /** Position of this chunk among its document's chunks, and its character range in the cleaned text. */
   index: number;
   start: number;
@@ -69,6 +88,8 @@ export interface EmbeddedChunk extends Chunk {
 export interface ScoredChunk extends Chunk {
   score: number;
   embeddingModel: EmbeddingModelInfo;
+  /** 1-based ranks in the dense and keyword lists of a hybrid search, where the store reports them. */
+  ranks?: { dense?: number; lexical?: number };
 }
 
 // Stored payloads (snake_case, like the warehouse records). They come back from an external database,
@@ -81,19 +102,30 @@ const sourcePayload = {
   author_full_name: z.string(),
   link: z.string().optional(),
   name: z.string().optional(),
+  title: z.string().optional(),
   image: z.string().optional(),
 };
+
+/**
+ * What a stored document's features hold besides the content hash: 2 added each chunk's original
+ * text, its document's title and its keyword-search terms. A document stored with an older layout is processed again.
+ */
+export const FEATURE_LAYOUT = 2;
 
 export const CleanedPayloadSchema = z.object({
   ...sourcePayload,
   content: z.string(),
   content_hash: z.string(),
+  /** Absent: stored before layouts were recorded (layout 1). */
+  layout: z.number().int().optional(),
 });
 export type CleanedPayload = z.infer<typeof CleanedPayloadSchema>;
 
 export const ChunkPayloadSchema = z.object({
   ...sourcePayload,
   content: z.string(),
+  /** Absent in chunks stored before layout 2: excerpts then fall back to the cleaned text. */
+  original: z.string().optional(),
   chunk_index: z.number().int(),
   start: z.number().int(),
   end: z.number().int(),
@@ -119,6 +151,7 @@ function sourceToPayload(source: SourceFields) {
     author_full_name: source.authorFullName,
     ...(source.link === undefined ? {} : { link: source.link }),
     ...(source.name === undefined ? {} : { name: source.name }),
+    ...(source.title === undefined ? {} : { title: source.title }),
     ...(source.image === undefined ? {} : { image: source.image }),
   };
 }
@@ -132,12 +165,18 @@ function sourceFromPayload(payload: z.infer<z.ZodObject<typeof sourcePayload>>):
     authorFullName: payload.author_full_name,
     ...(payload.link === undefined ? {} : { link: payload.link }),
     ...(payload.name === undefined ? {} : { name: payload.name }),
+    ...(payload.title === undefined ? {} : { title: payload.title }),
     ...(payload.image === undefined ? {} : { image: payload.image }),
   };
 }
 
 export function cleanedToPayload(document: CleanedDocument): CleanedPayload {
-  return { ...sourceToPayload(document), content: document.content, content_hash: document.contentHash };
+  return {
+    ...sourceToPayload(document),
+    content: document.content,
+    content_hash: document.contentHash,
+    layout: FEATURE_LAYOUT,
+  };
 }
 
 export function cleanedFromPayload(payload: unknown): CleanedDocument {
@@ -149,6 +188,7 @@ export function chunkToPayload(chunk: EmbeddedChunk): ChunkPayload {
   return {
     ...sourceToPayload(chunk),
     content: chunk.content,
+    original: chunk.original,
     chunk_index: chunk.index,
     start: chunk.start,
     end: chunk.end,
@@ -165,13 +205,20 @@ export function chunkToPayload(chunk: EmbeddedChunk): ChunkPayload {
   };
 }
 
-export function scoredChunkFromPayload(id: string, score: number, payload: unknown): ScoredChunk {
+export function scoredChunkFromPayload(
+  id: string,
+  score: number,
+  payload: unknown,
+  ranks?: ScoredChunk['ranks'],
+): ScoredChunk {
   const parsed = ChunkPayloadSchema.parse(payload);
   return {
     ...sourceFromPayload(parsed),
     id,
     score,
+    ...(ranks ? { ranks } : {}),
     content: parsed.content,
+    original: parsed.original ?? parsed.content,
     index: parsed.chunk_index,
     start: parsed.start,
     end: parsed.end,

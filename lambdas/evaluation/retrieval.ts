@@ -2,14 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvalidInputError, describeZodIssues, type ScoredChunk } from '../domain/index.js';
 import { cleanText } from '../features/cleaning.js';
-import type { FeatureStore } from '../features/feature-store.js';
-import type { Embedder } from '../ports/embedder.js';
-import type { Warehouse } from '../ports/warehouse.js';
-import { splitFullName } from '../domain/index.js';
-import { searchEmbeddedCollections } from '../rag/vector-search.js';
+import type { ContextRetriever, RetrievalOptions } from '../rag/retriever.js';
+import { TraceRecorder } from '../rag/trace.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 
-/** One labelled question of a retrieval evaluation set (JSON Lines). */
+/**
+ * One labelled question of a retrieval evaluation set (JSON Lines). `author_full_name` and
+ * `mentions_author` only slice the results: the evaluated retriever never sees them.
+ */
 export const GoldenQuestionSchema = z.object({
   id: z.string().min(1),
   query: z.string().min(1),
@@ -45,7 +45,7 @@ export async function readGoldenSet(file: string): Promise<GoldenQuestion[]> {
   return questions;
 }
 
-/** Chunks considered per question: enough documents to rank beyond the largest k. */
+/** Chunks retrieved per question by default: enough documents to rank beyond the largest cutoff. */
 export const SEARCH_DEPTH = 50;
 export const CUTOFFS = [3, 9] as const;
 /** A chunk "contains the evidence" when it holds at least this share of the evidence's word trigrams. */
@@ -54,7 +54,10 @@ export const EVIDENCE_THRESHOLD = 0.5;
 export interface QuestionResult {
   id: string;
   kind: string;
+  /** Whether the retriever filtered by an author (its own decision: self-query or name match). */
   filtered: boolean;
+  /** The author it filtered by, when it did. */
+  filteredBy?: string;
   /** Links of the ranked documents, best first (deduplicated from the chunk ranking). */
   rankedLinks: string[];
   /** 1-based rank of the first relevant document, or null when none was retrieved. */
@@ -74,6 +77,14 @@ export interface MetricSummary {
 export interface RetrievalEvaluation {
   model: string;
   searchDepth: number;
+  /** The retriever settings evaluated, as the service would run them. */
+  settings: Omit<RetrievalOptions, 'author'>;
+  /** Questions the retriever reranked (0 when no reranker loaded: see flags). */
+  reranked: number;
+  /** Flags the retriever raised, with how many questions raised each. */
+  flags: Record<string, number>;
+  /** The retriever's author filter against the labels: questions naming their author, and others. */
+  authorDetection: { namingQuestions: number; filteredCorrectly: number; wronglyFiltered: number };
   overall: MetricSummary;
   byKind: Record<string, MetricSummary>;
   byFilter: { withAuthorFilter: MetricSummary; withoutFilter: MetricSummary };
@@ -81,34 +92,47 @@ export interface RetrievalEvaluation {
 }
 
 /**
- * Plain filtered vector search, evaluated: each query is embedded and searched over the three
- * embedded collections; the author filter is applied only where the query names the author (an
- * ideal self-query). Documents are ranked by their best chunk.
+ * The served retriever, evaluated: each question goes through the same ContextRetriever object that
+ * POST /rag uses, with the options given (the service's settings unless the caller overrides them):
+ * its own author detection, expansion and reranking when they are configured. The labels are used
+ * only to score. Documents are ranked by their best chunk.
  */
 export async function evaluateRetrieval(
-  { warehouse, features, embedder }: { warehouse: Warehouse; features: FeatureStore; embedder: Embedder },
+  retriever: ContextRetriever,
   questions: readonly GoldenQuestion[],
+  options: Omit<RetrievalOptions, 'author'>,
+  details: { model: string },
   onProgress: ProgressListener = ignoreProgress,
 ): Promise<RetrievalEvaluation> {
-  const vectors = await embedder.embed(questions.map((question) => question.query));
   const results: QuestionResult[] = [];
+  const flags: Record<string, number> = {};
+  let reranked = 0;
+  const detection = { namingQuestions: 0, filteredCorrectly: 0, wronglyFiltered: 0 };
   for (const [index, question] of questions.entries()) {
-    const authorId = question.mentions_author
-      ? (await warehouse.findUserByName(splitFullName(question.author_full_name)))?.id
-      : undefined;
-    const chunks = (
-      await searchEmbeddedCollections(features, vectors[index] ?? [], {
-        limitPerCategory: SEARCH_DEPTH,
-        ...(authorId ? { authorId } : {}),
-      })
-    ).slice(0, SEARCH_DEPTH);
-    results.push(scoreQuestion(question, chunks, authorId !== undefined));
+    const trace = new TraceRecorder(question.query);
+    const retrieval = await retriever.retrieve(question.query, options, trace);
+    for (const flag of trace.flags) flags[flag] = (flags[flag] ?? 0) + 1;
+    if (retrieval.reranked) reranked += 1;
+    const filteredBy = retrieval.author.authorId ? retrieval.author.authorName : undefined;
+    if (question.mentions_author) detection.namingQuestions += 1;
+    if (filteredBy !== undefined) {
+      if (filteredBy === question.author_full_name) detection.filteredCorrectly += 1;
+      else detection.wronglyFiltered += 1;
+    }
+    results.push({
+      ...scoreQuestion(question, retrieval.chunks, filteredBy !== undefined),
+      ...(filteredBy ? { filteredBy } : {}),
+    });
     onProgress({ stage: 'questions', done: index + 1, total: questions.length });
   }
   const kinds = [...new Set(results.map((result) => result.kind))].sort();
   return {
-    model: embedder.model.id,
-    searchDepth: SEARCH_DEPTH,
+    model: details.model,
+    searchDepth: options.k,
+    settings: options,
+    reranked,
+    flags,
+    authorDetection: detection,
     overall: summarize(results),
     byKind: Object.fromEntries(
       kinds.map((kind) => [kind, summarize(results.filter((result) => result.kind === kind))]),
@@ -199,18 +223,44 @@ function summarize(results: readonly QuestionResult[]): MetricSummary {
 }
 
 export function formatEvaluation(evaluation: RetrievalEvaluation): string {
-  const pct = (value: number | undefined) => `${((value ?? 0) * 100).toFixed(1)}%`.padStart(7);
-  const header = `${'slice'.padEnd(24)} ${'n'.padStart(3)} ${'R@3'.padStart(7)} ${'R@9'.padStart(7)} ${'Hit@3'.padStart(7)} ${'MRR'.padStart(6)} ${'Ev@3'.padStart(7)} ${'Ev@9'.padStart(7)}`;
-  const row = (name: string, m: MetricSummary) =>
-    `${name.padEnd(24)} ${String(m.questions).padStart(3)} ${pct(m.recall[3])} ${pct(m.recall[9])} ${pct(m.hitRate[3])} ${m.mrr.toFixed(3).padStart(6)} ${pct(m.evidenceHitRate[3])} ${pct(m.evidenceHitRate[9])}`;
+  const { settings } = evaluation;
+  const steps = [
+    `${settings.mode} search`,
+    settings.mode === 'hybrid' ? `RRF k=${String(settings.fusionK)}` : undefined,
+    settings.expand ? `expansion to ${String(settings.queries)} queries` : 'no expansion',
+    settings.rerank
+      ? `rerank (${String(evaluation.reranked)} of ${String(evaluation.overall.questions)})`
+      : 'no rerank',
+  ].filter(Boolean);
+  const detection = evaluation.authorDetection;
   return [
-    `Retrieval evaluation: plain filtered vector search, ${evaluation.model}, top ${String(evaluation.searchDepth)} chunks`,
-    header,
-    row('all', evaluation.overall),
-    ...Object.entries(evaluation.byKind).map(([kind, metrics]) => row(`kind: ${kind}`, metrics)),
-    row('author filter applied', evaluation.byFilter.withAuthorFilter),
-    row('no author filter', evaluation.byFilter.withoutFilter),
+    `Retrieval evaluation: the served retriever (${steps.join(', ')}), ${evaluation.model}, top ${String(evaluation.searchDepth)} chunks`,
+    metricHeader(),
+    metricRow('all', evaluation.overall),
+    ...Object.entries(evaluation.byKind).map(([kind, metrics]) => metricRow(`kind: ${kind}`, metrics)),
+    metricRow('author filter applied', evaluation.byFilter.withAuthorFilter),
+    metricRow('no author filter', evaluation.byFilter.withoutFilter),
+    `Author detection: ${String(detection.filteredCorrectly)} questions filtered by their own author, ${String(detection.wronglyFiltered)} by another; ${String(detection.namingQuestions)} questions name their author.`,
+    ...Object.entries(evaluation.flags).map(([flag, count]) => `Flag on ${String(count)} questions: ${flag}`),
     'R@k: share of relevant documents in the top k; Hit@k: a relevant document in the top k; MRR: mean 1/rank',
     `of the first relevant document; Ev@k: a relevant chunk in the top k holds >= ${String(EVIDENCE_THRESHOLD * 100)}% of the evidence.`,
   ].join('\n');
+}
+
+/** Several evaluations of the same questions side by side, one row each. */
+export function formatComparison(rows: readonly { name: string; evaluation: RetrievalEvaluation }[]): string {
+  return [
+    metricHeader('retriever'),
+    ...rows.map(({ name, evaluation }) => metricRow(name, evaluation.overall)),
+  ].join('\n');
+}
+
+const pct = (value: number | undefined) => `${((value ?? 0) * 100).toFixed(1)}%`.padStart(7);
+
+function metricHeader(first = 'slice'): string {
+  return `${first.padEnd(24)} ${'n'.padStart(3)} ${'R@3'.padStart(7)} ${'R@9'.padStart(7)} ${'Hit@3'.padStart(7)} ${'MRR'.padStart(6)} ${'Ev@3'.padStart(7)} ${'Ev@9'.padStart(7)}`;
+}
+
+function metricRow(name: string, m: MetricSummary): string {
+  return `${name.padEnd(24)} ${String(m.questions).padStart(3)} ${pct(m.recall[3])} ${pct(m.recall[9])} ${pct(m.hitRate[3])} ${m.mrr.toFixed(3).padStart(6)} ${pct(m.evidenceHitRate[3])} ${pct(m.evidenceHitRate[9])}`;
 }

@@ -3,7 +3,7 @@ import type { Embedder } from '../ports/embedder.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { contentHash } from './cleaning.js';
 import type { FeatureCounts, FeatureStore } from './feature-store.js';
-import { pipelineVersion, type BatchReport } from './pipeline.js';
+import { pipelineVersion, refreshLexicalIndex, type BatchReport } from './pipeline.js';
 
 export interface DocumentBatch {
   category: Category;
@@ -69,6 +69,8 @@ export interface FeatureRunTotals {
   unchanged: number;
   chunks: number;
   failedBatches: FailedBatch[];
+  /** Categories with chunks but no keyword index: the collection must be rebuilt (twin features --rebuild). */
+  missingLexicalIndex: Category[];
   featureStore: FeatureCounts;
 }
 
@@ -84,8 +86,17 @@ export async function summarizeFeatureRun(
     unchanged: unchangedAtPlanning,
     chunks: 0,
     failedBatches: [],
+    missingLexicalIndex: [],
     featureStore: await features.counts(),
   };
+  const written = new Set<Category>();
+  for (const outcome of outcomes) {
+    if (!('failed' in outcome) && outcome.processed > 0) written.add(outcome.category);
+  }
+  for (const category of CATEGORIES) {
+    const ready = await refreshLexicalIndex(features, category, written.has(category));
+    if (!ready && totals.featureStore.embedded[category] > 0) totals.missingLexicalIndex.push(category);
+  }
   for (const outcome of outcomes) {
     if ('failed' in outcome) {
       totals.failedBatches.push(outcome);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Category, Chunk, ChunkingInfo, CleanedDocument } from '../domain/index.js';
 import type { Tokenizer } from '../ports/embedder.js';
+import { originalSpan, type CleanedText } from './cleaning.js';
 
 /** A character range [start, end) of the cleaned text. Chunks are always exact slices of it. */
 export interface Span {
@@ -27,7 +28,12 @@ export const TOKEN_OVERLAP = 50;
  * the chunks' ranges cover every word of the document, and a word longer than a whole chunk is cut
  * into pieces rather than dropped.
  */
-export function chunkDocument(document: CleanedDocument, tokenizer: Tokenizer): Chunk[] {
+export function chunkDocument(
+  document: CleanedDocument,
+  tokenizer: Tokenizer,
+  /** The document's original text and its map from the cleaned text; without it, original = content. */
+  source?: { original: string; cleaned: CleanedText },
+): Chunk[] {
   const text = document.content;
   const rules = CHUNKING[document.category];
   const whole = { start: 0, end: text.length };
@@ -45,8 +51,11 @@ export function chunkDocument(document: CleanedDocument, tokenizer: Tokenizer): 
     const id = chunkId(document.documentId, content);
     if (seen.has(id)) continue; // a repeated passage of the same document is stored once
     seen.add(id);
-    const { content: _text, contentHash: _hash, ...source } = document;
-    chunks.push({ ...source, id, content, index: chunks.length, ...window, chunking: info });
+    const { content: _text, contentHash: _hash, ...fields } = document;
+    const original = source
+      ? originalSpan(source.original, source.cleaned, window.start, window.end)
+      : content;
+    chunks.push({ ...fields, id, content, original, index: chunks.length, ...window, chunking: info });
   }
   return chunks;
 }

@@ -1,6 +1,7 @@
 import {
   CATEGORIES,
   FEATURE_COLLECTIONS,
+  FEATURE_LAYOUT,
   chunkToPayload,
   cleanedFromPayload,
   cleanedToPayload,
@@ -13,9 +14,34 @@ import {
   type ScoredChunk,
   type Snapshot,
 } from '../domain/index.js';
-import type { PointFilter, VectorStore } from '../ports/vector-store.js';
+import type { PointFilter, ScoredPoint, VectorStore } from '../ports/vector-store.js';
+import { lexicalTerms } from './lexical-terms.js';
+
+/**
+ * What keyword search matches a chunk by: its text, and its document's title or repository name,
+ * which say what the whole document is about (a field the chunk's own words often lack, as BM25F
+ * and "contextual chunk headers" both rely on).
+ */
+export function chunkTerms(chunk: Pick<EmbeddedChunk, 'content' | 'title' | 'name'>): string[] {
+  const heading = chunk.title ?? chunk.name;
+  return lexicalTerms(heading ? `${heading}\n${chunk.content}` : chunk.content);
+}
 
 export type FeatureCounts = Record<Snapshot, Record<Category, number>>;
+
+/** A chunk search: the query embedded (dense, hybrid) and as terms (lexical, hybrid). */
+export type ChunkQuery =
+  | { mode: 'dense'; vector: readonly number[] }
+  | { mode: 'lexical'; terms: readonly string[] }
+  | {
+      mode: 'hybrid';
+      vector: readonly number[];
+      terms: readonly string[];
+      /** Reciprocal rank fusion's k. */
+      fusionK: number;
+      /** Chunks each list contributes before fusion. */
+      depth: number;
+    };
 
 /**
  * The logical feature store over any vector database: the cleaned snapshot (one payload-only point
@@ -34,19 +60,40 @@ export class FeatureStore {
     for (const { snapshot, category } of FEATURE_COLLECTIONS) {
       await this.store.ensureCollection({
         name: collectionName(snapshot, category),
-        ...(snapshot === 'embedded' ? { vectorSize: model.size } : {}),
+        ...(snapshot === 'embedded' ? { vectorSize: model.size, lexical: true } : {}),
       });
     }
   }
 
-  /** Content hash of every stored cleaned document that matches, by document id. */
+  /** Removes every feature collection (a full rebuild follows). */
+  async dropCollections(): Promise<void> {
+    for (const { snapshot, category } of FEATURE_COLLECTIONS) {
+      await this.store.deleteCollection(collectionName(snapshot, category));
+    }
+  }
+
+  /**
+   * Content hash of every stored cleaned document that matches, by document id. A document stored
+   * in an older layout is left out: its features are incomplete, so it is processed again.
+   */
   async storedHashes(category: Category, filter: PointFilter = {}): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     for await (const point of this.store.scroll(collectionName('cleaned', category), { filter })) {
       const hash = point.payload.content_hash;
-      if (typeof hash === 'string') hashes.set(point.payload.document_id, hash);
+      const layout = point.payload.layout ?? 1;
+      if (typeof hash === 'string' && layout === FEATURE_LAYOUT) hashes.set(point.payload.document_id, hash);
     }
     return hashes;
+  }
+
+  /** Whether the category's chunks can be searched by keyword. */
+  hasLexicalIndex(category: Category): Promise<boolean> {
+    return this.store.hasLexicalIndex(collectionName('embedded', category));
+  }
+
+  /** Folds the chunks written since into the keyword index (or builds it). */
+  refreshLexicalIndex(category: Category): Promise<void> {
+    return this.store.refreshIndexes(collectionName('embedded', category));
   }
 
   async *cleanedDocuments(category: Category, filter: PointFilter = {}): AsyncIterable<CleanedDocument> {
@@ -67,7 +114,12 @@ export class FeatureStore {
     const collection = collectionName('embedded', category);
     await this.store.upsert(
       collection,
-      chunks.map((chunk) => ({ id: chunk.id, vector: chunk.embedding, payload: chunkToPayload(chunk) })),
+      chunks.map((chunk) => ({
+        id: chunk.id,
+        vector: chunk.embedding,
+        terms: chunkTerms(chunk),
+        payload: chunkToPayload(chunk),
+      })),
     );
     const keep = new Set(chunks.map((chunk) => chunk.id));
     const stale: string[] = [];
@@ -87,14 +139,31 @@ export class FeatureStore {
 
   async searchChunks(
     category: Category,
-    vector: readonly number[],
+    query: ChunkQuery,
     options: { limit: number; authorId?: string },
   ): Promise<ScoredChunk[]> {
-    const hits = await this.store.search(collectionName('embedded', category), vector, {
+    const collection = collectionName('embedded', category);
+    const within = {
       limit: options.limit,
       ...(options.authorId ? { filter: { authorIds: [options.authorId] } } : {}),
-    });
-    return hits.map((hit) => scoredChunkFromPayload(hit.id, hit.score, hit.payload));
+    };
+    let hits: (ScoredPoint & { ranks?: ScoredChunk['ranks'] })[];
+    switch (query.mode) {
+      case 'dense':
+        hits = await this.store.search(collection, query.vector, within);
+        break;
+      case 'lexical':
+        hits = await this.store.searchText(collection, query.terms, within);
+        break;
+      case 'hybrid':
+        hits = await this.store.searchHybrid(
+          collection,
+          { vector: query.vector, terms: query.terms },
+          { ...within, fusionK: query.fusionK, depth: query.depth },
+        );
+        break;
+    }
+    return hits.map((hit) => scoredChunkFromPayload(hit.id, hit.score, hit.payload, hit.ranks));
   }
 
   async counts(filter: PointFilter = {}): Promise<FeatureCounts> {

@@ -10,7 +10,7 @@ import type { Embedder } from '../ports/embedder.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import { chunkDocument } from './chunking.js';
-import { cleanDocument } from './cleaning.js';
+import { cleanDocumentWithOriginal } from './cleaning.js';
 import type { FeatureStore } from './feature-store.js';
 
 /** Bump when cleaning or chunking changes: every document is then processed again on the next run. */
@@ -48,6 +48,11 @@ export interface CategoryReport extends BatchReport {
 
 export interface FeatureRunSummary {
   categories: Record<Category, CategoryReport>;
+  /**
+   * Categories whose chunks cannot be searched by keyword after the run: their collection predates
+   * lexical search and the store cannot add the index in place (Qdrant); `twin features --rebuild`.
+   */
+  missingLexicalIndex: Category[];
   totalMs: number;
 }
 
@@ -101,11 +106,17 @@ export async function featurizeDocuments(
   const version = pipelineVersion(embedder);
 
   const cleaned = timed(timings, 'cleanMs', () =>
-    documents.map((document) => cleanDocument(document, version)),
+    documents.map((document) => cleanDocumentWithOriginal(document, version)),
   );
-  const changed = cleaned.filter((document) => hashes.get(document.documentId) !== document.contentHash);
+  const changedSources = cleaned.filter(
+    ({ document }) => hashes.get(document.documentId) !== document.contentHash,
+  );
+  const changed = changedSources.map(({ document }) => document);
   const chunked = timed(timings, 'chunkMs', () =>
-    changed.map((document) => ({ document, chunks: chunkDocument(document, embedder.tokenizer) })),
+    changedSources.map(({ document, ...source }) => ({
+      document,
+      chunks: chunkDocument(document, embedder.tokenizer, source),
+    })),
   );
   const texts = chunked.flatMap(({ chunks }) => chunks.map((chunk) => chunk.content));
   const vectors = await timedAsync(timings, 'embedMs', () => embedder.embed(texts));
@@ -155,6 +166,7 @@ export async function runFeaturePipeline(
   onProgress({ stage: 'features', done, total });
 
   const reports = {} as Record<Category, CategoryReport>;
+  const missingLexicalIndex: Category[] = [];
   for (const category of CATEGORIES) {
     const report: CategoryReport = {
       documents: 0,
@@ -178,8 +190,28 @@ export async function runFeaturePipeline(
       done += batch.length;
       onProgress({ stage: 'features', done, total });
     }
+    const ready = await timedAsync(report.timings, 'loadMs', () =>
+      refreshLexicalIndex(features, category, report.processed > 0),
+    );
+    if (!ready && report.documents > 0) missingLexicalIndex.push(category);
   }
-  return { categories: reports, totalMs: performance.now() - started };
+  return { categories: reports, missingLexicalIndex, totalMs: performance.now() - started };
+}
+
+/**
+ * Brings a category's keyword index up to date after a run: only when the run wrote chunks or the
+ * index is missing (a store from before lexical search), so an unchanged re-run writes nothing.
+ * False when the store still has no index (Qdrant cannot add one to an existing collection).
+ */
+export async function refreshLexicalIndex(
+  features: FeatureStore,
+  category: Category,
+  wroteChunks: boolean,
+): Promise<boolean> {
+  const indexed = await features.hasLexicalIndex(category);
+  if (!wroteChunks && indexed) return true;
+  await features.refreshLexicalIndex(category);
+  return indexed || (await features.hasLexicalIndex(category));
 }
 
 async function nextBatch<T>(iterator: AsyncIterator<T>, size: number): Promise<T[]> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError } from '../domain/index.js';
+import { InvalidInputError, RETRIEVAL_MODES } from '../domain/index.js';
 import {
   cleanPath,
   corsHeaders,
@@ -23,6 +23,7 @@ export const RagBodySchema = z.strictObject({
   k: z.number().int().min(1).max(50).optional(),
   expand: z.boolean().optional(),
   rerank: z.boolean().optional(),
+  mode: z.enum(RETRIEVAL_MODES).optional(),
   author: z.string().trim().min(1).max(200).optional(),
   stream: z.boolean().optional(),
   retrieve_only: z.boolean().optional(),
@@ -37,7 +38,7 @@ export interface HttpApiOptions {
 
 /**
  * The twin's HTTP contract, shared by the Lambda behind API Gateway and `twin serve`:
- * POST /rag {query, k?, expand?, rerank?, author?, stream?, retrieve_only?}. Bad input is a 400 naming
+ * POST /rag {query, k?, expand?, rerank?, mode?, author?, stream?, retrieve_only?}. Bad input is a 400 naming
  * the field (413 for an over-long query or body), a failing model a 502, a slow one a 504; the
  * message never carries a stack trace. With stream: true the answer comes as server-sent events.
  */
@@ -69,6 +70,7 @@ export class RagHttpApi {
         ...(body.k !== undefined ? { k: body.k } : {}),
         ...(body.expand !== undefined ? { expand: body.expand } : {}),
         ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
+        ...(body.mode !== undefined ? { mode: body.mode } : {}),
         ...(body.author !== undefined ? { author: body.author } : {}),
         ...(body.retrieve_only ? { retrieveOnly: true } : {}),
       };

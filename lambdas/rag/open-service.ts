@@ -10,7 +10,7 @@ import type { TraceSink } from '../ports/request-trace.js';
 import type { Reranker } from '../ports/reranker.js';
 import { openAiConfigured, type Settings } from '../settings/index.js';
 import { estimateTokens } from './prompt.js';
-import { ContextRetriever } from './retriever.js';
+import { ContextRetriever, type RetrievalOptions } from './retriever.js';
 import type { AuthorDirectory } from './self-query.js';
 import { RagService } from './service.js';
 
@@ -73,13 +73,14 @@ export function lazyReranker(settings: Settings): () => Promise<Reranker> {
 }
 
 /**
- * The RAG service wired from settings: the feature store and embedder, the query model when an
- * OpenAI-compatible API is configured, the reranker, the twin. Build once per process.
+ * The retriever wired from settings, exactly as the RAG service runs it (the evaluation uses this
+ * too): the feature store and embedder, the query model when an OpenAI-compatible API is
+ * configured, the reranker. Also the retrieval options the service defaults to.
  */
-export async function openRagService(
+export async function openRetriever(
   settings: Settings,
-  components: RagComponents,
-): Promise<{ service: RagService; close(): Promise<void> }> {
+  components: Omit<RagComponents, 'sinks' | 'generator' | 'onSinkError'>,
+): Promise<{ retriever: ContextRetriever; defaults: RetrievalDefaults; close(): Promise<void> }> {
   const { embedder, features, ...store } = components.featureServices
     ? { ...components.featureServices, close: () => Promise.resolve() }
     : await openFeatureServices(settings, components.embedder);
@@ -97,8 +98,6 @@ export async function openRagService(
         : undefined;
   const reranker =
     components.reranker !== undefined ? (components.reranker ?? undefined) : lazyReranker(settings);
-  const generator =
-    components.generator !== undefined ? (components.generator ?? undefined) : await openGenerator(settings);
   const retriever = new ContextRetriever({
     features,
     embedder,
@@ -106,21 +105,33 @@ export async function openRagService(
     ...(queryModel ? { queryModel } : {}),
     ...(reranker ? { reranker } : {}),
   });
+  const { k, expand, queries, rerank, mode, fusionK, maxQueryChars } = settings.retrieval;
+  return {
+    retriever,
+    defaults: { k, expand, queries, rerank, mode, fusionK, maxQueryChars },
+    close: () => store.close(),
+  };
+}
+
+export type RetrievalDefaults = Omit<RetrievalOptions, 'author'> & { maxQueryChars: number };
+
+/** The RAG service wired from settings: the retriever (above) and the twin. Build once per process. */
+export async function openRagService(
+  settings: Settings,
+  components: RagComponents,
+): Promise<{ service: RagService; close(): Promise<void> }> {
+  const { retriever, defaults, ...opened } = await openRetriever(settings, components);
+  const generator =
+    components.generator !== undefined ? (components.generator ?? undefined) : await openGenerator(settings);
   const service = new RagService({
     retriever,
     ...(generator ? { generator } : {}),
-    defaults: {
-      k: settings.retrieval.k,
-      expand: settings.retrieval.expand,
-      queries: settings.retrieval.queries,
-      rerank: settings.retrieval.rerank,
-      maxQueryChars: settings.retrieval.maxQueryChars,
-    },
+    defaults,
     maxInputTokens: settings.generator.maxInputTokens,
     countTokens: estimateTokens,
     sinks: components.sinks,
     secrets: Object.values(settings.secrets),
     ...(components.onSinkError ? { onSinkError: components.onSinkError } : {}),
   });
-  return { service, close: () => store.close() };
+  return { service, close: () => opened.close() };
 }

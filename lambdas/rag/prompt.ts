@@ -40,7 +40,7 @@ export function describeSource(chunk: RankedChunk): string {
 }
 
 function contextEntry(chunk: RankedChunk, number: number): string {
-  return `[${String(number)}] ${describeSource(chunk)}\n${chunk.content}`;
+  return `[${String(number)}] ${describeSource(chunk)}\n${chunk.original}`;
 }
 
 function userTurn(query: string, entries: readonly string[]): string {

@@ -1,12 +1,24 @@
-import type { ScoredChunk } from '../domain/index.js';
-import type { FeatureStore } from '../features/feature-store.js';
+import { CATEGORIES, type RetrievalMode, type ScoredChunk } from '../domain/index.js';
+import type { ChunkQuery, FeatureStore } from '../features/feature-store.js';
+import { lexicalTerms } from '../features/lexical-terms.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { Reranker } from '../ports/reranker.js';
 import { expandQuery } from './query-expansion.js';
-import { lookUpAuthor, selfQuery, type AuthorDirectory, type AuthorFilter } from './self-query.js';
+import {
+  lookUpAuthor,
+  matchAuthorName,
+  selfQuery,
+  type AuthorDirectory,
+  type AuthorFilter,
+} from './self-query.js';
 import type { TraceRecorder } from './trace.js';
-import { searchEmbeddedCollections } from './vector-search.js';
+
+/**
+ * Chunks each list (dense, keyword) contributes to a hybrid search before fusion, at least: deep
+ * enough that a chunk ranked well in one list but low in the other is still fused.
+ */
+export const FUSION_DEPTH = 50;
 
 export interface RetrievalOptions {
   k: number;
@@ -14,13 +26,23 @@ export interface RetrievalOptions {
   /** Queries in all when expanding, the original included. */
   queries: number;
   rerank: boolean;
+  /** Dense and keyword search fused by rank (hybrid), or one of them alone. */
+  mode: RetrievalMode;
+  /** Reciprocal rank fusion's k (hybrid). */
+  fusionK: number;
   /** An author named by the caller (name or id): skips self-query. */
   author?: string;
 }
 
 export interface RankedChunk extends ScoredChunk {
-  /** Best cosine similarity over the searched queries. */
-  vectorScore: number;
+  /**
+   * The search score: the best cosine similarity (dense) or keyword rank score (lexical,
+   * 1 / (fusionK + rank)) over the searched queries, or the sum of the fused scores over the queries
+   * (hybrid: reciprocal rank fusion of every query's two lists).
+   */
+  searchScore: number;
+  /** Per searched query (in order): the chunk's rank in its dense and keyword lists, where known. */
+  queryRanks: ({ dense?: number; lexical?: number } | null)[];
   /** The cross-encoder's relevance (0-1) to the original query, when reranked. */
   rerankScore?: number;
 }
@@ -82,14 +104,24 @@ export class ContextRetriever {
     for (const note of [author.note, expansion.note]) if (note) trace.flags.add(note);
 
     const candidates = await trace.step(
-      'vector_search',
+      'search',
       {
+        mode: options.mode,
         queries: expansion.queries.length,
         author_id: author.authorId ?? null,
         limit_per_collection: options.k,
+        ...(options.mode === 'hybrid'
+          ? { fusion_k: options.fusionK, depth: Math.max(options.k, FUSION_DEPTH) }
+          : {}),
       },
-      () => this.search(expansion.queries, options.k, author.authorId),
-      (found) => ({ candidates: found.map((chunk) => ({ id: chunk.id, score: round(chunk.vectorScore) })) }),
+      () => this.search(expansion.queries, options, author.authorId),
+      (found) => ({
+        candidates: found.map((chunk) => ({
+          id: chunk.id,
+          score: round(chunk.searchScore),
+          ...(options.mode === 'hybrid' ? { ranks: chunk.queryRanks } : {}),
+        })),
+      }),
     );
 
     const reranked = options.rerank ? await this.rerank(query, candidates, trace) : undefined;
@@ -107,28 +139,88 @@ export class ContextRetriever {
   private async author(query: string, options: RetrievalOptions): Promise<AuthorFilter> {
     const { queryModel, authors } = this.dependencies;
     if (options.author) return lookUpAuthor(authors, options.author, 'request');
-    if (!queryModel) return { source: 'none', note: 'no query model configured; self-query skipped' };
+    if (!queryModel) return matchAuthorName(authors, query);
     return selfQuery(queryModel, authors, query);
   }
 
-  /** Embeds all queries in one batch, searches them concurrently, keeps each chunk's best score. */
-  private async search(queries: readonly string[], k: number, authorId?: string): Promise<RankedChunk[]> {
-    const vectors = await this.dependencies.embedder.embed(queries);
-    const results = await Promise.all(
-      vectors.map((vector) =>
-        searchEmbeddedCollections(this.dependencies.features, vector, {
-          limitPerCategory: k,
+  /**
+   * Every query searched in the three embedded collections concurrently (embedded in one batch),
+   * each query's results merged across collections by score; then merged across queries: hybrid
+   * sums the fused scores (reciprocal rank fusion over all the lists), dense and lexical keep each
+   * chunk's best score.
+   */
+  private async search(
+    queries: readonly string[],
+    options: Pick<RetrievalOptions, 'k' | 'mode' | 'fusionK'>,
+    authorId?: string,
+  ): Promise<RankedChunk[]> {
+    const { mode, k } = options;
+    const vectors = mode === 'lexical' ? [] : await this.dependencies.embedder.embed(queries);
+    const perQuery = await Promise.all(
+      queries.map((text, index) => {
+        const vector = vectors[index] ?? [];
+        const terms = lexicalTerms(text);
+        const query: ChunkQuery =
+          mode === 'dense'
+            ? { mode, vector }
+            : mode === 'lexical'
+              ? { mode, terms }
+              : { mode, vector, terms, fusionK: options.fusionK, depth: Math.max(k, FUSION_DEPTH) };
+        return this.searchCollections(query, k, options.fusionK, authorId);
+      }),
+    );
+    const merged = new Map<string, RankedChunk>();
+    perQuery.forEach((chunks, queryIndex) => {
+      for (const chunk of chunks) {
+        let entry = merged.get(chunk.id);
+        if (!entry) {
+          entry = {
+            ...chunk,
+            searchScore: mode === 'hybrid' ? 0 : chunk.score,
+            queryRanks: queries.map(() => null),
+          };
+          merged.set(chunk.id, entry);
+        }
+        entry.queryRanks[queryIndex] = chunk.ranks ?? null;
+        if (mode === 'hybrid') entry.searchScore += chunk.score;
+        else entry.searchScore = Math.max(entry.searchScore, chunk.score);
+      }
+    });
+    return [...merged.values()]
+      .map((chunk) => ({ ...chunk, score: chunk.searchScore }))
+      .sort((a, b) => b.searchScore - a.searchScore);
+  }
+
+  /**
+   * One query in the three collections at once (filtered by author), merged best first. Cosine
+   * similarities and fused scores compare across collections; BM25 scores do not (each collection
+   * has its own term statistics), so keyword results are merged by rank: 1 / (fusionK + rank).
+   */
+  private async searchCollections(
+    query: ChunkQuery,
+    k: number,
+    fusionK: number,
+    authorId?: string,
+  ): Promise<ScoredChunk[]> {
+    const perCategory = await Promise.all(
+      CATEGORIES.map((category) =>
+        this.dependencies.features.searchChunks(category, query, {
+          limit: k,
           ...(authorId ? { authorId } : {}),
         }),
       ),
     );
-    const best = new Map<string, RankedChunk>();
-    for (const chunk of results.flat()) {
-      const known = best.get(chunk.id);
-      if (!known || chunk.score > known.vectorScore)
-        best.set(chunk.id, { ...chunk, vectorScore: chunk.score });
-    }
-    return [...best.values()].sort((a, b) => b.vectorScore - a.vectorScore);
+    const comparable =
+      query.mode === 'lexical'
+        ? perCategory.map((chunks) =>
+            chunks.map((chunk, index) => ({
+              ...chunk,
+              score: 1 / (fusionK + index + 1),
+              ranks: { lexical: index + 1 },
+            })),
+          )
+        : perCategory;
+    return comparable.flat().sort((a, b) => b.score - a.score);
   }
 
   private async rerank(
@@ -156,7 +248,7 @@ export class ContextRetriever {
       async () => {
         const scores = await reranker.score(
           query,
-          candidates.map((chunk) => chunk.content),
+          candidates.map((chunk) => chunk.original),
         );
         return candidates
           .map((chunk, index) => ({ ...chunk, rerankScore: scores[index] ?? 0, score: scores[index] ?? 0 }))

@@ -3,16 +3,44 @@ import { fullNameOf, splitFullName } from '../domain/index.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { parseJsonOrUndefined } from '../shared/json.js';
+import { findMentionedAuthor } from './author-mentions.js';
 
-/** The only warehouse access the RAG service needs: finding an author, never creating one. */
-export type AuthorDirectory = Pick<Warehouse, 'findUserByName' | 'findUserById'>;
+/** The only warehouse access the RAG service needs: finding authors, never creating one. */
+export type AuthorDirectory = Pick<Warehouse, 'findUserByName' | 'findUserById' | 'listUsers'>;
 
 export interface AuthorFilter {
   authorId?: string;
   authorName?: string;
-  /** Where the filter came from, or why there is none. */
-  source: 'request' | 'self-query' | 'none';
+  /**
+   * Where the filter came from, or why there is none: the caller named the author, the query model
+   * read the name from the request (self-query), or the request names a known author (name-match).
+   */
+  source: 'request' | 'self-query' | 'name-match' | 'none';
   note?: string;
+}
+
+/**
+ * The author a request names, found offline by matching the warehouse's authors' full names. Several
+ * or unknown names give no filter, and say so.
+ */
+export async function matchAuthorName(directory: AuthorDirectory, query: string): Promise<AuthorFilter> {
+  const match = findMentionedAuthor(query, await directory.listUsers());
+  switch (match.kind) {
+    case 'one':
+      return { authorId: match.user.id, authorName: fullNameOf(match.user), source: 'name-match' };
+    case 'several':
+      return {
+        source: 'none',
+        note: `the request names several authors (${match.names.join(', ')}); searching all authors`,
+      };
+    case 'unknown':
+      return {
+        source: 'none',
+        note: `author "${match.name}" is not in the warehouse; searching all authors`,
+      };
+    case 'none':
+      return { source: 'none' };
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/iu;
@@ -43,9 +71,14 @@ export async function lookUpAuthor(
   return { authorId: user.id, authorName: fullNameOf(user), source };
 }
 
+function withNote(filter: AuthorFilter, note: string): AuthorFilter {
+  return { ...filter, note: filter.note ? `${note}; ${filter.note}` : note };
+}
+
 /**
  * Self-query (SYSTEM.md §6): the query model says which author the request names, if any, and the
- * warehouse turns that into an id to filter by. A failed or unreadable reply means no filter.
+ * warehouse turns that into an id to filter by. When the model fails or its reply is unreadable,
+ * the offline name match decides instead.
  */
 export async function selfQuery(
   model: JsonChatModel,
@@ -57,11 +90,17 @@ export async function selfQuery(
     reply = (await model.completeJson(selfQueryPrompt(query))).text;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { source: 'none', note: `self-query failed (${reason}); searching all authors` };
+    return withNote(
+      await matchAuthorName(directory, query),
+      `self-query failed (${reason}); matched names instead`,
+    );
   }
   const parsed = SelfQueryReplySchema.safeParse(parseJsonOrUndefined(reply));
   if (!parsed.success)
-    return { source: 'none', note: 'self-query reply was unreadable; searching all authors' };
+    return withNote(
+      await matchAuthorName(directory, query),
+      'self-query reply was unreadable; matched names instead',
+    );
   const named = parsed.data.author;
   if (named === null || named === '' || /^none$/iu.test(named)) return { source: 'none' };
   return lookUpAuthor(directory, named, 'self-query');

@@ -1,3 +1,4 @@
+import type { RetrievalMode } from '../domain/index.js';
 import type { ChatModel, Generation } from '../ports/chat-model.js';
 import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
 import { AnswerGuard, checkQuery } from './guardrails.js';
@@ -13,6 +14,8 @@ export interface RagRequest {
   k?: number;
   expand?: boolean;
   rerank?: boolean;
+  /** How chunks are searched: hybrid (the default), dense or lexical. */
+  mode?: RetrievalMode;
   author?: string;
   /** Stop after retrieval: the sources, no answer. */
   retrieveOnly?: boolean;
@@ -126,6 +129,8 @@ export class RagService {
       expand: request.expand ?? defaults.expand,
       queries: defaults.queries,
       rerank: request.rerank ?? defaults.rerank,
+      mode: request.mode ?? defaults.mode,
+      fusionK: defaults.fusionK,
       ...(request.author ? { author: request.author } : {}),
     };
     try {
@@ -219,17 +224,20 @@ export function toSource(chunk: RankedChunk, rank: number): Source {
     author: chunk.authorFullName,
     score: Math.round(chunk.score * 10_000) / 10_000,
     excerpt:
-      chunk.content.length > EXCERPT_CHARS
-        ? `${chunk.content.slice(0, EXCERPT_CHARS).trimEnd()}…`
-        : chunk.content,
+      chunk.original.length > EXCERPT_CHARS
+        ? `${chunk.original.slice(0, EXCERPT_CHARS).trimEnd()}…`
+        : chunk.original,
   };
 }
 
 /**
- * A readable title for a source. Chunks carry no document title, so: the repository name, else the
+ * A readable title for a source: the article's crawled title, else the repository name, else the
  * last meaningful segment of the link ("the-new-king-of-iac" → "The new king of iac").
  */
-export function titleOf(chunk: Pick<RankedChunk, 'name' | 'link' | 'platform' | 'category'>): string {
+export function titleOf(
+  chunk: Pick<RankedChunk, 'title' | 'name' | 'link' | 'platform' | 'category'>,
+): string {
+  if (chunk.title) return chunk.title;
   if (chunk.name) return chunk.name;
   if (chunk.link) {
     try {

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError } from '../domain/index.js';
+import { DEFAULT_FUSION_K, InvalidInputError, RETRIEVAL_MODES, type RetrievalMode } from '../domain/index.js';
 import { defaultDataDir } from './data-dir.js';
 
 /**
@@ -108,6 +108,15 @@ const EnvSchema = z.object({
   TWIN_RAG_EXPAND: booleanSetting(true),
   TWIN_RAG_QUERIES: wholeNumberSetting(1, 10, 3),
   TWIN_RAG_RERANK: booleanSetting(true),
+  TWIN_COLLECTION_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9_-]{1,40}$/u, 'must be 1 to 40 lower-case letters, digits, _ or -')
+    .optional(),
+  TWIN_RAG_MODE: z
+    .enum(RETRIEVAL_MODES, { error: `must be one of ${RETRIEVAL_MODES.join(', ')}` })
+    .default('hybrid'),
+  TWIN_RAG_FUSION_K: wholeNumberSetting(1, 1000, DEFAULT_FUSION_K),
   TWIN_RERANK_MODEL_ID: z
     .string()
     .regex(HF_MODEL_ID, 'must be a Hugging Face model id such as cross-encoder/ms-marco-MiniLM-L-4-v2')
@@ -214,6 +223,10 @@ export interface RetrievalSettings {
   expand: boolean;
   queries: number;
   rerank: boolean;
+  /** How chunks are searched: dense and keyword fused (hybrid), or one of them alone. */
+  mode: RetrievalMode;
+  /** Reciprocal rank fusion's k for hybrid search. */
+  fusionK: number;
   rerankModelId: string;
   maxQueryChars: number;
   /** The OpenAI-compatible model for self-query and expansion (at OPENAI_BASE_URL). */
@@ -237,7 +250,8 @@ export type GeneratorSettings = {
 export interface Settings {
   dataDir: string;
   warehouse: { kind: 'embedded'; file: string } | { kind: 'mongodb'; database: string };
-  vectorStore: { kind: 'embedded'; dir: string } | { kind: 'qdrant' };
+  /** `collectionPrefix`: a namespace for the collections (TWIN_COLLECTION_PREFIX), none by default. */
+  vectorStore: ({ kind: 'embedded'; dir: string } | { kind: 'qdrant' }) & { collectionPrefix?: string };
   embedding: EmbeddingSettings;
   crawl: CrawlSettings;
   dataset: DatasetSettings;
@@ -311,10 +325,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       values.TWIN_WAREHOUSE === 'mongodb'
         ? { kind: 'mongodb', database: values.MONGODB_DATABASE }
         : { kind: 'embedded', file: join(dataDir, 'warehouse.sqlite') },
-    vectorStore:
-      values.TWIN_VECTOR_STORE === 'qdrant'
-        ? { kind: 'qdrant' }
-        : { kind: 'embedded', dir: join(dataDir, 'vectors') },
+    vectorStore: {
+      ...(values.TWIN_VECTOR_STORE === 'qdrant'
+        ? { kind: 'qdrant' as const }
+        : { kind: 'embedded' as const, dir: join(dataDir, 'vectors') }),
+      ...(values.TWIN_COLLECTION_PREFIX ? { collectionPrefix: values.TWIN_COLLECTION_PREFIX } : {}),
+    },
     embedding: {
       modelId: values.TWIN_EMBEDDING_MODEL_ID,
       modelsDir: absolute(values.TWIN_MODELS_DIR) ?? join(dataDir, 'models'),
@@ -342,6 +358,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       expand: values.TWIN_RAG_EXPAND,
       queries: values.TWIN_RAG_QUERIES,
       rerank: values.TWIN_RAG_RERANK,
+      mode: values.TWIN_RAG_MODE,
+      fusionK: values.TWIN_RAG_FUSION_K,
       rerankModelId: values.TWIN_RERANK_MODEL_ID,
       maxQueryChars: values.TWIN_RAG_MAX_QUERY_CHARS,
       queryModel: values.TWIN_QUERY_MODEL,

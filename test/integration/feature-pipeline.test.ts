@@ -3,11 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
-import type { RawDocument, User } from '../../lambdas/domain/index.js';
+import {
+  DEFAULT_FUSION_K,
+  RETRIEVAL_MODES,
+  type RawDocument,
+  type RetrievalMode,
+  type User,
+} from '../../lambdas/domain/index.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { featurizeDocuments, runFeaturePipeline } from '../../lambdas/features/pipeline.js';
 import type { Embedder } from '../../lambdas/ports/embedder.js';
-import { vectorSearch } from '../../lambdas/rag/vector-search.js';
+import { ContextRetriever } from '../../lambdas/rag/retriever.js';
+import { TraceRecorder } from '../../lambdas/rag/trace.js';
 import type { VectorStore } from '../../lambdas/ports/vector-store.js';
 import { post, repository } from '../support/documents.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
@@ -28,6 +35,27 @@ function countingWrites(store: VectorStore): { store: VectorStore; writes: () =>
     return store.deletePoints(collection, ids);
   };
   return { store: counted, writes: () => writes };
+}
+
+/**
+ * The store as the feature pipeline before keyword search wrote it: collections without a lexical
+ * index, points without terms, chunks without their original text, cleaned records without a layout.
+ */
+function asPreviousVersion(store: VectorStore): VectorStore {
+  const previous: VectorStore = Object.create(store) as VectorStore;
+  previous.ensureCollection = ({ lexical: _lexical, ...spec }) => store.ensureCollection(spec);
+  previous.upsert = (collection, points) =>
+    store.upsert(
+      collection,
+      points.map(
+        ({ terms: _terms, payload: { original: _original, layout: _layout, ...payload }, ...point }) => ({
+          ...point,
+          payload,
+        }),
+      ),
+    );
+  previous.refreshIndexes = () => Promise.resolve();
+  return previous;
 }
 
 const runnable = embeddingModelAvailable() && referenceCorpusAvailable();
@@ -114,7 +142,11 @@ describe.runIf(runnable).each(allVectorStoreKinds())(
         (target.content.Content ?? '').split(/(?<=[.!?])\s+/u).find((text) => text.length > 80) ?? '';
       const [query] = await embedder.embed([sentence]);
 
-      const hits = await features.searchChunks('articles', query ?? [], { limit: 3, authorId: maxime.id });
+      const hits = await features.searchChunks(
+        'articles',
+        { mode: 'dense', vector: query ?? [] },
+        { limit: 3, authorId: maxime.id },
+      );
 
       expect(hits[0]).toMatchObject({
         documentId: target.id,
@@ -127,27 +159,119 @@ describe.runIf(runnable).each(allVectorStoreKinds())(
       expect(hits.every((hit) => hit.authorId === maxime.id)).toBe(true);
     });
 
-    it('searches all three collections for k chunks, best first, each once, filtered by author when asked', async () => {
+    /** The retriever as the service runs it, without the model-backed steps. */
+    const search = (query: string, k: number, mode: RetrievalMode, author?: string) =>
+      new ContextRetriever({ features, embedder, authors: warehouse }).retrieve(
+        query,
+        {
+          k,
+          expand: false,
+          queries: 1,
+          rerank: false,
+          mode,
+          fusionK: DEFAULT_FUSION_K,
+          ...(author ? { author } : {}),
+        },
+        new TraceRecorder(query),
+      );
+
+    it.each(RETRIEVAL_MODES)(
+      '%s search covers all three collections for k chunks, best first, each once, filtered by author when asked',
+      async (mode) => {
+        await runFeaturePipeline({ warehouse, features, embedder });
+
+        const everyone = (await search('A short post on LinkedIn', 5, mode)).chunks;
+        expect(everyone).toHaveLength(5);
+        expect(everyone.map((chunk) => chunk.score)).toEqual(
+          [...everyone.map((chunk) => chunk.score)].sort((a, b) => b - a),
+        );
+        expect(new Set(everyone.map((chunk) => chunk.id)).size).toBe(5);
+        // Keyword search merges collections by rank, so each collection's best match leads.
+        if (mode === 'lexical')
+          expect(everyone.slice(0, 3).some((chunk) => chunk.category === 'posts')).toBe(true);
+        else expect(everyone[0]?.category).toBe('posts');
+
+        const maximeOnly = (await search('code in a repository demo', 4, mode, maxime.id)).chunks;
+        expect(maximeOnly.length).toBeGreaterThan(0);
+        expect(maximeOnly.every((chunk) => chunk.authorId === maxime.id)).toBe(true);
+        expect(maximeOnly.some((chunk) => chunk.category === 'repositories')).toBe(true);
+      },
+    );
+
+    it('finds a passage by a rare word that only keyword matching sees, and fuses both rankings', async () => {
       await runFeaturePipeline({ warehouse, features, embedder });
+      const [target] = await warehouse.findDocumentsByAuthor('articles', maxime.id);
+      if (!target) throw new Error('no article');
+      // The longest word of the article: rare, so its BM25 weight is high.
+      const rare = [...new Set((target.content.Content ?? '').match(/\p{L}{9,}/gu) ?? [])].sort(
+        (a, b) => b.length - a.length,
+      )[0];
+      if (!rare) throw new Error('no long word');
 
-      const everyone = await vectorSearch(
-        { features, embedder },
-        { query: 'A short post on LinkedIn', k: 5 },
-      );
-      expect(everyone).toHaveLength(5);
-      expect(everyone.map((chunk) => chunk.score)).toEqual(
-        [...everyone.map((chunk) => chunk.score)].sort((a, b) => b - a),
-      );
-      expect(new Set(everyone.map((chunk) => chunk.id)).size).toBe(5);
-      expect(everyone[0]?.category).toBe('posts');
+      const lexical = await search(rare, 3, 'lexical');
+      expect(lexical.chunks[0]?.documentId).toBe(target.id);
 
-      const maximeOnly = await vectorSearch(
-        { features, embedder },
-        { query: 'code in a repository', k: 4, authorId: maxime.id },
+      const hybrid = await search(rare, 3, 'hybrid');
+      expect(hybrid.chunks.some((chunk) => chunk.documentId === target.id)).toBe(true);
+      const ranks = hybrid.chunks[0]?.queryRanks[0];
+      if (kind.name.startsWith('embedded')) expect(ranks?.lexical ?? ranks?.dense).toBeDefined();
+    });
+
+    it('shows the passage as the author wrote it: apostrophes and sentence capitals kept', async () => {
+      await runFeaturePipeline({ warehouse, features, embedder });
+      const articles = [
+        ...(await warehouse.findDocumentsByAuthor('articles', paul.id)),
+        ...(await warehouse.findDocumentsByAuthor('articles', maxime.id)),
+      ];
+      const sentences = articles.flatMap((article) =>
+        (article.content.Content ?? '')
+          .split(/(?<=[.!?])\s+|\n+/u)
+          .map((sentence) => ({ sentence: sentence.trim(), author: article.authorId })),
       );
-      expect(maximeOnly).toHaveLength(4);
-      expect(maximeOnly.every((chunk) => chunk.authorId === maxime.id)).toBe(true);
-      expect(maximeOnly.some((chunk) => chunk.category === 'repositories')).toBe(true);
+      const found = sentences.find(({ sentence }) =>
+        /^[A-Z][^*_#[\]`|]{20,}\w['’]\w[^*_#[\]`|]*$/u.test(sentence),
+      );
+      if (!found) throw new Error('no sentence with an apostrophe');
+      const withApostrophe = found.sentence;
+
+      const hits = (await search(withApostrophe, 9, 'hybrid', found.author)).chunks;
+      const hit = hits.find((chunk) => chunk.original.includes(withApostrophe));
+
+      expect(hit?.original).toContain(withApostrophe);
+      expect(hit?.content).not.toMatch(/['’]/u);
+      expect(hit?.original).toMatch(/\w['’]\w/u);
+    });
+
+    it('migrates a store written before keyword search: in place on LanceDB, by --rebuild on Qdrant', async () => {
+      const underlying = fixture.isolated();
+      await runFeaturePipeline({
+        warehouse,
+        features: new FeatureStore(asPreviousVersion(underlying), embedder.model),
+        embedder,
+      });
+      const probe = (await warehouse.findDocumentsByAuthor('articles', maxime.id))[0]?.content.Content ?? '';
+      const word =
+        [...new Set(probe.match(/\p{L}{9,}/gu) ?? [])].sort((a, b) => b.length - a.length)[0] ?? '';
+      expect((await search(word, 3, 'lexical')).chunks).toEqual([]);
+
+      const upgraded = await runFeaturePipeline({ warehouse, features, embedder });
+
+      // Every document is processed again (the stored layout is older); the content hashes did not change.
+      expect(upgraded.categories.articles).toMatchObject({ documents: 6, processed: 6 });
+      const inPlace = kind.name.startsWith('embedded');
+      expect(upgraded.missingLexicalIndex).toEqual(inPlace ? [] : ['articles', 'posts', 'repositories']);
+      if (!inPlace) {
+        // Dense search still serves while the collections wait for a rebuild.
+        expect((await search(word, 3, 'hybrid')).chunks.length).toBeGreaterThan(0);
+        await features.dropCollections();
+        const rebuilt = await runFeaturePipeline({ warehouse, features, embedder });
+        expect(rebuilt.missingLexicalIndex).toEqual([]);
+      }
+      const [hit] = (await search(word, 3, 'lexical')).chunks;
+      expect(hit?.content).toContain(word);
+      expect(hit?.original).toBeDefined();
+      const again = await runFeaturePipeline({ warehouse, features, embedder });
+      expect(again.categories.articles).toMatchObject({ processed: 0, unchanged: 6 });
     });
 
     it('writes nothing when run again over an unchanged warehouse', async () => {
@@ -189,7 +313,11 @@ describe.runIf(runnable).each(allVectorStoreKinds())(
         embedded: { articles: 1 },
       });
       const [query] = await embedder.embed(['rewritten article about vector search']);
-      const [hit] = await features.searchChunks('articles', query ?? [], { limit: 1 });
+      const [hit] = await features.searchChunks(
+        'articles',
+        { mode: 'dense', vector: query ?? [] },
+        { limit: 1 },
+      );
       expect(hit?.content).toContain('completely rewritten');
     });
 

@@ -56,6 +56,7 @@ export function scoredChunk(fields: {
     authorFullName: fields.author ?? 'Maxime Labonne',
     link: fields.link,
     content: fields.content,
+    original: fields.content,
     index: 0,
     start: 0,
     end: fields.content.length,

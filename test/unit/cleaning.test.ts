@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cleanDocument, cleanText, contentHash, documentText } from '../../lambdas/features/cleaning.js';
+import fc from 'fast-check';
+import {
+  cleanDocument,
+  cleanDocumentWithOriginal,
+  cleanText,
+  cleanTextWithOrigins,
+  contentHash,
+  documentText,
+  originalSpan,
+} from '../../lambdas/features/cleaning.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { article, post, repository } from '../support/documents.js';
 import { referenceArticles } from '../support/reference-corpus.js';
@@ -67,5 +76,43 @@ describe('cleaning', () => {
       const titleWord = (raw.content.Title ?? '').split(/[^\p{L}]+/u).find((word) => word.length > 4);
       if (titleWord) expect(cleaned).toContain(titleWord);
     }
+  });
+
+  describe('remembering where the cleaned text came from', () => {
+    it('gives exactly the cleaned text, for any text', () => {
+      fc.assert(
+        fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+          expect(cleanTextWithOrigins(text).text).toBe(cleanText(text));
+        }),
+        { numRuns: 500 },
+      );
+      expect(cleanTextWithOrigins('  it jumped 🚀 to 𝗯𝗼𝗹𝗱 \n').text).toBe(
+        cleanText('  it jumped 🚀 to 𝗯𝗼𝗹𝗱 \n'),
+      );
+    });
+
+    it('maps a span of the cleaned text back to the words as written, apostrophes and markup kept', () => {
+      const original = "## Why?\n\nIt's **always** good: you'll [master](https://x.io) it.";
+      const cleaned = cleanTextWithOrigins(original);
+      expect(cleaned.text).toBe('Why? It s always good you ll master https x.io it.');
+      const start = cleaned.text.indexOf('It s');
+      const end = cleaned.text.indexOf(' https');
+      expect(originalSpan(original, cleaned, start, end)).toBe("It's **always** good: you'll [master");
+      expect(originalSpan(original, cleaned, 0, cleaned.text.length)).toBe(original.slice(3));
+    });
+
+    it('keeps the document as cleanDocument makes it, with its title', () => {
+      const raw = article(author, 'https://example.com/a', "It's here.");
+      const { document, original } = cleanDocumentWithOriginal(raw, 'v1');
+      expect(document).toEqual({ ...cleanDocument(raw, 'v1'), title: 'Title of https://example.com/a' });
+      expect(original).toBe(documentText(raw));
+    });
+
+    it.runIf(referenceCorpusAvailable())('matches cleanText on every real article', () => {
+      for (const raw of referenceArticles()) {
+        const text = documentText(raw);
+        expect(cleanTextWithOrigins(text).text).toBe(cleanText(text));
+      }
+    });
   });
 });

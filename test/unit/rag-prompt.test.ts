@@ -11,7 +11,11 @@ import { scoredChunk } from '../support/documents.js';
 
 function chunk(id: string, content: string, score: number): RankedChunk {
   const link = `https://decodingml.substack.com/p/${id}`;
-  return { ...scoredChunk({ id, link, content, score, author: 'Paul Iusztin' }), vectorScore: score };
+  return {
+    ...scoredChunk({ id, link, content, score, author: 'Paul Iusztin' }),
+    searchScore: score,
+    queryRanks: [],
+  };
 }
 
 /** One token per word: easy to reason about in a test. */

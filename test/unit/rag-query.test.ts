@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonChatModel } from '../../lambdas/ports/json-chat.js';
 import { expandQuery } from '../../lambdas/rag/query-expansion.js';
-import { selfQuery, type AuthorDirectory } from '../../lambdas/rag/self-query.js';
+import { findMentionedAuthor } from '../../lambdas/rag/author-mentions.js';
+import { matchAuthorName, selfQuery, type AuthorDirectory } from '../../lambdas/rag/self-query.js';
 
 /** A query model that always gives the same reply (or failure), and remembers the prompts. */
 function replying(reply: string | Error): JsonChatModel & { prompts: string[] } {
@@ -89,6 +90,7 @@ describe('self-query', () => {
     findUserByName: (name) =>
       Promise.resolve(name.firstName === 'Paul' && name.lastName === 'Iusztin' ? paul : undefined),
     findUserById: (id) => Promise.resolve(id === paul.id ? paul : undefined),
+    listUsers: () => Promise.resolve([paul]),
   };
 
   it('turns a named author into a filter', async () => {
@@ -116,11 +118,77 @@ describe('self-query', () => {
     expect((await selfQuery(replying('{"author": "Ada Lovelace"}'), directory, 'q')).note).toBe(
       'author "Ada Lovelace" is not in the warehouse; searching all authors',
     );
-    expect((await selfQuery(replying('Paul, I think'), directory, 'q')).note).toBe(
-      'self-query reply was unreadable; searching all authors',
-    );
+    expect(await selfQuery(replying('Paul, I think'), directory, 'q')).toEqual({
+      source: 'none',
+      note: 'self-query reply was unreadable; matched names instead',
+    });
     expect((await selfQuery(replying(new Error('timeout')), directory, 'q')).note).toBe(
-      'self-query failed (timeout); searching all authors',
+      'self-query failed (timeout); matched names instead',
     );
+  });
+
+  it('falls back to matching known names when the query model fails', async () => {
+    expect(await selfQuery(replying(new Error('timeout')), directory, "Paul Iusztin's view on RAG")).toEqual({
+      authorId: paul.id,
+      authorName: 'Paul Iusztin',
+      source: 'name-match',
+      note: 'self-query failed (timeout); matched names instead',
+    });
+  });
+});
+
+describe('offline author detection', () => {
+  const user = (firstName: string, lastName: string) => ({
+    id: `${firstName}-${lastName}`,
+    firstName,
+    lastName,
+  });
+  const paul = user('Paul', 'Iusztin');
+  const maxime = user('Maxime', 'Labonne');
+  const zoe = user('Zoë', 'Müller');
+  const users = [paul, maxime, zoe];
+
+  it.each([
+    ['Write like Paul Iusztin about feature stores', paul],
+    ["Maxime Labonne's take on model merging", maxime],
+    ['MAXIME LABONNE’S notes on GPTQ', maxime],
+    ['a post in the voice of paul iusztin', paul],
+    ['Write as Zoe Muller would', zoe],
+    ['What does Zoë Müller think?', zoe],
+  ])('finds the author named in %j', (request, expected) => {
+    expect(findMentionedAuthor(request, users)).toEqual({ kind: 'one', user: expected });
+  });
+
+  it.each([
+    'Write about GPTQ quantization',
+    'Paul wrote about LLMOps', // a first name alone is not enough
+    'Labonne-style merging', // nor a last name
+    'Pauline Iusztinova on RAG', // nor a name that only contains a known one
+  ])('finds no author in %j', (request) => {
+    expect(findMentionedAuthor(request, users)).toEqual({ kind: 'none' });
+  });
+
+  it('names both authors when a request names two, and filters by neither', async () => {
+    expect(findMentionedAuthor('Compare Paul Iusztin and Maxime Labonne on RAG', users)).toEqual({
+      kind: 'several',
+      names: ['Maxime Labonne', 'Paul Iusztin'],
+    });
+    const directory = { listUsers: () => Promise.resolve(users) } as unknown as AuthorDirectory;
+    expect(await matchAuthorName(directory, 'Compare Paul Iusztin and Maxime Labonne')).toEqual({
+      source: 'none',
+      note: 'the request names several authors (Maxime Labonne, Paul Iusztin); searching all authors',
+    });
+  });
+
+  it('says so when the request asks for someone the warehouse does not know', async () => {
+    expect(findMentionedAuthor('Write like Ada Lovelace about engines', users)).toEqual({
+      kind: 'unknown',
+      name: 'Ada Lovelace',
+    });
+    const directory = { listUsers: () => Promise.resolve(users) } as unknown as AuthorDirectory;
+    expect(await matchAuthorName(directory, "Jane Doe's advice on chunking")).toEqual({
+      source: 'none',
+      note: 'author "Jane Doe" is not in the warehouse; searching all authors',
+    });
   });
 });

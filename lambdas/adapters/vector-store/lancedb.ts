@@ -55,11 +55,13 @@ export class LanceVectorStore implements VectorStore {
 
   ensureCollection(spec: CollectionSpec): Promise<void> {
     // Concurrent callers share one creation: LanceDB would otherwise race two creates of one table.
-    let creation = this.creations.get(spec.name);
+    // Keyed by the spec too: a lexical spec for a table first ensured without one still adds the column.
+    const key = `${spec.name}\0${spec.lexical ? 'lexical' : ''}`;
+    let creation = this.creations.get(key);
     if (!creation) {
       creation = this.createIfMissing(spec);
-      this.creations.set(spec.name, creation);
-      creation.catch(() => this.creations.delete(spec.name));
+      this.creations.set(key, creation);
+      creation.catch(() => this.creations.delete(key));
     }
     return creation;
   }
@@ -261,7 +263,7 @@ export class LanceVectorStore implements VectorStore {
 
   private forget(name: string): void {
     this.tables.delete(name);
-    this.creations.delete(name);
+    for (const key of this.creations.keys()) if (key.startsWith(`${name}\0`)) this.creations.delete(key);
     this.dimensions.delete(name);
     this.textIndexed.delete(name);
   }
