@@ -18,7 +18,7 @@ export interface RagMonitoringProps {
 }
 
 /** The steps a RAG request goes through, as the function reports them (StepLatency by Step). */
-const STEPS = ['self_query', 'query_expansion', 'vector_search', 'rerank', 'prompt', 'generation'];
+const STEPS = ['self_query', 'query_expansion', 'search', 'rerank', 'prompt', 'generation'];
 const NAMESPACE = 'LlmTwin';
 const FIVE_MINUTES = Duration.minutes(5);
 

@@ -171,7 +171,7 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       ALICE,
       'LoRA adapters fine-tune a model; LoRA keeps the base frozen.',
     );
-    const gptq = passage([0, 1, 0], BOB, 'GPTQ quantization needs a calibration set of samples.');
+    const gptq = passage([0.2, 1, 0], BOB, 'GPTQ quantization needs a calibration set of samples.');
     const unrelated = passage([0, 0, 1], BOB, 'Crawling pages with a headless browser.');
 
     beforeEach(async () => {
@@ -214,7 +214,7 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
     });
 
     it('fuses the dense and the keyword ranking by reciprocal rank, 1 / (k + rank) from each list', async () => {
-      // Dense order for [1, 0, 0]: quantization, lora, gptq, unrelated. Keyword order for "GPTQ
+      // Dense order for [1, 0, 0]: quantization, lora, gptq, unrelated (no ties). Keyword order for "GPTQ
       // calibration": gptq, quantization. Fused: quantization 1/61 + 1/62, gptq 1/63 + 1/61, lora 1/62.
       const fused = await store.searchHybrid(
         texts,

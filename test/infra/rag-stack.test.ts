@@ -126,7 +126,7 @@ describe('RagStack', () => {
   it('has a dashboard with the per-step latencies', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
     const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
-    for (const step of ['self_query', 'query_expansion', 'vector_search', 'rerank', 'generation']) {
+    for (const step of ['self_query', 'query_expansion', 'search', 'rerank', 'generation']) {
       expect(body).toContain(step);
     }
   });

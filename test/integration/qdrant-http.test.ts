@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QdrantVectorStore, VectorStoreError } from '../../lambdas/adapters/vector-store/index.js';
 import { startLoopbackServer } from '../support/http-server.js';
+import { documentSparseVector, querySparseVector } from '../../lambdas/adapters/vector-store/bm25-sparse.js';
+import { lexicalTerms } from '../../lambdas/features/lexical-terms.js';
 
 /** One request as Qdrant received it. */
 interface Received {
@@ -49,6 +51,10 @@ async function qdrantLike(script: (request: Received) => Reply) {
 }
 
 const AUTHOR = randomUUID();
+/** GET /collections/{name} for a collection without the sparse vector. */
+const denseInfo = {
+  result: { status: 'green', config: { params: { vectors: { size: 2, distance: 'Cosine' } } } },
+};
 const openServers: { close(): Promise<void> }[] = [];
 
 describe('Qdrant adapter at the HTTP boundary', () => {
@@ -107,9 +113,9 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it('upserts in batches of 256 and waits for each to be applied', async () => {
-    const { store, received } = await qdrantLike(() => ({
-      result: { operation_id: 1, status: 'completed' },
-    }));
+    const { store, received } = await qdrantLike((request) =>
+      request.method === 'GET' ? denseInfo : { result: { operation_id: 1, status: 'completed' } },
+    );
     const points = Array.from({ length: 300 }, (_, i) => ({
       id: randomUUID(),
       payload: { author_id: AUTHOR, document_id: `d${String(i)}` },
@@ -119,23 +125,24 @@ describe('Qdrant adapter at the HTTP boundary', () => {
     await store.upsert('embedded_posts', points);
 
     expect(received.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /collections/embedded_posts',
       'PUT /collections/embedded_posts/points?wait=true',
       'PUT /collections/embedded_posts/points?wait=true',
     ]);
-    const batches = received.map((request) => (request.body as { points: unknown[] }).points);
+    const batches = received.slice(1).map((request) => (request.body as { points: unknown[] }).points);
     expect(batches.map((batch) => batch.length)).toEqual([256, 44]);
     expect(batches[0]?.[0]).toEqual(points[0]);
   });
 
   it('sends payload-only points with an empty vector map', async () => {
-    const { store, received } = await qdrantLike(() => ({
-      result: { operation_id: 1, status: 'completed' },
-    }));
+    const { store, received } = await qdrantLike((request) =>
+      request.method === 'GET' ? denseInfo : { result: { operation_id: 1, status: 'completed' } },
+    );
     const id = randomUUID();
 
     await store.upsert('cleaned_posts', [{ id, payload: { author_id: AUTHOR, document_id: 'd1' } }]);
 
-    expect(received[0]?.body).toEqual({
+    expect(received[1]?.body).toEqual({
       points: [{ id, vector: {}, payload: { author_id: AUTHOR, document_id: 'd1' } }],
     });
   });
@@ -259,10 +266,11 @@ describe('Qdrant adapter at the HTTP boundary', () => {
   });
 
   it("reports Qdrant's own reason for a rejected request", async () => {
-    const { store } = await qdrantLike(() => ({
-      status: 400,
-      error: 'Wrong input: Vector dimension error: expected dim: 384, got 2',
-    }));
+    const { store } = await qdrantLike((request) =>
+      request.method === 'GET'
+        ? denseInfo
+        : { status: 400, error: 'Wrong input: Vector dimension error: expected dim: 384, got 2' },
+    );
 
     const failure = store.upsert('embedded_posts', [
       { id: randomUUID(), payload: { author_id: AUTHOR, document_id: 'd1' }, vector: [0.6, 0.8] },
@@ -279,5 +287,138 @@ describe('Qdrant adapter at the HTTP boundary', () => {
 
     expect(await store.search('embedded_posts', [1, 0], { limit: 3, filter: { authorIds: [] } })).toEqual([]);
     expect(received).toEqual([]);
+  });
+
+  describe('lexical collections', () => {
+    const lexicalInfo = {
+      result: {
+        status: 'green',
+        config: {
+          params: { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { bm25: { modifier: 'idf' } } },
+        },
+      },
+    };
+    const terms = lexicalTerms('LoRA adapters and LoRA ranks');
+
+    it('creates the collection with a sparse bm25 vector and the idf modifier beside the dense one', async () => {
+      const { store, received } = await qdrantLike((request) =>
+        request.path.endsWith('/exists') ? { result: { exists: false } } : { result: true },
+      );
+
+      await store.ensureCollection({ name: 'embedded_articles', vectorSize: 384, lexical: true });
+
+      expect(received[1]).toMatchObject({
+        method: 'PUT',
+        path: '/collections/embedded_articles',
+        body: { vectors: { size: 384, distance: 'Cosine' }, sparse_vectors: { bm25: { modifier: 'idf' } } },
+      });
+    });
+
+    it('writes the dense vector unnamed and the terms as a sparse BM25 vector', async () => {
+      const { store, received } = await qdrantLike((request) =>
+        request.method === 'GET' ? lexicalInfo : { result: { operation_id: 1, status: 'completed' } },
+      );
+      const id = randomUUID();
+
+      await store.upsert('embedded_articles', [
+        { id, vector: [0.6, 0.8], terms, payload: { author_id: AUTHOR, document_id: 'd1' } },
+      ]);
+
+      expect(received.map((request) => `${request.method} ${request.path}`)).toEqual([
+        'GET /collections/embedded_articles',
+        'PUT /collections/embedded_articles/points?wait=true',
+      ]);
+      expect(received[1]?.body).toEqual({
+        points: [
+          {
+            id,
+            vector: { '': [0.6, 0.8], bm25: documentSparseVector(terms) },
+            payload: { author_id: AUTHOR, document_id: 'd1' },
+          },
+        ],
+      });
+    });
+
+    it('searches by keyword with the sparse query vector and the filter', async () => {
+      const { store, received } = await qdrantLike((request) =>
+        request.method === 'GET' ? lexicalInfo : { result: { points: [] } },
+      );
+
+      await store.searchText('embedded_articles', terms, { limit: 7, filter: { authorIds: [AUTHOR] } });
+
+      expect(received[1]).toEqual({
+        method: 'POST',
+        path: '/collections/embedded_articles/points/query',
+        apiKey: 'secret-key',
+        body: {
+          query: querySparseVector(terms),
+          using: 'bm25',
+          limit: 7,
+          with_payload: true,
+          filter: { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] },
+        },
+      });
+    });
+
+    it('asks for hybrid search in one query: filtered dense and sparse prefetches fused by RRF on the server', async () => {
+      const hitId = randomUUID();
+      const { store, received } = await qdrantLike((request) =>
+        request.method === 'GET'
+          ? lexicalInfo
+          : {
+              result: {
+                points: [
+                  { id: hitId, version: 1, score: 0.0328, payload: { author_id: AUTHOR, document_id: 'd1' } },
+                ],
+              },
+            },
+      );
+
+      const hits = await store.searchHybrid(
+        'embedded_articles',
+        { vector: [0.6, 0.8], terms },
+        { limit: 9, depth: 50, fusionK: 60, filter: { authorIds: [AUTHOR] } },
+      );
+
+      const filter = { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] };
+      expect(received[1]).toEqual({
+        method: 'POST',
+        path: '/collections/embedded_articles/points/query',
+        apiKey: 'secret-key',
+        body: {
+          prefetch: [
+            { query: [0.6, 0.8], limit: 50, filter },
+            { query: querySparseVector(terms), using: 'bm25', limit: 50, filter },
+          ],
+          // Qdrant counts ranks from 0: k + 1 scores as 1 / (k + rank) with ranks from 1.
+          query: { rrf: { k: 61 } },
+          limit: 9,
+          with_payload: true,
+        },
+      });
+      expect(hits).toEqual([{ id: hitId, score: 0.0328, payload: { author_id: AUTHOR, document_id: 'd1' } }]);
+    });
+
+    it('searches a collection made before keyword search densely, and finds nothing by keyword there', async () => {
+      const { store, received } = await qdrantLike((request) =>
+        request.method === 'GET'
+          ? { result: { status: 'green', config: { params: { vectors: { size: 2, distance: 'Cosine' } } } } }
+          : { result: { points: [] } },
+      );
+
+      expect(await store.searchText('embedded_articles', terms, { limit: 3 })).toEqual([]);
+      await store.searchHybrid(
+        'embedded_articles',
+        { vector: [0.6, 0.8], terms },
+        { limit: 3, depth: 50, fusionK: 60 },
+      );
+
+      expect(received.map((request) => `${request.method} ${request.path}`)).toEqual([
+        'GET /collections/embedded_articles',
+        'POST /collections/embedded_articles/points/query',
+      ]);
+      expect(received[1]?.body).toEqual({ query: [0.6, 0.8], limit: 3, with_payload: true });
+      expect(await store.hasLexicalIndex('embedded_articles')).toBe(false);
+    });
   });
 });

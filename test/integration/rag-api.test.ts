@@ -125,7 +125,7 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     expect(typeof first?.score).toBe('number');
     expect(String(first?.title).length).toBeGreaterThan(0);
     expect(String(first?.excerpt).length).toBeGreaterThan(0);
-    expect(Object.keys(body.timings as object)).toEqual(expect.arrayContaining(['vector_search', 'total']));
+    expect(Object.keys(body.timings as object)).toEqual(expect.arrayContaining(['search', 'total']));
   });
 
   it('reads a base64-encoded body, as API Gateway may send it', async () => {

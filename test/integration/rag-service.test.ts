@@ -97,17 +97,83 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     expect(trace?.steps.map((step) => step.name)).toEqual([
       'self_query',
       'query_expansion',
-      'vector_search',
+      'search',
       'prompt',
       'generation',
     ]);
     expect(trace?.traceId).toBe(reply.trace_id);
     expect(trace?.models).toMatchObject({ query: 'query-test', generator: 'openai:twin-test' });
     expect(Object.keys(reply.timings)).toEqual(
-      expect.arrayContaining(['self_query', 'query_expansion', 'vector_search', 'generation', 'total']),
+      expect.arrayContaining(['self_query', 'query_expansion', 'search', 'generation', 'total']),
     );
     // No cross-encoder is on disk here, so the service says so and keeps the vector order.
     expect(reply.flags.some((flag) => flag.startsWith('reranker unavailable'))).toBe(true);
+  });
+
+  it("searches hybrid by default, tracing each query's dense and keyword ranks beside the fused score", async () => {
+    const { service: rag, traces } = await service({}, { queryModel: null });
+    const { query, relevant_links } = question('q002');
+
+    const reply = await rag.answer({ query, retrieveOnly: true });
+
+    expect(reply.sources.map((source) => source.link)).toContain(relevant_links[0]);
+    const search = traces[0]?.steps.find((step) => step.name === 'search');
+    expect(search?.input).toMatchObject({ mode: 'hybrid', fusion_k: 60, queries: 1 });
+    const candidates = (search?.output as { candidates: { score: number; ranks: unknown[] }[] }).candidates;
+    expect(candidates[0]?.ranks).toEqual([{ dense: expect.any(Number), lexical: expect.any(Number) }]);
+    // Fused (rounded to 4 places in the trace): at most 2 / (60 + 1), and best first.
+    expect(candidates[0]?.score).toBeLessThanOrEqual(2 / 61 + 5e-5);
+    expect(candidates.map((candidate) => candidate.score)).toEqual(
+      [...candidates.map((candidate) => candidate.score)].sort((a, b) => b - a),
+    );
+  });
+
+  it('searches the way a request asks: dense by cosine similarity, lexical by keywords only', async () => {
+    const { service: rag, traces } = await service({}, { queryModel: null });
+    const { query } = question('q002');
+
+    const dense = await rag.answer({ query, retrieveOnly: true, mode: 'dense', rerank: false });
+    const lexical = await rag.answer({ query, retrieveOnly: true, mode: 'lexical', rerank: false });
+
+    expect(traces.map((trace) => trace.steps.find((step) => step.name === 'search')?.input?.mode)).toEqual([
+      'dense',
+      'lexical',
+    ]);
+    expect(dense.sources[0]?.score).toBeGreaterThan(0.3);
+    expect(lexical.sources.length).toBeGreaterThan(0);
+    expect(lexical.sources.map((source) => source.chunk_id)).not.toEqual(
+      dense.sources.map((source) => source.chunk_id),
+    );
+  });
+
+  it("filters by the author a request names without any query model, from the warehouse's names", async () => {
+    const { service: rag } = await service({}, { queryModel: null });
+
+    const reply = await rag.answer({
+      query: "Maxime Labonne's advice on quantizing with GPTQ",
+      retrieveOnly: true,
+    });
+
+    expect(reply.author).toMatchObject({ name: 'Maxime Labonne', source: 'name-match' });
+    expect(new Set(reply.sources.map((source) => source.author))).toEqual(new Set(['Maxime Labonne']));
+  });
+
+  it('shows and prompts with the text as the author wrote it, not the cleaned one', async () => {
+    const { service: rag } = await service({ TWIN_RAG_EXPAND: 'false' }, { queryModel: null });
+    const prompts = llm.prompts.length;
+
+    const reply = await rag.answer({
+      query: 'Write about what you learned from Q-learning, in your own words',
+      author: 'Maxime Labonne',
+      expand: false,
+    });
+
+    const excerpts = reply.sources.map((source) => source.excerpt);
+    expect(excerpts.some((excerpt) => /\w['’]\w/u.test(excerpt))).toBe(true);
+    expect(excerpts.some((excerpt) => /[.!?]\s+[A-Z]/u.test(excerpt))).toBe(true);
+    expect(reply.sources[0]?.title).not.toMatch(/^[a-z]/u);
+    const prompt = llm.prompts.slice(prompts).join('\n');
+    expect(prompt).toMatch(/\w['’]\w/u);
   });
 
   it('runs self-query and expansion at the same time', async () => {
@@ -136,7 +202,7 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     const reply = await rag.answer({ query: 'As Ada Lovelace, write about Q-learning', retrieveOnly: true });
     expect(reply.author).toEqual({ id: null, name: null, source: 'none' });
     expect(reply.flags).toContain('author "Ada Lovelace" is not in the warehouse; searching all authors');
-    const search = traces[0]?.steps.find((step) => step.name === 'vector_search');
+    const search = traces[0]?.steps.find((step) => step.name === 'search');
     expect(search?.input?.author_id).toBeNull();
     expect((await warehouse.listUsers()).length).toBe(usersBefore);
   });
