@@ -20,6 +20,8 @@ export interface RagAnswer {
   sources: Source[];
   author: { id: string | null; name: string | null; source: string };
   queries: string[];
+  /** How the sources were searched: hybrid (meaning and keywords), dense or lexical. */
+  mode: string;
   trace_id: string;
   timings: Record<string, number>;
   flags: string[];

@@ -51,6 +51,8 @@ export interface Retrieval {
   chunks: RankedChunk[];
   author: AuthorFilter;
   queries: string[];
+  /** How the chunks were searched. */
+  mode: RetrievalMode;
   /** Distinct chunks found before keeping the top k. */
   candidates: number;
   reranked: boolean;
@@ -131,6 +133,7 @@ export class ContextRetriever {
       chunks,
       author,
       queries: expansion.queries,
+      mode: options.mode,
       candidates: candidates.length,
       reranked: reranked !== undefined,
     };

@@ -176,6 +176,7 @@ export class RagService {
         source: retrieval.author.source,
       },
       queries: retrieval.queries,
+      mode: retrieval.mode,
       trace_id: trace.traceId,
       timings: trace.timings(),
       flags: [...trace.flags],

@@ -127,8 +127,31 @@ describe.runIf(ready)('the web app in a real browser', () => {
     const steps = await page.$$eval('#timings tbody tr td:first-child', (cells) =>
       cells.map((cell) => cell.textContent),
     );
-    expect(steps).toEqual(expect.arrayContaining(['vector search', 'rerank', 'generation', 'total']));
+    expect(steps).toEqual(expect.arrayContaining(['search', 'rerank', 'generation', 'total']));
+    expect(await text(page, '#facts')).toContain('meaning and keywords (hybrid)');
     await page.screenshot({ path: join(SCREENSHOTS, 'ask.png'), fullPage: true });
+  }, 90_000);
+
+  it('searches by keywords only when asked, and shows excerpts as the author wrote them', async () => {
+    await page.$eval('#query', (input) => ((input as HTMLTextAreaElement).value = ''));
+    await page.type('#query', "What's the agent's Q-table, and how does it learn?");
+    await page.select('#author', 'Maxime Labonne');
+    await page.select('#mode', 'lexical');
+    await page.$eval('#k', (input) => ((input as HTMLInputElement).value = '9'));
+    await page.click('#ask-button');
+    await page.waitForFunction(
+      () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
+      { timeout: 60_000 },
+    );
+
+    expect(await text(page, '#facts')).toContain('keywords only (lexical)');
+    const excerpts = await page.$$eval('#sources li blockquote', (quotes) =>
+      quotes.map((quote) => quote.textContent),
+    );
+    expect(excerpts.length).toBeGreaterThan(0);
+    // The original text: apostrophes between letters survive (the cleaned text has none).
+    expect(excerpts.some((excerpt) => /\p{L}['’]\p{L}/u.test(excerpt))).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'ask-keywords.png'), fullPage: true });
   }, 90_000);
 
   it('shows a bad link inline, before and after the server checks it', async () => {

@@ -25,6 +25,7 @@ export function setUpAsk(): void {
       k: Number.isInteger(k) ? Math.min(50, Math.max(1, k)) : 9,
       expand: byId('expand', HTMLInputElement).checked,
       rerank: byId('rerank', HTMLInputElement).checked,
+      mode: byId('mode', HTMLSelectElement).value,
       stream: true,
       ...(author ? { author } : {}),
     };
@@ -95,6 +96,12 @@ function renderSources(sources: readonly Source[]): void {
   if (sources.length === 0) list.append(el('li', { class: 'meta' }, 'No sources yet.'));
 }
 
+const SEARCH_MODES: Record<string, string> = {
+  hybrid: 'meaning and keywords (hybrid)',
+  dense: 'meaning only (dense)',
+  lexical: 'keywords only (lexical)',
+};
+
 function renderFacts(retrieval: Retrieval): void {
   const author = retrieval.author.name
     ? `${retrieval.author.name} (${retrieval.author.source})`
@@ -102,6 +109,7 @@ function renderFacts(retrieval: Retrieval): void {
   const facts: [string, string][] = [
     ['Author filter', author],
     ['Queries', retrieval.queries.join(' | ')],
+    ['Searched by', SEARCH_MODES[retrieval.mode] ?? retrieval.mode],
     ['Trace', retrieval.trace_id],
   ];
   if (retrieval.flags.length > 0) facts.push(['Flags', retrieval.flags.join('; ')]);
