@@ -100,11 +100,7 @@ describe.runIf(ready)('the web app in a real browser', () => {
     await page.type('#query', 'Write a short post about how Q-learning agents learn to play games');
     await page.select('#author', 'Maxime Labonne');
     await page.$eval('#k', (input) => ((input as HTMLInputElement).value = '3'));
-    await page.click('#ask-button');
-    await page.waitForFunction(
-      () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
-      { timeout: 60_000 },
-    );
+    await askAndWait(page);
 
     expect(await text(page, '#answer')).toMatch(
       /^Here is my take on "Write a short post about how Q-learning/u,
@@ -138,11 +134,7 @@ describe.runIf(ready)('the web app in a real browser', () => {
     await page.select('#author', 'Maxime Labonne');
     await page.select('#mode', 'lexical');
     await page.$eval('#k', (input) => ((input as HTMLInputElement).value = '9'));
-    await page.click('#ask-button');
-    await page.waitForFunction(
-      () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
-      { timeout: 60_000 },
-    );
+    await askAndWait(page);
 
     expect(await text(page, '#facts')).toContain('keywords only (lexical)');
     const excerpts = await page.$$eval('#sources li blockquote', (quotes) =>
@@ -237,3 +229,12 @@ describe.runIf(ready)('the web app in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: true });
   });
 });
+
+/** Sends the writing request and waits until the answer is complete. */
+async function askAndWait(page: Page): Promise<void> {
+  await page.click('#ask-button');
+  await page.waitForFunction(
+    () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
+    { timeout: 60_000 },
+  );
+}
