@@ -146,6 +146,9 @@ function formatManifest(manifest: DatasetManifest, where: string, reused: boolea
     `  ${String(generation.requests)} requests to ${generation.model}, ${String(generation.malformed)} malformed replies, ${String(generation.failed)} failed; ` +
       `${String(generation.usage.promptTokens + generation.usage.completionTokens)} tokens, about $${generation.estimatedCostUsd.toFixed(4)}`,
     ...manifest.counts.map((count) => `  ${count.stage}: ${String(count.total)}`),
-    `  split: ${String(splits.train)} train, ${String(splits.test)} test (${String(splits.decontaminated)} test rows dropped as near-duplicates of train)`,
+    `  split by source document: ${String(splits.train)} train rows from ${String(splits.documents.train)} documents, ` +
+      `${String(splits.test)} test rows from ${String(splits.documents.test)} (${String(splits.sharedDocuments)} documents on both sides)`,
+    `  decontamination: ${String(splits.decontamination.sharedText)} test rows dropped for sharing 13 words with train, ` +
+      `${String(splits.decontamination.sharedPassage)} for a source passage overlapping train's`,
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JsonChatModel, TokenUsage } from '../ports/json-chat.js';
+import { ModelAccessError, type JsonChatModel, type TokenUsage } from '../ports/json-chat.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import type { Extract } from './extracts.js';
 import {
@@ -73,7 +73,9 @@ const SPECS: { [K in DatasetKind]: KindSpec<K> } = {
 
 /**
  * Asks the LLM for examples from every extract, `concurrency` requests at a time (the provider's
- * rate limit is the real ceiling). One bad reply or failed request costs its extract, never the run.
+ * rate limit is the real ceiling). One bad reply or failed request costs its extract, never the run,
+ * except a refused credential (401, 403): then no further request is sent, the ones in flight
+ * finish, and the refusal is thrown with how far the run got.
  */
 export async function generateSamples<K extends DatasetKind>(
   kind: K,
@@ -94,9 +96,10 @@ export async function generateSamples<K extends DatasetKind>(
   };
   let next = 0;
   let done = 0;
+  let refused: ModelAccessError | undefined;
   onProgress({ stage: 'extracts', done, total: extracts.length });
   const worker = async () => {
-    for (let index = next++; index < extracts.length; index = next++) {
+    for (let index = next++; index < extracts.length && !refused; index = next++) {
       const extract = extracts[index];
       if (!extract) continue;
       report.requests += 1;
@@ -108,6 +111,7 @@ export async function generateSamples<K extends DatasetKind>(
         if (parsed.success) perExtract[index] = spec.toSamples(parsed.data, extract);
         else report.malformed += 1;
       } catch (error) {
+        if (error instanceof ModelAccessError) refused ??= error;
         report.failed += 1;
         if (report.failures.length < 20)
           report.failures.push(error instanceof Error ? error.message : String(error));
@@ -116,6 +120,13 @@ export async function generateSamples<K extends DatasetKind>(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, extracts.length)) }, worker));
+  if (refused) {
+    throw new ModelAccessError(
+      `${refused.message}. Stopped after ${String(report.requests)} of ${String(extracts.length)} requests; no dataset was written.`,
+      refused.status,
+      { cause: refused },
+    );
+  }
   // Extract order, not completion order: the same inputs give the same dataset.
   report.samples = perExtract.flatMap((samples) => samples);
   return report;

@@ -14,7 +14,8 @@ import {
   type PreferenceSample,
 } from './generation.js';
 import { PROMPT_VERSION, type DatasetKind } from './prompts.js';
-import { SPLIT_SEED, TEST_FRACTION, decontaminate, splitRows } from './splits.js';
+import { checkGeneration, checkSize } from './quality.js';
+import { CONTAMINATION_NGRAM, SPLIT_SEED, TEST_FRACTION, decontaminate, splitByGroup } from './splits.js';
 
 type Counts = Partial<Record<Category, number>>;
 
@@ -35,10 +36,27 @@ export interface DatasetManifest {
     usage: { promptTokens: number; completionTokens: number };
     estimatedCostUsd: number;
   };
-  settings: { dedupThreshold: number; testFraction: number; splitSeed: string; limit?: number };
+  settings: {
+    dedupThreshold: number;
+    testFraction: number;
+    splitSeed: string;
+    contaminationNgram: number;
+    maxFailureRate: number;
+    minSamples: number;
+    limit?: number;
+  };
   /** Rows per category after each step, in order. */
   counts: { stage: string; byCategory: Counts; total: number }[];
-  splits: { train: number; test: number; decontaminated: number };
+  splits: {
+    train: number;
+    test: number;
+    /** Source documents on each side; `sharedDocuments` is checked after splitting and is always 0. */
+    documents: { train: number; test: number };
+    sharedDocuments: number;
+    /** Test rows dropped by decontamination, in all and by reason. */
+    decontaminated: number;
+    decontamination: { sharedText: number; sharedPassage: number };
+  };
 }
 
 export interface DatasetResult {
@@ -104,9 +122,10 @@ export async function collectExtracts(
 }
 
 /**
- * Builds a versioned training dataset from the cleaned snapshot: extracts → LLM generation → curation
- * (preference filters, verbatim check, exact and near-duplicate removal) → seeded split →
- * decontamination → JSONL + manifest in the artifact store. The version is a hash of the data and its
+ * Builds a versioned training dataset from the cleaned snapshot: extracts → LLM generation (failing
+ * when too many requests fail) → curation (preference filters, verbatim check, exact and
+ * near-duplicate removal) → seeded split by source document → decontamination → a minimum size →
+ * JSONL + manifest in the artifact store. The version is a hash of the data and its
  * lineage: running again on the same inputs finds the existing artifact instead of writing a copy.
  */
 export async function buildDataset(
@@ -140,7 +159,9 @@ export async function finishDataset<K extends DatasetKind>(
   context: { model: string; settings: DatasetSettings; artifacts: ArtifactStore; limit?: number },
 ): Promise<DatasetResult> {
   const { settings, artifacts } = context;
-  const extractText = new Map(inputs.extracts.map((extract) => [extract.id, extract.text]));
+  checkGeneration(generated, settings.maxFailureRate);
+  const extractsById = new Map(inputs.extracts.map((extract) => [extract.id, extract]));
+  const extractText = (row: Row) => extractsById.get(row.extractId)?.text ?? '';
   const counts: DatasetManifest['counts'] = [{ stage: 'extracts', ...countByCategory(inputs.extracts) }];
   counts.push({ stage: 'generated', ...countByCategory(generated.samples) });
 
@@ -149,9 +170,7 @@ export async function finishDataset<K extends DatasetKind>(
     const preference = rows as PreferenceSample[];
     const filtered = preference.filter((row) => acceptableChosen(row.extractedAnswer));
     counts.push({ stage: 'chosen >= 100 chars, capitalised, full stop', ...countByCategory(filtered) });
-    const verbatim = filtered.filter((row) =>
-      occursIn(row.extractedAnswer, extractText.get(row.extractId) ?? ''),
-    );
+    const verbatim = filtered.filter((row) => occursIn(row.extractedAnswer, extractText(row)));
     counts.push({ stage: 'extracted answer found in its extract', ...countByCategory(verbatim) });
     rows = verbatim;
   }
@@ -161,9 +180,18 @@ export async function finishDataset<K extends DatasetKind>(
     ...countByCategory(deduplicated.kept),
   });
 
-  const keyOf = (row: Row) => `${row.extractId}\n${row.instruction}`;
-  const split = splitRows(deduplicated.kept, TEST_FRACTION[kind], keyOf);
-  const clean = decontaminate(split.train, split.test, (row) => row.instruction, settings.dedupThreshold);
+  // By source document: the samples of one passage never straddle the split.
+  const split = splitByGroup(
+    deduplicated.kept,
+    TEST_FRACTION[kind],
+    (row) => extractsById.get(row.extractId)?.documentId ?? row.extractId,
+  );
+  const clean = decontaminate(split.train, split.test, textsOf, extractText);
+  counts.push({
+    stage: 'test rows sharing text or a passage with train removed',
+    ...countByCategory([...split.train, ...clean.test]),
+  });
+  checkSize({ train: split.train.length, test: clean.test.length }, settings.minSamples);
 
   const toJson = kind === 'instruct' ? instructRow : preferenceRow;
   const train = jsonl(split.train.map((row) => toJson(row as never)));
@@ -212,10 +240,20 @@ export async function finishDataset<K extends DatasetKind>(
       dedupThreshold: settings.dedupThreshold,
       testFraction: TEST_FRACTION[kind],
       splitSeed: SPLIT_SEED,
+      contaminationNgram: CONTAMINATION_NGRAM,
+      maxFailureRate: settings.maxFailureRate,
+      minSamples: settings.minSamples,
       ...(context.limit !== undefined ? { limit: context.limit } : {}),
     },
     counts,
-    splits: { train: split.train.length, test: clean.test.length, decontaminated: clean.removed },
+    splits: {
+      train: split.train.length,
+      test: clean.test.length,
+      documents: { train: split.groups.train, test: split.groups.test },
+      sharedDocuments: split.groups.shared,
+      decontaminated: clean.sharedText + clean.sharedPassage,
+      decontamination: { sharedText: clean.sharedText, sharedPassage: clean.sharedPassage },
+    },
   };
 
   const manifestKey = `${prefix}/manifest.json`;
@@ -227,6 +265,13 @@ export async function finishDataset<K extends DatasetKind>(
   // Written last: a manifest means the version is complete.
   await artifacts.write(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
   return { manifest, prefix, reused: false };
+}
+
+/** The texts of a row the model trains on or is judged by. */
+function textsOf(row: Row): string[] {
+  return 'answer' in row
+    ? [row.instruction, row.answer]
+    : [row.instruction, row.generatedAnswer, row.extractedAnswer];
 }
 
 function instructRow(row: InstructSample) {

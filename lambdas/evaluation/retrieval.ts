@@ -227,7 +227,11 @@ export function formatEvaluation(evaluation: RetrievalEvaluation): string {
   const steps = [
     `${settings.mode} search`,
     settings.mode === 'hybrid' ? `RRF k=${String(settings.fusionK)}` : undefined,
-    settings.expand ? `expansion to ${String(settings.queries)} queries` : 'no expansion',
+    !settings.expand
+      ? 'no expansion'
+      : Object.keys(evaluation.flags).some((flag) => flag.startsWith('no query model configured'))
+        ? 'no expansion (no query model)'
+        : `expansion to ${String(settings.queries)} queries`,
     settings.rerank
       ? `rerank (${String(evaluation.reranked)} of ${String(evaluation.overall.questions)})`
       : 'no rerank',

@@ -16,6 +16,7 @@ import { openFeatureStoreForReading } from '../features/services.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { DatasetHub } from '../ports/dataset-hub.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
+import { ModelAccessError } from '../ports/json-chat.js';
 import { loadSettingsWithSecrets, type DatasetSettings } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
 import { parseEvent } from './parse-event.js';
@@ -110,7 +111,24 @@ export function createDatasetHandler(services: () => Promise<DatasetServices>, l
         if (!inputs) throw new Error(`run ${request.runId} has no planned extracts`);
         const start = request.batch * request.extractsPerBatch;
         const extracts = inputs.extracts.slice(start, start + request.extractsPerBatch);
-        const report = await generateSamples(request.kind, model, extracts, settings.concurrency);
+        // A refused key refuses every batch: once one batch has seen it, the others send nothing.
+        const refusal = runKey(request.runId, 'refused.json');
+        const refused = await readJson<{ status: number; message: string }>(artifacts, refusal);
+        if (refused) {
+          throw new ModelAccessError(
+            `an earlier batch of this run was refused: ${refused.message}`,
+            refused.status,
+          );
+        }
+        let report: GenerationReport<DatasetKind>;
+        try {
+          report = await generateSamples(request.kind, model, extracts, settings.concurrency);
+        } catch (error) {
+          if (error instanceof ModelAccessError) {
+            await artifacts.write(refusal, JSON.stringify({ status: error.status, message: error.message }));
+          }
+          throw error;
+        }
         await artifacts.write(
           runKey(request.runId, `batch-${String(request.batch)}.json`),
           JSON.stringify(report),

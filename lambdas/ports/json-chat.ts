@@ -18,3 +18,18 @@ export interface JsonChatModel {
   readonly model: string;
   completeJson(prompt: string): Promise<JsonCompletion>;
 }
+
+/**
+ * The provider refused the credentials (HTTP 401 or 403): every further request would be refused
+ * too, so callers stop instead of spending one request per item.
+ */
+export class ModelAccessError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ModelAccessError';
+  }
+}

@@ -26,11 +26,11 @@ export function foldForMatching(text: string): string {
 
 /**
  * A name the request seems to ask for but no known author has: two capitalised words after "like",
- * "as", "by" or "of", or before a possessive ("Jane Doe's"). Used only to say why there is no
+ * "as" or "by", or before a possessive ("Jane Doe's"). Used only to say why there is no
  * filter; it never filters.
  */
 const NAMED_PERSON =
-  /(?:\b(?:like|as|by|of)\s+(\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}-]+)|(\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}-]+)['’]s\b)/u;
+  /(?:\b(?:like|as|by)\s+(\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}-]+)|(\p{Lu}\p{Ll}+\s+\p{Lu}[\p{L}-]+)['’]s\b)/u;
 
 export function findMentionedAuthor(request: string, users: readonly User[]): MentionMatch {
   const folded = ` ${foldForMatching(request)} `;

@@ -99,6 +99,8 @@ const EnvSchema = z.object({
   TWIN_DATASET_MAX_TOKENS: wholeNumberSetting(64, 16384, 1200),
   TWIN_DATASET_CONCURRENCY: wholeNumberSetting(1, 64, 4),
   TWIN_DATASET_DEDUP_THRESHOLD: numberSetting(0.5, 1, 0.8),
+  TWIN_DATASET_MAX_FAILURE_RATE: numberSetting(0, 1, 0.1),
+  TWIN_DATASET_MIN_SAMPLES: wholeNumberSetting(1, 1_000_000, 10),
   TWIN_LLM_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 60000),
   TWIN_LLM_MAX_RETRIES: wholeNumberSetting(0, 10, 4),
   TWIN_LLM_PRICE_INPUT_PER_MTOK: numberSetting(0, 1000, 0.15),
@@ -208,6 +210,10 @@ export interface DatasetSettings {
   concurrency: number;
   /** Instructions at least this similar (estimated Jaccard of word shingles) are near-duplicates. */
   dedupThreshold: number;
+  /** A generation whose failed and malformed requests exceed this share of all requests fails. */
+  maxFailureRate: number;
+  /** A dataset with fewer rows (train and test) after curation is not written. */
+  minSamples: number;
   /** Per request, and how often a 429 or 5xx is retried (exponential backoff, Retry-After honoured). */
   timeoutMs: number;
   maxRetries: number;
@@ -347,6 +353,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxTokens: values.TWIN_DATASET_MAX_TOKENS,
       concurrency: values.TWIN_DATASET_CONCURRENCY,
       dedupThreshold: values.TWIN_DATASET_DEDUP_THRESHOLD,
+      maxFailureRate: values.TWIN_DATASET_MAX_FAILURE_RATE,
+      minSamples: values.TWIN_DATASET_MIN_SAMPLES,
       timeoutMs: values.TWIN_LLM_TIMEOUT_MS,
       maxRetries: values.TWIN_LLM_MAX_RETRIES,
       pricePerMillionInput: values.TWIN_LLM_PRICE_INPUT_PER_MTOK,

@@ -13,6 +13,15 @@ const HyperparameterValues = z.record(
   z.union([z.string(), z.number(), z.boolean()]),
 );
 
+/** The fewest rows a dataset's splits may have for training (and for the judge's test set). */
+export const MIN_TRAIN_ROWS = 10;
+export const MIN_TEST_ROWS = 1;
+
+/** What training reads of a dataset manifest (older manifests may lack the splits). */
+type ManifestSummary = Pick<DatasetManifest, 'version' | 'createdAt'> & {
+  splits?: Pick<DatasetManifest['splits'], 'train' | 'test'>;
+};
+
 /** What starts a training run (the workflow's input). Versions default to the newest datasets. */
 export const TrainingInputSchema = z.strictObject({
   instructVersion: Version.optional(),
@@ -124,28 +133,47 @@ export class TrainingService {
     };
   }
 
-  /** The named version (it must exist), or the newest one by creation time. */
+  /**
+   * The named version (it must exist), or the newest one by creation time; either way one large
+   * enough to learn from and to judge on (MIN_TRAIN_ROWS, MIN_TEST_ROWS), else an error naming it.
+   */
   private async datasetVersion(
     kind: 'instruct' | 'preference',
     version: string | undefined,
   ): Promise<string> {
-    if (version) {
-      if (!(await this.artifacts.exists(`datasets/${kind}/${version}/manifest.json`))) {
-        throw new InvalidInputError(
-          `no ${kind} dataset ${version} in ${this.artifacts.location}`,
-          `${kind}Version`,
-        );
-      }
-      return version;
+    const chosen = version ? await this.namedManifest(kind, version) : await this.newestManifest(kind);
+    const train = chosen.splits?.train ?? 0;
+    const test = chosen.splits?.test ?? 0;
+    if (train < MIN_TRAIN_ROWS || test < MIN_TEST_ROWS) {
+      throw new InvalidInputError(
+        `${kind} dataset ${chosen.version} has ${String(train)} train and ${String(test)} test rows; training needs at least ` +
+          `${String(MIN_TRAIN_ROWS)} and ${String(MIN_TEST_ROWS)}. Build a larger dataset (twin dataset ${kind}) or name another version.`,
+        `${kind}Version`,
+      );
     }
+    return chosen.version;
+  }
+
+  private async namedManifest(kind: 'instruct' | 'preference', version: string): Promise<ManifestSummary> {
+    const text = await this.artifacts.read(`datasets/${kind}/${version}/manifest.json`);
+    if (text === undefined) {
+      throw new InvalidInputError(
+        `no ${kind} dataset ${version} in ${this.artifacts.location}`,
+        `${kind}Version`,
+      );
+    }
+    return JSON.parse(text) as ManifestSummary;
+  }
+
+  private async newestManifest(kind: 'instruct' | 'preference'): Promise<ManifestSummary> {
     const manifests = (await this.artifacts.list(`datasets/${kind}/`)).filter((key) =>
       /^datasets\/[a-z]+\/[0-9a-f]+\/manifest\.json$/u.test(key),
     );
-    let newest: { version: string; createdAt: string } | undefined;
+    let newest: ManifestSummary | undefined;
     for (const key of manifests) {
       const text = await this.artifacts.read(key);
       if (!text) continue;
-      const manifest = JSON.parse(text) as Pick<DatasetManifest, 'version' | 'createdAt'>;
+      const manifest = JSON.parse(text) as ManifestSummary;
       if (!newest || manifest.createdAt > newest.createdAt) newest = manifest;
     }
     if (!newest) {
@@ -154,7 +182,7 @@ export class TrainingService {
         `${kind}Version`,
       );
     }
-    return newest.version;
+    return newest;
   }
 
   private keyOf(uri: string): string {

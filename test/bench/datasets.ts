@@ -105,6 +105,8 @@ const settings = {
   maxTokens: 1200,
   concurrency: 8,
   dedupThreshold: 0.8,
+  maxFailureRate: 0.1,
+  minSamples: 1,
   timeoutMs: 30_000,
   maxRetries: 2,
   pricePerMillionInput: 0.15,

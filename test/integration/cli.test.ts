@@ -154,6 +154,21 @@ describe('the twin CLI', () => {
         } finally {
           await hub.close();
         }
+        // A provider that refuses the key: the run stops at once, exits non-zero and writes nothing.
+        const refusing = await startLlmServer({ fault: () => 'unauthorized' });
+        try {
+          const artifactsBefore = await readdir(join(dataDir, 'artifacts', 'datasets', 'instruct'));
+          const refused = await twin(['dataset', 'instruct'], {
+            ...withLlm,
+            OPENAI_BASE_URL: `${refusing.url}/v1`,
+          });
+          expect(refused.code).toBe(1);
+          expect(refused.stderr).toMatch(/HTTP 401.*check OPENAI_API_KEY/u);
+          expect(refusing.requests).toBeLessThanOrEqual(4);
+          expect(await readdir(join(dataDir, 'artifacts', 'datasets', 'instruct'))).toEqual(artifactsBefore);
+        } finally {
+          await refusing.close();
+        }
         const noLlm = await twin(['dataset', 'preference'], env);
         expect(noLlm.code).toBe(2);
         expect(noLlm.stderr).toContain('dataset generation needs an LLM');

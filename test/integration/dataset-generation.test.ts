@@ -6,6 +6,8 @@ import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js'
 import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
 import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { buildDataset } from '../../lambdas/datasets/pipeline.js';
+import { DatasetQualityError } from '../../lambdas/datasets/quality.js';
+import { ModelAccessError } from '../../lambdas/ports/json-chat.js';
 import { extractsOf } from '../../lambdas/datasets/extracts.js';
 import { generateSamples } from '../../lambdas/datasets/generation.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
@@ -47,6 +49,18 @@ describe.runIf(referenceCorpusAvailable())(
       await rm(dir, { recursive: true, force: true });
     });
 
+    /** A cleaned snapshot of the articles, and an empty artifact folder. */
+    async function datasetStores() {
+      const vectors = await LanceVectorStore.open(join(dir, 'vectors'));
+      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
+      await features.ensureCollections();
+      await features.saveCleaned(
+        'articles',
+        articles.map((article) => cleanDocument(article, 'v1')),
+      );
+      return { features, artifacts: new FolderArtifactStore(join(dir, 'artifacts')) };
+    }
+
     it('splits articles into 1000-2000-character extracts that together hold the whole text', () => {
       for (const article of articles) {
         const cleaned = cleanDocument(article, 'v1');
@@ -81,6 +95,78 @@ describe.runIf(referenceCorpusAvailable())(
       expect(report.failures[0]).toMatch(/timed out/iu);
       expect(server.requests).toBe(2 + 2 + 3);
     }, 30_000);
+
+    it('stops at the first refused credential (401) instead of asking once per extract', async () => {
+      const { server, model } = await llm(() => 'unauthorized', { latencyMs: 20 });
+
+      const generation = generateSamples('instruct', model, extracts.slice(0, 30), 4);
+
+      await expect(generation).rejects.toBeInstanceOf(ModelAccessError);
+      await expect(generation).rejects.toThrow(
+        /HTTP 401.*check OPENAI_API_KEY.*Stopped after \d+ of 30 requests/u,
+      );
+      // Only the requests already in flight when the first 401 came back follow it.
+      expect(server.requests).toBeLessThanOrEqual(4);
+    });
+
+    it('fails a generation whose failures pass the threshold, and writes nothing', async () => {
+      // One at a time: requests 1-3 and 10-12 answer 500, so extracts 1 and 7 fail on all three
+      // tries: 2 of 9, more than 10%.
+      const { model } = await llm((n) => (Math.floor((n - 1) / 3) % 3 === 0 ? 'server-error' : 'ok'));
+      const { features, artifacts } = await datasetStores();
+
+      const build = buildDataset(
+        'instruct',
+        { features, model, artifacts },
+        { ...SETTINGS, concurrency: 1 },
+        { limit: 9 },
+      );
+
+      await expect(build).rejects.toBeInstanceOf(DatasetQualityError);
+      await expect(build).rejects.toThrow(
+        /of 9 generation requests failed or were malformed .*TWIN_DATASET_MAX_FAILURE_RATE=0\.1/u,
+      );
+      expect(await artifacts.list('datasets/')).toEqual([]);
+    });
+
+    it('fails a dataset smaller than the minimum after curation, and writes nothing', async () => {
+      const { model } = await llm();
+      const { features, artifacts } = await datasetStores();
+
+      const build = buildDataset(
+        'instruct',
+        { features, model, artifacts },
+        { ...SETTINGS, minSamples: 1000 },
+        { limit: 40 },
+      );
+
+      await expect(build).rejects.toThrow(
+        /fewer than TWIN_DATASET_MIN_SAMPLES=1000; no dataset was written/u,
+      );
+      expect(await artifacts.list('datasets/')).toEqual([]);
+    });
+
+    it('splits by source document, so no document has samples on both sides', async () => {
+      const { model } = await llm();
+      const { features, artifacts } = await datasetStores();
+
+      const { manifest, prefix } = await buildDataset('instruct', { features, model, artifacts }, SETTINGS, {
+        limit: 40,
+      });
+
+      expect(manifest.splits.sharedDocuments).toBe(0);
+      expect(manifest.splits.documents.test).toBeGreaterThanOrEqual(1);
+      expect(manifest.splits.documents.train + manifest.splits.documents.test).toBe(manifest.sources.length);
+      const instructions = async (split: string) =>
+        new Set(
+          ((await artifacts.read(`${prefix}/${split}.jsonl`)) ?? '')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => (JSON.parse(line) as { instruction: string }).instruction),
+        );
+      const train = await instructions('train');
+      expect([...(await instructions('test'))].filter((instruction) => train.has(instruction))).toEqual([]);
+    });
 
     it('keeps up to `concurrency` requests in flight', async () => {
       const { server, model } = await llm(undefined, { latencyMs: 100 });

@@ -13,7 +13,7 @@ import { createDatasetHandler } from '../../lambdas/handlers/datasets.js';
 import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startHubServer, type HubServer } from '../support/hub-server.js';
-import { startLlmServer, type LlmServer } from '../support/llm-server.js';
+import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
 
@@ -30,12 +30,15 @@ describe.runIf(referenceCorpusAvailable())(
     let vectors: LanceVectorStore;
     let calls: { state: string; input: Record<string, unknown> }[];
     let crashBatch: number | undefined;
+    /** How the LLM server answers every request of a test. */
+    let replies: Fault;
     let run: (input: Json, executionName: string) => Promise<Json>;
     let hubServer: HubServer;
 
     beforeEach(async () => {
       dir = await mkdtemp(join(tmpdir(), 'twin-datasets-sfn-'));
-      server = await startLlmServer();
+      replies = 'ok';
+      server = await startLlmServer({ fault: () => replies });
       vectors = await LanceVectorStore.open(join(dir, 'vectors'));
       const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
       await features.ensureCollections();
@@ -121,7 +124,7 @@ describe.runIf(referenceCorpusAvailable())(
 
     it('publishes the finished version to the Hub when the request names a repository', async () => {
       const output = (await run(
-        { kind: 'instruct', limit: 5, hubRepo: 'ada/twin-instruct' },
+        { kind: 'instruct', limit: 12, hubRepo: 'ada/twin-instruct' },
         'run-5',
       )) as Record<string, unknown>;
       const version = String(output.version);
@@ -151,6 +154,31 @@ describe.runIf(referenceCorpusAvailable())(
       );
       expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(1);
       await expect(readdir(join(dir, 'artifacts', 'datasets', 'preference'))).rejects.toThrow();
+    });
+
+    it('fails at once when the provider refuses the key: no retries, no other batch, nothing written', async () => {
+      replies = 'unauthorized';
+      const execution = run({ kind: 'instruct', limit: 40, extractsPerBatch: 4 }, 'run-401');
+
+      await expect(execution).rejects.toBeInstanceOf(ExecutionError);
+      await expect(execution).rejects.toThrow(/refused the credentials/u);
+      const generated = calls.filter((call) => call.state === 'GenerateBatch');
+      // No batch is retried. Each stops at its first refused request, and a batch that starts after
+      // the refusal sends nothing: only the two batches already running reached the provider.
+      expect(new Set(generated.map((call) => call.input.batch)).size).toBe(generated.length);
+      expect(generated.length).toBeLessThan(10);
+      expect(server.requests).toBeLessThanOrEqual(2 * SETTINGS.concurrency);
+      expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(0);
+      await expect(readdir(join(dir, 'artifacts', 'datasets', 'instruct'))).rejects.toThrow();
+    });
+
+    it('ends failed, without retrying or writing, when the generation is mostly malformed', async () => {
+      replies = 'malformed';
+      const execution = run({ kind: 'instruct', limit: 8, extractsPerBatch: 4 }, 'run-malformed');
+
+      await expect(execution).rejects.toThrow(/8 of 8 generation requests failed or were malformed/u);
+      expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(1);
+      await expect(readdir(join(dir, 'artifacts', 'datasets', 'instruct'))).rejects.toThrow();
     });
 
     it('rejects a request with an unknown kind or a bad Hub repository before any work, without retrying', async () => {

@@ -34,10 +34,15 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
   let failJob: string | undefined;
   let judged: { accuracy: number | null; style: number | null };
 
-  async function writeManifest(kind: string, version: string, createdAt: string) {
+  async function writeManifest(
+    kind: string,
+    version: string,
+    createdAt: string,
+    splits = { train: 200, test: 20 },
+  ) {
     await artifacts.write(
       `datasets/${kind}/${version}/manifest.json`,
-      JSON.stringify({ kind, version, createdAt }),
+      JSON.stringify({ kind, version, createdAt, splits }),
     );
   }
 
@@ -234,5 +239,16 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
       expect.stringContaining('InvalidInputError'),
       expect.stringContaining('no instruct dataset dddd4444'),
     ]);
+  });
+
+  it('refuses a dataset too small to train on, naming its version and counts, and trains nothing', async () => {
+    await writeManifest('instruct', 'eeee5555', '2026-11-29T00:00:00.000Z', { train: 3, test: 0 });
+
+    await expect(run({}, 'run-small')).rejects.toBeInstanceOf(ExecutionError);
+
+    expect(jobs).toHaveLength(0);
+    expect(notifications.at(-1)?.Message).toContain(
+      'instruct dataset eeee5555 has 3 train and 0 test rows; training needs at least 10 and 1',
+    );
   });
 });

@@ -7,6 +7,8 @@ export const TEST_DATASET_SETTINGS: DatasetSettings = {
   maxTokens: 1200,
   concurrency: 4,
   dedupThreshold: 0.8,
+  maxFailureRate: 0.1,
+  minSamples: 1,
   timeoutMs: 2_000,
   maxRetries: 2,
   pricePerMillionInput: 0.15,

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLoopbackServer } from './http-server.js';
 
-export type Fault = 'ok' | 'malformed' | 'incomplete' | 'rate-limit' | 'server-error' | 'slow';
+export type Fault =
+  'ok' | 'malformed' | 'incomplete' | 'rate-limit' | 'server-error' | 'slow' | 'unauthorized';
 
 export interface LlmServerOptions {
   /** What to do with the n-th request (1-based); every request succeeds by default. */
@@ -69,6 +70,19 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
           response.end(
             JSON.stringify({
               error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+            }),
+          );
+          return;
+        }
+        if (fault === 'unauthorized') {
+          response.writeHead(401, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({
+              error: {
+                message: 'Incorrect API key provided',
+                type: 'invalid_request_error',
+                code: 'invalid_api_key',
+              },
             }),
           );
           return;
