@@ -20,8 +20,13 @@ export interface TrainingJobConfig {
   /** With spot, how long to wait for capacity and interruptions in all (at least the runtime). */
   maxWaitSeconds: number;
   modelPackageGroup: string;
-  /** A candidate is approved only if its average judge score beats the approved model's by more. */
+  /**
+   * A candidate is approved only if the lower bound of the 90% interval on its mean per-row score
+   * difference to the approved model is above this.
+   */
   approvalMargin: number;
+  /** The fewest judged answers the gate accepts (TWIN_GATE_MIN_JUDGED). */
+  gateMinJudged: number;
   judgeModel: string;
   hfTokenSecretArn?: string;
   openAiKeySecretArn?: string;
@@ -54,6 +59,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/u, 'must be a model package group name'),
   APPROVAL_MARGIN: z.coerce.number().min(0).max(2).default(0),
+  TWIN_GATE_MIN_JUDGED: whole(1, 100_000).default(30),
   JUDGE_MODEL: text.default('gpt-4o-mini'),
   HF_TOKEN_SECRET_ARN: text.optional(),
   OPENAI_API_KEY_SECRET_ARN: text.optional(),
@@ -79,6 +85,7 @@ export function trainingConfigFromEnv(env: NodeJS.ProcessEnv): TrainingJobConfig
     ),
     modelPackageGroup: values.MODEL_PACKAGE_GROUP,
     approvalMargin: values.APPROVAL_MARGIN,
+    gateMinJudged: values.TWIN_GATE_MIN_JUDGED,
     judgeModel: values.JUDGE_MODEL,
     ...(values.HF_TOKEN_SECRET_ARN ? { hfTokenSecretArn: values.HF_TOKEN_SECRET_ARN } : {}),
     ...(values.OPENAI_API_KEY_SECRET_ARN ? { openAiKeySecretArn: values.OPENAI_API_KEY_SECRET_ARN } : {}),

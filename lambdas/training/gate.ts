@@ -4,39 +4,156 @@ export interface JudgeScores {
   style: number | null;
 }
 
+/** One test row's score (mean of accuracy and style) for the candidate and the approved model. */
+export interface PairedScore {
+  candidate: number | null;
+  baseline: number | null;
+}
+
+export interface GatePolicy {
+  /** The lower bound of the paired interval must exceed this (APPROVAL_MARGIN). */
+  margin: number;
+  /** Fewer judged answers than this never pass (TWIN_GATE_MIN_JUDGED). */
+  minJudged: number;
+  /** More than this share of answers without a verdict never passes. */
+  maxMissingShare: number;
+}
+
+export interface GateInput {
+  smoke: boolean;
+  /** Test rows judged (with or without a verdict). */
+  samples: number;
+  /** Per test row: both models' scores, from the same run and the same judge. */
+  paired: readonly PairedScore[];
+  /** Whether a model was approved when the candidate was evaluated (it was then judged beside it). */
+  approvedExists: boolean;
+}
+
 export interface GateDecision {
   approve: boolean;
   reason: string;
+  /** Candidate answers with a verdict, and without. */
+  judged: number;
+  missing: number;
+  /** Against the approved model: rows both have a verdict for, the mean per-row difference and its 90% interval. */
+  comparison?: { pairs: number; meanDifference: number; interval: [number, number] };
 }
 
-function average(scores: JudgeScores): number | null {
-  return scores.accuracy === null || scores.style === null ? null : (scores.accuracy + scores.style) / 2;
-}
+/** Bootstrap resamples for the interval; enough for stable 5th and 95th percentiles. */
+const RESAMPLES = 4000;
+/** A fixed seed: the same verdicts always give the same decision. */
+const SEED = 0x5eed;
 
 /**
- * The deployment gate: a candidate is approved only if the average of its accuracy and style beats
- * the approved model's by more than `margin`. Smoke runs and models without scores never pass.
+ * The deployment gate. A smoke run never passes, and neither does a candidate with fewer than
+ * `minJudged` verdicts or more than `maxMissingShare` missing. The first model passes on that alone.
+ * Otherwise the candidate and the approved model were judged on the same rows by the same judge in
+ * the same run, and the candidate passes only if the lower bound of a bootstrap 90% confidence
+ * interval on the mean per-row difference (candidate minus approved) is above the margin: a win that
+ * is not an accident of which rows were drawn.
  */
-export function gateDecision(
-  candidate: JudgeScores & { smoke: boolean },
-  current: JudgeScores | undefined,
-  margin: number,
-): GateDecision {
-  if (candidate.smoke) return { approve: false, reason: 'a smoke run is never deployed' };
-  const score = average(candidate);
-  if (score === null) return { approve: false, reason: 'the judge gave no usable scores' };
-  const format = (value: number) => value.toFixed(3);
-  if (!current) return { approve: true, reason: `first model with scores (average ${format(score)})` };
-  const baseline = average(current);
-  if (baseline === null)
-    return { approve: true, reason: `the approved model has no scores; candidate ${format(score)}` };
-  return score > baseline + margin
+export function gateDecision(input: GateInput, policy: GatePolicy): GateDecision {
+  const judgedRows = input.paired.filter((row) => row.candidate !== null);
+  const judged = judgedRows.length;
+  const missing = input.samples - judged;
+  const reject = (reason: string, extra: Partial<GateDecision> = {}): GateDecision => ({
+    approve: false,
+    reason,
+    judged,
+    missing,
+    ...extra,
+  });
+  if (input.smoke) return reject('a smoke run is never deployed');
+  const enough = (count: number, missed: number, who: string): string | undefined => {
+    if (count < policy.minJudged) {
+      return `${who} has ${String(count)} judged answers; the gate needs at least ${String(policy.minJudged)}`;
+    }
+    const share = input.samples === 0 ? 1 : missed / input.samples;
+    if (share > policy.maxMissingShare) {
+      return `${who} is missing ${String(missed)} of ${String(input.samples)} verdicts (${percent(share)}); the gate allows ${percent(policy.maxMissingShare)}`;
+    }
+    return undefined;
+  };
+  const candidateProblem = enough(judged, missing, 'the candidate');
+  if (candidateProblem) return reject(candidateProblem);
+  const mean = average(judgedRows.map((row) => row.candidate ?? 0));
+  if (!input.approvedExists) {
+    return {
+      approve: true,
+      reason: `first model: mean score ${mean.toFixed(3)} over ${String(judged)} answers`,
+      judged,
+      missing,
+    };
+  }
+
+  const pairs = input.paired.filter(
+    (row): row is { candidate: number; baseline: number } => row.candidate !== null && row.baseline !== null,
+  );
+  const baselineJudged = input.paired.filter((row) => row.baseline !== null).length;
+  const baselineProblem = enough(baselineJudged, input.samples - baselineJudged, 'the approved model');
+  if (baselineProblem) return reject(`${baselineProblem}: the two cannot be compared on these rows`);
+  const pairProblem = enough(pairs.length, input.samples - pairs.length, 'the pair of models');
+  if (pairProblem) return reject(pairProblem);
+
+  const differences = pairs.map((row) => row.candidate - row.baseline);
+  const comparison = {
+    pairs: pairs.length,
+    meanDifference: round(average(differences)),
+    interval: bootstrapInterval(differences, 0.9),
+  };
+  const [low, high] = comparison.interval;
+  const summary = `mean difference ${signed(comparison.meanDifference)} over ${String(pairs.length)} rows, 90% interval [${signed(low)}, ${signed(high)}]`;
+  return low > policy.margin
     ? {
         approve: true,
-        reason: `average ${format(score)} beats the approved ${format(baseline)} by more than ${String(margin)}`,
+        reason: `beats the approved model: ${summary}, above the margin ${String(policy.margin)}`,
+        judged,
+        missing,
+        comparison,
       }
-    : {
-        approve: false,
-        reason: `average ${format(score)} does not beat the approved ${format(baseline)} by more than ${String(margin)}`,
-      };
+    : reject(
+        `does not clearly beat the approved model: ${summary}, not above the margin ${String(policy.margin)}`,
+        {
+          comparison,
+        },
+      );
 }
+
+/** The percentile bootstrap interval of the mean, with a seeded generator. */
+export function bootstrapInterval(values: readonly number[], level: number): [number, number] {
+  if (values.length === 0) return [0, 0];
+  const random = mulberry32(SEED);
+  const means = new Float64Array(RESAMPLES);
+  for (let resample = 0; resample < RESAMPLES; resample++) {
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[Math.floor(random() * values.length)] ?? 0;
+    means[resample] = sum / values.length;
+  }
+  means.sort();
+  const tail = (1 - level) / 2;
+  const at = (q: number) => means[Math.min(RESAMPLES - 1, Math.max(0, Math.floor(q * RESAMPLES)))] ?? 0;
+  return [round(at(tail)), round(at(1 - tail))];
+}
+
+/** A small, well-distributed seeded generator (Mulberry32). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function average(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;

@@ -44,13 +44,22 @@ export interface TrainingPlan {
   evaluation: TrainingJobRequest;
   /** The model being judged and, if approved, deployed. */
   candidateModelS3Uri: string;
+  /** The approved model when the run was planned, judged beside the candidate on the same rows. */
+  baseline: Baseline | null;
   metricsS3Uri: string;
   hyperparameters: { sft?: Hyperparameters; dpo?: Hyperparameters };
+}
+
+/** The approved model: its package and, when the registry knows it, its artifact. */
+export interface Baseline {
+  arn: string;
+  modelS3Uri?: string;
 }
 
 export interface TrainingRequest {
   datasets: DatasetVersions;
   smoke: boolean;
+  baseline?: Baseline;
   baseModel?: string;
   /** Overrides of the jobs' hyperparameters (sagemaker/twin_training/hyperparameters.py). */
   sftHyperparameters?: Record<string, string | number | boolean>;
@@ -59,6 +68,7 @@ export interface TrainingRequest {
 
 export interface EvaluationRequest {
   datasets: Pick<DatasetVersions, 'instruct'>;
+  baseline?: Baseline;
   modelS3Uri: string;
   modelName: string;
   smoke: boolean;
@@ -130,15 +140,22 @@ function evaluationJob(
   modelS3Uri: string,
   modelName: string,
   smoke: boolean,
+  baseline: Baseline | undefined,
 ): { request: TrainingJobRequest; metricsS3Uri: string } {
   const metricsS3Uri = `s3://${config.bucket}/evaluations/${runId}/metrics.json`;
   const request = job(
     config,
     `twin-${runId}-eval`,
     'evaluate',
-    { dataset: datasetPrefix(config, 'instruct', instructVersion), model: modelS3Uri },
+    {
+      dataset: datasetPrefix(config, 'instruct', instructVersion),
+      model: modelS3Uri,
+      // The approved model answers the same rows, judged by the same judge in the same job.
+      ...(baseline?.modelS3Uri ? { baseline: baseline.modelS3Uri } : {}),
+    },
     {
       model_name: modelName,
+      ...(baseline?.modelS3Uri ? { baseline_name: baseline.arn } : {}),
       dataset_version: instructVersion,
       judge_model: config.judgeModel,
       metrics_s3_uri: metricsS3Uri,
@@ -207,6 +224,7 @@ export function planTraining(
     candidateModelS3Uri,
     dpoName,
     request.smoke,
+    request.baseline,
   );
   return {
     runId,
@@ -217,6 +235,7 @@ export function planTraining(
     dpo,
     evaluation: evaluation.request,
     candidateModelS3Uri,
+    baseline: request.baseline ?? null,
     metricsS3Uri: evaluation.metricsS3Uri,
     hyperparameters: { sft: sftHyperparameters, dpo: dpoHyperparameters },
   };
@@ -236,6 +255,7 @@ export function planEvaluation(
     request.modelS3Uri,
     request.modelName,
     request.smoke,
+    request.baseline,
   );
   return {
     runId,
@@ -244,6 +264,7 @@ export function planEvaluation(
     baseModel: 'unknown (evaluated as given)',
     evaluation: evaluation.request,
     candidateModelS3Uri: request.modelS3Uri,
+    baseline: request.baseline ?? null,
     metricsS3Uri: evaluation.metricsS3Uri,
     hyperparameters: {},
   };

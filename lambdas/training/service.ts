@@ -4,7 +4,7 @@ import { InvalidInputError } from '../domain/index.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
 import type { TrainingJobConfig } from './config.js';
-import { gateDecision, type JudgeScores } from './gate.js';
+import { gateDecision, type GateDecision, type JudgeScores } from './gate.js';
 import { planEvaluation, planTraining, type TrainingPlan } from './plan.js';
 
 const Version = z.string().regex(/^[0-9a-f]{8,64}$/u, 'must be a dataset version (hexadecimal)');
@@ -44,15 +44,32 @@ export const TrainingInputSchema = z.strictObject({
 });
 export type TrainingInput = z.output<typeof TrainingInputSchema>;
 
+const Summary = z.object({ mean: z.number().nullable(), count: z.number(), missing: z.number() });
+/** What the evaluation job writes (sagemaker/twin_training/evaluate.py). */
 const MetricsSchema = z.object({
   samples: z.number(),
-  accuracy: z.object({ mean: z.number().nullable(), count: z.number(), missing: z.number() }),
-  style: z.object({ mean: z.number().nullable(), count: z.number(), missing: z.number() }),
+  judge_model: z.string().optional(),
+  dataset_version: z.string().optional(),
+  accuracy: Summary,
+  style: Summary,
+  /** The approved model's summary on the same rows, when one was judged beside the candidate. */
+  baseline: z
+    .object({ model: z.string(), samples: z.number(), accuracy: Summary, style: Summary })
+    .optional(),
+  /** Per test row, both models' scores (absent in metrics from before paired judging). */
+  paired: z
+    .array(z.object({ candidate: z.number().nullable(), baseline: z.number().nullable() }))
+    .default([]),
 });
+
+/** A candidate may miss at most this share of verdicts (judge errors, unreadable replies). */
+const MAX_MISSING_SHARE = 0.1;
 
 export interface Registration {
   decision: 'approved' | 'rejected';
   reason: string;
+  /** The gate's counts and, against an approved model, the paired comparison. */
+  gate: Omit<GateDecision, 'approve' | 'reason'>;
   modelPackageArn: string;
   scores: JudgeScores & { samples: number; missing: { accuracy: number; style: number } };
   previous: { arn: string; scores: JudgeScores } | null;
@@ -68,9 +85,14 @@ export class TrainingService {
 
   async plan(executionName: string, input: TrainingInput): Promise<TrainingPlan> {
     const instruct = await this.datasetVersion('instruct', input.instructVersion);
+    const approved = await this.registry.approved();
+    const baseline = approved
+      ? { arn: approved.arn, ...(approved.modelS3Uri ? { modelS3Uri: approved.modelS3Uri } : {}) }
+      : undefined;
     if (input.evaluate) {
       return planEvaluation(this.config, executionName, {
         datasets: { instruct },
+        ...(baseline ? { baseline } : {}),
         modelS3Uri: input.evaluate.modelS3Uri,
         modelName: input.evaluate.name,
         smoke: input.smoke,
@@ -79,6 +101,7 @@ export class TrainingService {
     const preference = await this.datasetVersion('preference', input.preferenceVersion);
     return planTraining(this.config, executionName, {
       datasets: { instruct, preference },
+      ...(baseline ? { baseline } : {}),
       smoke: input.smoke,
       ...(input.baseModel ? { baseModel: input.baseModel } : {}),
       ...(input.hyperparameters?.sft ? { sftHyperparameters: input.hyperparameters.sft } : {}),
@@ -94,11 +117,21 @@ export class TrainingService {
     const metrics = MetricsSchema.parse(JSON.parse(text));
     const scores = { accuracy: metrics.accuracy.mean, style: metrics.style.mean };
     const previous = await this.registry.approved();
-    const decision = gateDecision(
-      { ...scores, smoke: plan.smoke },
-      previous?.scores,
-      this.config.approvalMargin,
+    const { approve, reason, ...gate } = gateDecision(
+      {
+        smoke: plan.smoke,
+        samples: metrics.samples,
+        paired: metrics.paired,
+        // Approved when the run was planned (and so judged beside the candidate), or since.
+        approvedExists: plan.baseline !== null || previous !== undefined,
+      },
+      {
+        margin: this.config.approvalMargin,
+        minJudged: this.config.gateMinJudged,
+        maxMissingShare: MAX_MISSING_SHARE,
+      },
     );
+    const decision = { approve, reason };
     const arn = await this.registry.register({
       modelS3Uri: plan.candidateModelS3Uri,
       metricsS3Uri: plan.metricsS3Uri,
@@ -115,6 +148,17 @@ export class TrainingService {
         evaluation_job: plan.evaluation.TrainingJobName,
         judge_model: this.config.judgeModel,
         judge_samples: String(metrics.samples),
+        gate_decision: approve ? 'approved' : 'rejected',
+        gate_judged: String(gate.judged),
+        gate_missing: String(gate.missing),
+        gate_baseline: plan.baseline?.arn ?? '',
+        ...(gate.comparison
+          ? {
+              gate_pairs: String(gate.comparison.pairs),
+              gate_mean_difference: String(gate.comparison.meanDifference),
+              gate_interval_90: JSON.stringify(gate.comparison.interval),
+            }
+          : {}),
         sft_hyperparameters: JSON.stringify(plan.hyperparameters.sft ?? {}),
         dpo_hyperparameters: JSON.stringify(plan.hyperparameters.dpo ?? {}),
       },
@@ -123,6 +167,7 @@ export class TrainingService {
     return {
       decision: decision.approve ? 'approved' : 'rejected',
       reason: decision.reason,
+      gate,
       modelPackageArn: arn,
       scores: {
         ...scores,

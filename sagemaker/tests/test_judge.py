@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from twin_training.judge import Verdict, judge_prompt, parse_verdict, summarize
 
 
@@ -29,3 +31,27 @@ def test_averages_leave_missing_verdicts_out_and_count_them():
         "style": {"mean": 2.5, "count": 2, "missing": 2},
     }
     assert summarize([Verdict(None, None)])["accuracy"] == {"mean": None, "count": 0, "missing": 1}
+
+
+def test_a_row_scores_the_mean_of_its_two_criteria_and_nothing_when_one_is_missing():
+    from twin_training.judge import verdict_score
+
+    assert verdict_score(Verdict(accuracy=3, style=2)) == 2.5
+    assert verdict_score(Verdict(accuracy=3, style=None)) is None
+
+
+def test_pairs_the_candidate_and_the_approved_model_row_by_row():
+    from twin_training.judge import paired_scores
+
+    candidate = [Verdict(accuracy=3, style=3), Verdict(accuracy=None, style=2)]
+    baseline = [Verdict(accuracy=2, style=2), Verdict(accuracy=1, style=1)]
+    assert paired_scores(candidate, baseline) == [
+        {"candidate": 3.0, "baseline": 2.0},
+        {"candidate": None, "baseline": 1.0},
+    ]
+    assert paired_scores(candidate, None) == [
+        {"candidate": 3.0, "baseline": None},
+        {"candidate": None, "baseline": None},
+    ]
+    with pytest.raises(ValueError):
+        paired_scores(candidate, baseline[:1])

@@ -1,7 +1,10 @@
 """Evaluation of a candidate twin as a SageMaker training job (SYSTEM.md §5): answers for the
 instruction test split from the candidate (vLLM), graded by the LLM judge, metrics.json to S3.
+When a model is already approved, its answers to the same rows are judged in the same run by the
+same judge, so the gate compares like with like, row by row.
 
-Channels: `dataset` (an instruct dataset version folder) and `model` (a model.tar.gz).
+Channels: `dataset` (an instruct dataset version folder), `model` (the candidate's model.tar.gz) and,
+optionally, `baseline` (the approved model's model.tar.gz).
 """
 
 from __future__ import annotations
@@ -16,18 +19,35 @@ from urllib.parse import urlparse
 from .data import read_manifest, read_split
 from .formatting import alpaca_prompt
 from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
-from .judge import Verdict, judge_prompt, parse_verdict, summarize, verdict_record
+from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
 INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
 CONFIG = Path("/opt/ml/input/config/hyperparameters.json")
 
 
-def unpack_model() -> str:
-    target = Path("/tmp/candidate")
+def unpack_model(channel: str) -> str:
+    target = Path("/tmp") / channel
     target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(INPUT / "model" / "model.tar.gz") as packed:
+    with tarfile.open(INPUT / channel / "model.tar.gz") as packed:
         packed.extractall(target, filter="data")
     return str(target)
+
+
+def _generate(model_dir: str, prompts: list[str], sampling: dict) -> list[str]:
+    from vllm import LLM, SamplingParams
+
+    llm = LLM(model=model_dir, max_model_len=4096)
+    outputs = llm.generate(prompts, SamplingParams(**sampling))
+    return [output.outputs[0].text for output in outputs]
+
+
+def generate_answers(channel: str, prompts: list[str], sampling: dict) -> list[str]:
+    """One model's answers, in a process of its own: its GPU memory is free again when it ends, so
+    the candidate and the approved model take turns on one GPU."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_generate, (unpack_model(channel), prompts, sampling))
 
 
 def judge_all(params: EvaluationHyperparameters, pairs: list[tuple[str, str]]) -> list[Verdict]:
@@ -67,26 +87,31 @@ def upload(uri: str, body: str) -> None:
 
 
 def main() -> None:
-    from vllm import LLM, SamplingParams
-
     raw = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
     params = parse_evaluation_hyperparameters(raw)
     manifest = read_manifest(INPUT / "dataset")
     rows = read_split(INPUT / "dataset" / "test.jsonl", "instruct", limit=params.max_samples)
-    llm = LLM(model=unpack_model(), max_model_len=4096)
-    sampling = SamplingParams(
-        temperature=params.temperature, top_p=params.top_p, min_p=params.min_p, max_tokens=params.max_tokens
-    )
-    outputs = llm.generate([alpaca_prompt(row["instruction"]) for row in rows], sampling)
-    answers = [output.outputs[0].text for output in outputs]
+    prompts = [alpaca_prompt(row["instruction"]) for row in rows]
+    sampling = {"temperature": params.temperature, "top_p": params.top_p, "min_p": params.min_p, "max_tokens": params.max_tokens}
+    answers = generate_answers("model", prompts, sampling)
     pairs = [(row["instruction"], answer) for row, answer in zip(rows, answers)]
     verdicts = judge_all(params, pairs)
+    has_baseline = (INPUT / "baseline" / "model.tar.gz").exists()
+    baseline_verdicts = None
+    baseline = None
+    if has_baseline:
+        baseline_answers = generate_answers("baseline", prompts, sampling)
+        baseline_pairs = [(row["instruction"], answer) for row, answer in zip(rows, baseline_answers)]
+        baseline_verdicts = judge_all(params, baseline_pairs)
+        baseline = {"model": params.baseline_name or "approved", **summarize(baseline_verdicts)}
     metrics = {
         "model": params.model_name,
         "dataset_version": manifest["version"] if not params.dataset_version else params.dataset_version,
         "judge_model": params.judge_model,
         "sampling": {"temperature": params.temperature, "top_p": params.top_p, "min_p": params.min_p},
         **summarize(verdicts),
+        **({"baseline": baseline} if baseline else {}),
+        "paired": paired_scores(verdicts, baseline_verdicts),
         "per_sample": [verdict_record(i, a, v) for (i, a), v in zip(pairs, verdicts)],
     }
     upload(params.metrics_s3_uri, json.dumps(metrics, indent=2))

@@ -152,6 +152,9 @@ class EvaluationHyperparameters:
     """The evaluation job (SYSTEM.md §5): sampling for the candidate, and the judge."""
 
     model_name: str = "candidate"
+    # The approved model, judged beside the candidate on the same rows (its model.tar.gz is the
+    # `baseline` channel); empty when no model is approved yet.
+    baseline_name: str = ""
     dataset_version: str = ""
     judge_model: str = "gpt-4o-mini"
     openai_base_url: str = ""

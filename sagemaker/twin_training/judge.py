@@ -92,3 +92,24 @@ def summarize(verdicts: Iterable[Verdict]) -> dict:
 
 def verdict_record(instruction: str, answer: str, verdict: Verdict) -> dict:
     return {"instruction": instruction, "answer": answer, **asdict(verdict)}
+
+
+def verdict_score(verdict: Verdict) -> Optional[float]:
+    """One answer's score for the gate: the mean of accuracy and style, None when either is missing."""
+    if verdict.accuracy is None or verdict.style is None:
+        return None
+    return (verdict.accuracy + verdict.style) / 2
+
+
+def paired_scores(candidate: list[Verdict], baseline: Optional[list[Verdict]]) -> list[dict]:
+    """Per test row, the candidate's and the approved model's scores (same row, same judge), for the
+    gate's paired comparison; the baseline is None throughout when there is no approved model."""
+    if baseline is not None and len(baseline) != len(candidate):
+        raise ValueError(f"{len(candidate)} candidate verdicts but {len(baseline)} baseline verdicts")
+    return [
+        {
+            "candidate": verdict_score(verdict),
+            "baseline": None if baseline is None else verdict_score(baseline[index]),
+        }
+        for index, verdict in enumerate(candidate)
+    ]

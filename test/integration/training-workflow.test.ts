@@ -22,6 +22,7 @@ import { TEST_TRAINING_CONFIG } from '../support/training.js';
 type Json = Parameters<StateMachine['run']>[0];
 const ALERTS = 'arn:aws:sns:eu-west-1:123456789012:twin-alerts';
 const APPROVED_ARN = 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/llm-twin-test/1';
+const APPROVED_MODEL = 's3://twin-artifacts/models/twin-approved-dpo/output/model.tar.gz';
 const NEW_ARN = 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/llm-twin-test/2';
 
 const sagemaker = mockClient(SageMakerClient);
@@ -33,6 +34,12 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
   let notifications: { Subject: string; Message: string }[];
   let failJob: string | undefined;
   let judged: { accuracy: number | null; style: number | null };
+  /** What the judge makes of each test row, for the candidate and the approved model. */
+  let verdicts: {
+    samples: number;
+    candidate: (row: number) => number | null;
+    baseline: (row: number) => number | null;
+  };
 
   async function writeManifest(
     kind: string,
@@ -70,14 +77,25 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
         });
       if (state === 'Evaluate') {
         const key = String(request.HyperParameters.metrics_s3_uri).replace('s3://twin-artifacts/', '');
+        const { samples, candidate, baseline } = verdicts;
         const summary = (mean: number | null) => ({
           mean,
-          count: mean === null ? 0 : 40,
-          missing: mean === null ? 40 : 0,
+          count: mean === null ? 0 : samples,
+          missing: mean === null ? samples : 0,
         });
+        // The approved model is judged on the same rows only when the job was given its artifact.
+        const judgedBaseline = request.InputDataConfig.some((input) => input.ChannelName === 'baseline');
         await artifacts.write(
           key,
-          JSON.stringify({ samples: 40, accuracy: summary(judged.accuracy), style: summary(judged.style) }),
+          JSON.stringify({
+            samples,
+            accuracy: summary(judged.accuracy),
+            style: summary(judged.style),
+            paired: Array.from({ length: samples }, (_, row) => ({
+              candidate: candidate(row),
+              baseline: judgedBaseline ? baseline(row) : null,
+            })),
+          }),
         );
       }
       return { TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Completed' } as Json;
@@ -119,6 +137,26 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
     }).result;
   }
 
+  /** The registry holds an approved model, with its artifact. */
+  function approvedModelExists() {
+    sagemaker.on(ListModelPackagesCommand, { ModelApprovalStatus: 'Approved' }).resolves({
+      ModelPackageSummaryList: [
+        {
+          ModelPackageArn: APPROVED_ARN,
+          ModelPackageStatus: 'Completed',
+          CreationTime: new Date(),
+          ModelPackageName: 'x',
+        },
+      ],
+    });
+    sagemaker.on(DescribeModelPackageCommand).resolves({
+      ModelPackageArn: APPROVED_ARN,
+      ModelApprovalStatus: 'Approved',
+      CustomerMetadataProperties: { judge_accuracy: '2.6', judge_style: '2.3' },
+      InferenceSpecification: { Containers: [{ Image: 'tgi', ModelDataUrl: APPROVED_MODEL }] },
+    } as never);
+  }
+
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'twin-training-sfn-'));
     artifacts = new FolderArtifactStore(dir);
@@ -126,6 +164,7 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
     notifications = [];
     failJob = undefined;
     judged = { accuracy: 2.5, style: 2.2 };
+    verdicts = { samples: 40, candidate: () => 2.35, baseline: () => 2.45 };
     await writeManifest('instruct', 'aaaa1111', '2026-11-01T00:00:00.000Z');
     await writeManifest('instruct', 'bbbb2222', '2026-11-20T00:00:00.000Z');
     await writeManifest('preference', 'cccc3333', '2026-11-21T00:00:00.000Z');
@@ -190,19 +229,54 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
         },
       ],
     });
-    sagemaker.on(DescribeModelPackageCommand).resolves({
-      ModelPackageArn: APPROVED_ARN,
-      ModelApprovalStatus: 'Approved',
-      CustomerMetadataProperties: { judge_accuracy: '2.6', judge_style: '2.3' },
-    } as never);
+    approvedModelExists();
     await run({ instructVersion: 'aaaa1111' });
 
     expect(jobs[0]?.InputDataConfig[1]?.DataSource.S3DataSource.S3Uri).toBe(
       's3://twin-artifacts/datasets/instruct/aaaa1111/',
     );
+    const evaluation = jobs.find((job) => job.TrainingJobName.endsWith('-eval'));
+    expect(
+      evaluation?.InputDataConfig.find((input) => input.ChannelName === 'baseline')?.DataSource.S3DataSource
+        .S3Uri,
+    ).toBe(APPROVED_MODEL);
+    expect(evaluation?.HyperParameters.baseline_name).toBe(APPROVED_ARN);
     expect(approvals()).toEqual(['Rejected']);
     expect(notifications[0]?.Subject).toBe('LLM Twin: a trained model was rejected');
-    expect(notifications[0]?.Message).toContain('does not beat the approved 2.450');
+    expect(notifications[0]?.Message).toContain(
+      'does not clearly beat the approved model: mean difference -0.100',
+    );
+  });
+
+  it('rejects a candidate judged on one answer only, however good', async () => {
+    verdicts = { samples: 1, candidate: () => 3, baseline: () => 1 };
+    await run({});
+    expect(approvals()).toEqual(['Rejected']);
+    expect(notifications[0]?.Message).toContain(
+      'the candidate has 1 judged answers; the gate needs at least 30',
+    );
+  });
+
+  it('rejects a candidate whose paired interval straddles the margin, and approves one that wins on it', async () => {
+    approvedModelExists();
+    verdicts = { samples: 40, candidate: (row) => (row < 21 ? 3 : 1), baseline: () => 2 };
+    await run({}, 'run-straddle');
+    expect(approvals()).toEqual(['Rejected']);
+    expect(notifications[0]?.Message).toContain('mean difference +0.050 over 40 rows, 90% interval [-');
+
+    verdicts = { samples: 40, candidate: (row) => (row % 4 === 0 ? 2 : 2.5), baseline: () => 2 };
+    await run({}, 'run-win');
+    expect(approvals()).toEqual(['Rejected', 'Approved']);
+    const created = sagemaker.commandCalls(CreateModelPackageCommand)[1]?.args[0].input;
+    expect(created?.CustomerMetadataProperties).toMatchObject({
+      gate_decision: 'approved',
+      gate_judged: '40',
+      gate_missing: '0',
+      gate_pairs: '40',
+      gate_mean_difference: '0.375',
+      gate_baseline: APPROVED_ARN,
+    });
+    expect(JSON.parse(created?.CustomerMetadataProperties?.gate_interval_90 ?? '[]')[0]).toBeGreaterThan(0);
   });
 
   it('notifies and fails when a training job fails, and registers nothing', async () => {

@@ -16,6 +16,7 @@ export const TEST_TRAINING_CONFIG: TrainingJobConfig = {
   maxWaitSeconds: 43_200,
   modelPackageGroup: 'llm-twin-test',
   approvalMargin: 0,
+  gateMinJudged: 30,
   judgeModel: 'gpt-4o-mini',
   hfTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:llm-twin/test/hf-token-AbCdEf',
   openAiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:llm-twin/test/openai-AbCdEf',

@@ -82,24 +82,124 @@ describe('the training plan', () => {
 });
 
 describe('the deployment gate', () => {
-  it('approves the first scored model and a better one, rejects ties, smoke runs and missing scores', () => {
-    expect(gateDecision({ accuracy: 2.4, style: 2.0, smoke: false }, undefined, 0).approve).toBe(true);
-    expect(
-      gateDecision({ accuracy: 2.5, style: 2.2, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0).approve,
-    ).toBe(true);
-    expect(
-      gateDecision({ accuracy: 2.4, style: 2.0, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0).approve,
-    ).toBe(false);
-    expect(
-      gateDecision({ accuracy: 2.5, style: 2.2, smoke: false }, { accuracy: 2.4, style: 2.0 }, 0.2),
-    ).toEqual({
-      approve: false,
-      reason: 'average 2.350 does not beat the approved 2.200 by more than 0.2',
-    });
-    expect(gateDecision({ accuracy: 3, style: 3, smoke: true }, undefined, 0).reason).toBe(
-      'a smoke run is never deployed',
+  const policy = { margin: 0, minJudged: 30, maxMissingShare: 0.1 };
+  /** n rows whose candidate and baseline scores come from the given functions of the row. */
+  const rows = (n: number, candidate: (i: number) => number | null, baseline: (i: number) => number | null) =>
+    Array.from({ length: n }, (_, i) => ({ candidate: candidate(i), baseline: baseline(i) }));
+  const gate = (paired: ReturnType<typeof rows>, extra: { smoke?: boolean; approvedExists?: boolean } = {}) =>
+    gateDecision(
+      {
+        smoke: extra.smoke ?? false,
+        samples: paired.length,
+        paired,
+        approvedExists: extra.approvedExists ?? true,
+      },
+      policy,
     );
-    expect(gateDecision({ accuracy: null, style: 2, smoke: false }, undefined, 0).approve).toBe(false);
+
+  it('approves the first model on enough verdicts alone', () => {
+    expect(
+      gate(
+        rows(
+          40,
+          () => 2,
+          () => null,
+        ),
+        { approvedExists: false },
+      ),
+    ).toMatchObject({
+      approve: true,
+      reason: 'first model: mean score 2.000 over 40 answers',
+      judged: 40,
+      missing: 0,
+    });
+  });
+
+  it('rejects a candidate judged once, however good, and one missing too many verdicts', () => {
+    const once = gate(
+      rows(
+        1,
+        () => 3,
+        () => null,
+      ),
+      { approvedExists: false },
+    );
+    expect(once).toMatchObject({ approve: false, judged: 1 });
+    expect(once.reason).toBe('the candidate has 1 judged answers; the gate needs at least 30');
+    const gappy = gate(
+      rows(
+        40,
+        (i) => (i < 34 ? 3 : null),
+        () => 1,
+      ),
+    );
+    expect(gappy.approve).toBe(false);
+    expect(gappy.reason).toBe('the candidate is missing 6 of 40 verdicts (15%); the gate allows 10%');
+  });
+
+  it('approves a candidate that wins row by row, with the interval above the margin', () => {
+    const decision = gate(
+      rows(
+        40,
+        (i) => (i % 4 === 0 ? 2 : 2.5),
+        () => 2,
+      ),
+    );
+    expect(decision.approve).toBe(true);
+    expect(decision.comparison?.pairs).toBe(40);
+    expect(decision.comparison?.meanDifference).toBeCloseTo(0.375, 4);
+    expect(decision.comparison?.interval[0]).toBeGreaterThan(0);
+    expect(decision.reason).toMatch(
+      /^beats the approved model: mean difference \+0\.375 over 40 rows, 90% interval \[\+0\.\d{3}, \+0\.\d{3}\]/u,
+    );
+  });
+
+  it('rejects a candidate whose interval straddles the margin, though its mean is higher', () => {
+    // Better on 21 rows by 1, worse on 19 by 1: mean +0.05, interval well across 0.
+    const decision = gate(
+      rows(
+        40,
+        (i) => (i < 21 ? 3 : 1),
+        () => 2,
+      ),
+    );
+    expect(decision.comparison?.meanDifference).toBeCloseTo(0.05, 4);
+    expect(decision.comparison?.interval[0]).toBeLessThan(0);
+    expect(decision.approve).toBe(false);
+    expect(decision.reason).toMatch(/^does not clearly beat the approved model/u);
+  });
+
+  it('rejects when the approved model was not judged on the same rows (nothing to compare with)', () => {
+    const decision = gate(
+      rows(
+        40,
+        () => 3,
+        () => null,
+      ),
+    );
+    expect(decision.approve).toBe(false);
+    expect(decision.reason).toBe(
+      'the approved model has 0 judged answers; the gate needs at least 30: the two cannot be compared on these rows',
+    );
+  });
+
+  it('never approves a smoke run, and decides the same way every time', () => {
+    expect(
+      gate(
+        rows(
+          40,
+          () => 3,
+          () => 1,
+        ),
+        { smoke: true },
+      ).reason,
+    ).toBe('a smoke run is never deployed');
+    const straddling = rows(
+      40,
+      (i) => (i % 3 === 0 ? 1 : 2.5),
+      () => 2,
+    );
+    expect(gate(straddling)).toEqual(gate(straddling));
   });
 });
 
