@@ -276,7 +276,8 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
       gate_mean_difference: '0.375',
       gate_baseline: APPROVED_ARN,
     });
-    expect(JSON.parse(created?.CustomerMetadataProperties?.gate_interval_90 ?? '[]')[0]).toBeGreaterThan(0);
+    const [low] = JSON.parse(created?.CustomerMetadataProperties?.gate_interval_90 ?? '[]') as number[];
+    expect(low).toBeGreaterThan(0);
   });
 
   it('notifies and fails when a training job fails, and registers nothing', async () => {
