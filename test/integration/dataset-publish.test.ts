@@ -43,9 +43,8 @@ describe.runIf(referenceCorpusAvailable())('publishing a dataset version to the 
         .map((article) => cleanDocument(article, 'v1')),
     );
     artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
-    dataset = await buildDataset('instruct', { features, model, artifacts }, TEST_DATASET_SETTINGS, {
-      limit: 6,
-    });
+    // Both articles whole: a train/test split needs at least two source documents.
+    dataset = await buildDataset('instruct', { features, model, artifacts }, TEST_DATASET_SETTINGS);
     await vectors.close();
   });
 
