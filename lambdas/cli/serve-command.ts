@@ -8,7 +8,8 @@ import { startLocalServer } from '../http/local-server.js';
 import type { RequestTrace } from '../ports/request-trace.js';
 import { RagHttpApi } from '../rag/http-api.js';
 import { bundleWebApp } from '../web-app/bundle.js';
-import { localApp } from '../web-app/local-app.js';
+import { isApiPath, localApp } from '../web-app/local-app.js';
+import { isLoopbackHost } from '../http/local-guard.js';
 import { AuthorLinksRepository } from '../workspace/author-links.js';
 import { WorkspaceHttpApi } from '../workspace/http-api.js';
 import { LocalCollectionRuns } from '../workspace/local-runs.js';
@@ -22,6 +23,7 @@ interface ServeOptions {
   corsOrigin?: string[];
   authorsDir: string;
   allowLoopback?: boolean;
+  token?: string;
 }
 
 /** A link that takes longer is reported failed; the same limit as `twin etl`. */
@@ -40,6 +42,10 @@ export function serveCommand(globals: () => GlobalOptions): Command {
     )
     .option('--authors-dir <dir>', "the authors' link lists the web app edits", 'configs/authors')
     .option(
+      '--token <token>',
+      'require this token (Authorization: Bearer, or x-api-key) on every API request; required with a --host other than loopback (default TWIN_SERVE_TOKEN)',
+    )
+    .option(
       '--allow-loopback',
       'collection runs may crawl sites on this machine (127.0.0.0/8, ::1): for local fixtures only',
     )
@@ -47,6 +53,13 @@ export function serveCommand(globals: () => GlobalOptions): Command {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new InvalidInputError('--port must be a whole number from 0 to 65535', 'port');
+      }
+      const token = options.token ?? process.env.TWIN_SERVE_TOKEN;
+      if (!isLoopbackHost(options.host) && (token === undefined || token.length < 16)) {
+        throw new InvalidInputError(
+          `listening on ${options.host} lets other machines reach your twin and its data: set --token (or TWIN_SERVE_TOKEN) to a secret of at least 16 characters, or keep --host 127.0.0.1`,
+          'token',
+        );
       }
       const assets = bundleWebApp();
       const log = {
@@ -88,7 +101,13 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           }),
           assets,
         });
-        const server = await startLocalServer(app, { host: options.host, port });
+        const server = await startLocalServer(app, {
+          host: options.host,
+          port,
+          corsOrigins,
+          isPublic: (path) => !isApiPath(path),
+          ...(token ? { token } : {}),
+        });
         const generation = service.generates
           ? 'answers and sources'
           : 'sources only (no generation model configured)';

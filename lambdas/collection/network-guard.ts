@@ -53,14 +53,16 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
+  ['64:ff9b:1::', 48, 'ipv6', 'local-use NAT64, which can reach private networks'],
   ['100::', 64, 'ipv6', 'discard'],
+  ['2001::', 32, 'ipv6', 'Teredo tunnelling, which hides the address it reaches'],
   ['2001:db8::', 32, 'ipv6', 'documentation'],
   ['fc00::', 7, 'ipv6', 'unique local (private), where AWS IPv6 metadata lives'],
   ['fe80::', 10, 'ipv6', 'link-local'],
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 
-const METADATA = new Set(['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '100.100.100.200']);
+const METADATA = new Set(['169.254.169.254', '169.254.170.2', 'fd00:ec2:0:0:0:0:0:254', '100.100.100.200']);
 
 const forbidden = RANGES.map(([network, prefix, type, reason]) => {
   const list = new BlockList();
@@ -72,18 +74,44 @@ const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
 
-/** IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4): the IPv4 address decides. */
-function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/u.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/u.exec(lower);
-  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4}):/u.exec(lower);
-  const parts = hex ?? sixToFour;
-  if (!parts) return undefined;
-  const high = parseInt(parts[1] ?? '0', 16);
-  const low = parseInt(parts[2] ?? '0', 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+/**
+ * The eight 16-bit groups of an IPv6 address in any spelling: `::` expanded, leading zeros and case
+ * ignored, a trailing dotted IPv4 read as the last two groups, a zone (`%eth0`) dropped.
+ */
+export function ipv6Groups(address: string): number[] | undefined {
+  let text = address.toLowerCase().replace(/%.*$/u, '');
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/u.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  const groups = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail].map((group) =>
+    parseInt(group, 16),
+  );
+  return groups.length === 8 && groups.every((group) => group >= 0 && group <= 0xffff) ? groups : undefined;
+}
+
+const dottedQuad = (high: number, low: number) => [high >> 8, high & 255, low >> 8, low & 255].join('.');
+
+/**
+ * The IPv4 address an IPv6 address carries, whatever its spelling: IPv4-mapped (::ffff:0:0/96),
+ * IPv4-translated (::ffff:0:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4
+ * (2002::/16). The IPv4 address then decides.
+ */
+function embeddedIpv4(groups: readonly number[]): string | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
+  const zeros = (...values: (number | undefined)[]) => values.every((value) => value === 0);
+  if (zeros(g0, g1, g2, g3, g4) && g5 === 0xffff) return dottedQuad(g6, g7);
+  if (zeros(g0, g1, g2, g3) && g4 === 0xffff && g5 === 0) return dottedQuad(g6, g7);
+  if (zeros(g0, g1, g2, g3, g4, g5) && !(g6 === 0 && g7 <= 1)) return dottedQuad(g6, g7);
+  if (g0 === 0x64 && g1 === 0xff9b && zeros(g2, g3, g4, g5)) return dottedQuad(g6, g7);
+  if (g0 === 0x2002) return dottedQuad(g1 ?? 0, g2 ?? 0);
+  return undefined;
 }
 
 /** Why a crawler must not connect to this IP address, or undefined when it may. */
@@ -91,13 +119,19 @@ export function forbiddenReason(address: string, policy: NetworkPolicy = {}): st
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   if (family === 6) {
-    const inner = embeddedIpv4(address);
+    const groups = ipv6Groups(address);
+    if (!groups) return 'not an IP address';
+    const inner = embeddedIpv4(groups);
     if (inner) return forbiddenReason(inner, policy);
+    // One spelling for the checks below: node's BlockList wants a well-formed address.
+    const canonical = groups.map((group) => group.toString(16)).join(':');
+    if (policy.allowLoopback && loopback.check(canonical, 'ipv6')) return undefined;
+    if (METADATA.has(canonical)) return 'cloud metadata service';
+    return forbidden.find((range) => range.type === 'ipv6' && range.list.check(canonical, 'ipv6'))?.reason;
   }
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (policy.allowLoopback && loopback.check(address, type)) return undefined;
-  if (METADATA.has(address.toLowerCase())) return 'cloud metadata service';
-  return forbidden.find((range) => range.type === type && range.list.check(address, type))?.reason;
+  if (policy.allowLoopback && loopback.check(address, 'ipv4')) return undefined;
+  if (METADATA.has(address)) return 'cloud metadata service';
+  return forbidden.find((range) => range.type === 'ipv4' && range.list.check(address, 'ipv4'))?.reason;
 }
 
 /** The bare host of a URL: brackets removed from IPv6 literals. */

@@ -2,10 +2,17 @@ import { Readable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { HttpReply, HttpRequest } from './contract.js';
 
-/** API Gateway's REST proxy event as our HttpRequest (header names lower-cased, body decoded). */
+/**
+ * API Gateway's REST proxy event as our HttpRequest (header names lower-cased, body decoded). The
+ * console's test events send `headers: null`: that is no headers, not a failure.
+ */
 export function fromApiGatewayEvent(event: APIGatewayProxyEvent): HttpRequest {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(
+    (event.headers as APIGatewayProxyEvent['headers'] | null) ?? {},
+  )) {
+    headers[name.toLowerCase()] = value;
+  }
   const body =
     event.body === null
       ? null

@@ -22,6 +22,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** A body over MAX_BODY_BYTES: answered 413, not 400. */
 export class BodyTooLargeError extends InvalidInputError {}
 
+/** A body not sent as application/json: answered 415. */
+export class UnsupportedMediaTypeError extends InvalidInputError {}
+
 export function json(
   statusCode: number,
   body: unknown,
@@ -40,7 +43,7 @@ export function describeInputError(error: InvalidInputError): {
   body: { error: string; field: string | null };
 } {
   return {
-    status: error instanceof BodyTooLargeError ? 413 : 400,
+    status: error instanceof BodyTooLargeError ? 413 : error instanceof UnsupportedMediaTypeError ? 415 : 400,
     body: { error: error.message, field: error.field ?? null },
   };
 }
@@ -51,14 +54,24 @@ export function inputErrorReply(error: InvalidInputError): HttpReply & { body: s
 }
 
 /**
- * Parses a JSON body against a schema. Every problem is an InvalidInputError naming the field: an
- * absent or blank body (`emptyField`), bad JSON (`body`), an unknown key (the key), a wrong value.
+ * Parses a JSON body against a schema. Every problem is an InvalidInputError naming the field: a body
+ * not declared as application/json (`content-type`, 415: a browser page on another site can send
+ * text/plain without asking first, never application/json), an absent or blank body (`emptyField`),
+ * bad JSON (`body`), an unknown key (the key), a wrong value.
  */
 export function parseJsonBody<S extends z.ZodType>(
-  raw: string | null,
+  request: Pick<HttpRequest, 'body' | 'headers'>,
   schema: S,
   emptyBody: { message: string; field: string },
 ): z.output<S> {
+  const raw = request.body;
+  const type = headerOf(request, 'content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/iu.test(type.trim())) {
+    throw new UnsupportedMediaTypeError(
+      `send the body as JSON with content-type: application/json (got ${type.trim() === '' ? 'none' : JSON.stringify(type.slice(0, 100))})`,
+      'content-type',
+    );
+  }
   if (raw === null || raw.trim() === '') throw new InvalidInputError(emptyBody.message, emptyBody.field);
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new BodyTooLargeError(`the body is over ${String(MAX_BODY_BYTES / 1024)} KiB`, 'body');
@@ -77,6 +90,13 @@ export function parseJsonBody<S extends z.ZodType>(
     throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), field);
   }
   return parsed.data;
+}
+
+/** A header's value whatever the case of its name (API Gateway keeps the client's spelling). */
+export function headerOf(request: Pick<HttpRequest, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(request.headers)) if (key.toLowerCase() === wanted) return value;
+  return undefined;
 }
 
 /** CORS headers for an allowed origin ("*" allows any); none for the others. */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES, type HttpReply, type HttpRequest } from './contract.js';
+import { MAX_BODY_BYTES, json, type HttpReply, type HttpRequest } from './contract.js';
+import { guardLocalRequest, type LocalGuardOptions } from './local-guard.js';
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpReply>;
 
@@ -15,16 +16,31 @@ export interface LocalServer {
  */
 export async function startLocalServer(
   handle: HttpHandler,
-  options: { host: string; port: number },
+  options: { host: string; port: number } & Pick<LocalGuardOptions, 'corsOrigins' | 'token' | 'isPublic'>,
 ): Promise<LocalServer> {
+  // The guard needs the bound port, known once listening; nothing is answered before that.
+  const bound: { guard?: LocalGuardOptions } = {};
+  const guarded: HttpHandler = (request) => {
+    const refused = bound.guard
+      ? guardLocalRequest(request, bound.guard)
+      : json(503, { error: 'the server is starting' });
+    return refused ? Promise.resolve(refused) : handle(request);
+  };
   const server: Server = createServer((request, response) => {
-    void serve(handle, request, response);
+    void serve(guarded, request, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  bound.guard = {
+    host: options.host,
+    port,
+    corsOrigins: options.corsOrigins,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.isPublic ? { isPublic: options.isPublic } : {}),
+  };
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${String(port)}`,

@@ -60,7 +60,7 @@ export class RagHttpApi {
     if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
     if (request.method !== 'POST') return json(405, { error: 'use POST /rag' }, { allow: 'POST, OPTIONS' });
     try {
-      const body = parseJsonBody(request.body, RagBodySchema, {
+      const body = parseJsonBody(request, RagBodySchema, {
         message: 'the body must be a JSON object with a query',
         field: 'query',
       });

@@ -4,6 +4,11 @@ import { WORKSPACE_PATHS, type WorkspaceHttpApi } from '../workspace/http-api.js
 import type { WebAsset } from './bundle.js';
 import { staticFiles } from './static-files.js';
 
+/** The API's routes (everything else is the web app's files). */
+export function isApiPath(path: string): boolean {
+  return cleanPath(path) === '/rag' || WORKSPACE_PATHS.test(path);
+}
+
 /**
  * Everything `twin serve` answers on one origin, as CloudFront does on AWS: POST /rag, the workspace
  * API, and the web app's files.

@@ -62,7 +62,7 @@ export class WorkspaceHttpApi {
       if (path === '/authors') {
         if (request.method === 'GET') return json(200, await services.links.list());
         if (request.method === 'PUT') {
-          const body = parseJsonBody(request.body, AuthorLinksBodySchema, {
+          const body = parseJsonBody(request, AuthorLinksBodySchema, {
             message: 'the body must be a JSON object with author and links',
             field: 'author',
           });
@@ -72,7 +72,7 @@ export class WorkspaceHttpApi {
       }
       if (path === '/collection-runs') {
         if (request.method !== 'POST') return notAllowed('POST');
-        const { author } = parseJsonBody(request.body, StartRunBodySchema, {
+        const { author } = parseJsonBody(request, StartRunBodySchema, {
           message: 'the body must be a JSON object with the author to collect',
           field: 'author',
         });
@@ -86,7 +86,7 @@ export class WorkspaceHttpApi {
       const runPath = /^\/collection-runs\/([^/]+)$/u.exec(path);
       if (runPath) {
         if (request.method !== 'GET') return notAllowed('GET');
-        const run = await services.runs.get(decodeURIComponent(runPath[1] ?? ''));
+        const run = await services.runs.get(decodePathSegment(runPath[1] ?? '', 'id'));
         return run ? json(200, run) : json(404, { error: 'no such collection run', field: 'id' });
       }
       if (path === '/stats') {
@@ -111,4 +111,16 @@ export class WorkspaceHttpApi {
 
 function notAllowed(allow: string): HttpReply {
   return json(405, { error: `use ${allow}` }, { allow: `${allow}, OPTIONS` });
+}
+
+/** A percent-encoded path segment; a broken escape (`%ZZ`) is the client's error, answered 400. */
+function decodePathSegment(segment: string, field: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidInputError(
+      `the path segment "${segment.slice(0, 100)}" is not valid percent-encoding`,
+      field,
+    );
+  }
 }

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -137,6 +139,20 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     expect((await json(reply)).answer).toBeNull();
   });
 
+  it('answers 415 for a body not sent as JSON, and reads a console test event without headers', async () => {
+    const plain = await good.handle(
+      fromApiGatewayEvent(apiEvent('{"query": "x"}', { headers: { 'Content-Type': 'text/plain' } })),
+    );
+    expect(plain.statusCode).toBe(415);
+    expect(JSON.parse(plain.body as string)).toMatchObject({ field: 'content-type' });
+    const headerless = await good.handle(
+      fromApiGatewayEvent(
+        apiEvent('{"query": "x"}', { headers: null as unknown as APIGatewayProxyEvent['headers'] }),
+      ),
+    );
+    expect(headerless.statusCode).toBe(415);
+  });
+
   it('streams server-sent events: the sources, the answer piece by piece, then the totals', async () => {
     const reply = await good.handle(
       fromApiGatewayEvent(apiEvent(JSON.stringify({ query: corpus.questions[0]?.query, stream: true }))),
@@ -266,7 +282,11 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
   describe('served locally', () => {
     let server: LocalServer;
     beforeAll(async () => {
-      server = await startLocalServer((request) => good.handle(request), { host: '127.0.0.1', port: 0 });
+      server = await startLocalServer((request) => good.handle(request), {
+        host: '127.0.0.1',
+        port: 0,
+        corsOrigins: [],
+      });
     });
     afterAll(() => server.close());
 
@@ -291,7 +311,11 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
       // The model writes a word every 20 ms: the sources arrive well before the end of the answer.
       expect(endAt - firstAt).toBeGreaterThan(200);
 
-      const bad = await fetch(`${server.url}/rag`, { method: 'POST', body: '{"query": 1}' });
+      const bad = await fetch(`${server.url}/rag`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query": 1}',
+      });
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ field: 'query' });
     });
@@ -339,10 +363,110 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
       try {
         const response = await fetch(`${serve.url}/rag`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: 'write about Q-learning', expand: false }),
         });
         expect(response.status).toBe(200);
         expect(((await response.json()) as { answer: string }).answer).toContain('Here is my take');
+      } finally {
+        expect(await serve.stop()).toBe(0);
+      }
+    }, 60_000);
+
+    it('twin serve refuses cross-site writes, rebound host names and bodies that are not JSON, writing nothing', async () => {
+      const authorsDir = await mkdtemp(join(tmpdir(), 'twin-authors-'));
+      const serve = await startTwinServe(['--authors-dir', authorsDir], {
+        ...corpus.env,
+        OPENAI_BASE_URL: llm.url,
+      });
+      const { port } = new URL(serve.url);
+      /** A raw request, so that Host and Origin are exactly what a hostile page would send. */
+      const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const request = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          });
+          request.once('error', reject);
+          request.end(body);
+        });
+      const host = `127.0.0.1:${port}`;
+      const links = JSON.stringify({ author: 'Eve Mallory', links: ['https://example.com/a'] });
+      try {
+        // A page on another site posting text/plain (no preflight): refused for its origin.
+        const crossSite = await send(
+          'PUT',
+          '/authors',
+          { host, origin: 'https://evil.example', 'content-type': 'text/plain' },
+          links,
+        );
+        expect(crossSite.status).toBe(403);
+        expect(JSON.parse(crossSite.body)).toMatchObject({ field: 'origin' });
+        const nullOrigin = await send(
+          'POST',
+          '/collection-runs',
+          { host, origin: 'null', 'content-type': 'application/json' },
+          '{"author":"Eve Mallory"}',
+        );
+        expect(nullOrigin.status).toBe(403);
+        const fetchMetadata = await send(
+          'POST',
+          '/rag',
+          { host, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+          '{"query":"spend tokens"}',
+        );
+        expect(fetchMetadata.status).toBe(403);
+        // DNS rebinding: the page's own name, now resolving to 127.0.0.1.
+        const rebound = await send('GET', '/authors', { host: `rebind.example:${port}` });
+        expect(rebound.status).toBe(421);
+        // A script without an Origin must still declare its JSON.
+        const textPlain = await send('PUT', '/authors', { host, 'content-type': 'text/plain' }, links);
+        expect(textPlain.status).toBe(415);
+        expect(JSON.parse(textPlain.body)).toMatchObject({ field: 'content-type' });
+        const brokenEscape = await send('GET', '/collection-runs/%ZZ', { host });
+        expect(brokenEscape.status).toBe(400);
+        expect(await readdir(authorsDir)).toEqual([]);
+
+        // The same origin, and localhost, still work.
+        const own = await send(
+          'PUT',
+          '/authors',
+          {
+            host: `localhost:${port}`,
+            origin: `http://localhost:${port}`,
+            'content-type': 'application/json',
+          },
+          links,
+        );
+        expect(own.status).toBe(200);
+        expect(await readdir(authorsDir)).toEqual(['eve-mallory.yaml']);
+      } finally {
+        expect(await serve.stop()).toBe(0);
+        await rm(authorsDir, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    it('twin serve refuses to listen beyond loopback without a token, and then asks every API call for it', async () => {
+      await expect(startTwinServe(['--host', '0.0.0.0'], corpus.env)).rejects.toThrow(
+        /set --token \(or TWIN_SERVE_TOKEN\)/u,
+      );
+      const token = 'a-long-enough-test-token';
+      const serve = await startTwinServe(['--host', '127.0.0.1', '--token', token], corpus.env);
+      try {
+        expect((await fetch(`${serve.url}/stats`)).status).toBe(401);
+        expect(
+          (await fetch(`${serve.url}/stats`, { headers: { authorization: `Bearer ${token}` } })).status,
+        ).toBe(200);
+        expect(
+          (
+            await fetch(`${serve.url}/stats`, {
+              headers: { authorization: 'Bearer wrong-token-of-some-length' },
+            })
+          ).status,
+        ).toBe(401);
+        // The web app's own files load without it; the page then sends the token it is given.
+        expect((await fetch(`${serve.url}/`)).status).toBe(200);
       } finally {
         expect(await serve.stop()).toBe(0);
       }

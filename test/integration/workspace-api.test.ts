@@ -83,7 +83,8 @@ describe('the workspace API (author links, collection runs, counts)', () => {
     const reply: HttpReply = await api.handle({
       method,
       path,
-      headers: {},
+      // As the web app sends it.
+      headers: { 'content-type': 'application/json' },
       body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
     });
     if (typeof reply.body !== 'string') throw new Error('workspace replies are whole');

@@ -28,4 +28,16 @@ describe('the folder artifact store', () => {
   it('refuses prefixes that leave the folder', async () => {
     await expect(store.list('../elsewhere/')).rejects.toThrow('leaves the store');
   });
+
+  it('reads only a missing key as absent: a folder in its place or a key that leaves the store is an error', async () => {
+    expect(await store.read('datasets/none.json')).toBeUndefined();
+    expect(await store.exists('datasets/none.json')).toBe(false);
+    expect(await store.read('datasets/none/deeper.json')).toBeUndefined();
+    await store.write('datasets/a/manifest.json', '{}');
+    expect(await store.read('datasets/a/manifest.json/below')).toBeUndefined();
+
+    await expect(store.read('datasets/a')).rejects.toThrow(/EISDIR/u);
+    await expect(store.read('../outside.json')).rejects.toThrow('leaves the store');
+    await expect(store.exists('../outside.json')).rejects.toThrow('leaves the store');
+  });
 });

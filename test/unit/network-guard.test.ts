@@ -43,16 +43,53 @@ describe('the network guard (SSRF)', () => {
     ['::ffff:a9fe:a9fe', 'cloud metadata service'],
     ['64:ff9b::10.0.0.1', 'private network'],
     ['2002:a9fe:a9fe::1', 'cloud metadata service'],
+    // IPv4-compatible (::/96): what http://[::127.0.0.1]/ parses to.
+    ['::7f00:1', 'loopback'],
+    ['::127.0.0.1', 'loopback'],
+    ['::a9fe:a9fe', 'cloud metadata service'],
+    ['::0a00:0001', 'private network'],
+    // Mapped addresses, spelled out in full, with leading zeros or upper case.
+    ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
+    ['0000:0000:0000:0000:0000:FFFF:7F00:0001', 'loopback'],
+    ['::FFFF:127.0.0.1', 'loopback'],
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['0:0:0:0:0:ffff:10.0.0.1', 'private network'],
+    ['::ffff:c0a8:101', 'private network'],
+    // NAT64: the well-known prefix carries an IPv4 address; the local-use prefix is refused whole.
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['64:ff9b:0:0:0:0:a9fe:a9fe', 'cloud metadata service'],
+    ['64:ff9b:1::8.8.8.8', 'local-use NAT64'],
+    ['64:ff9b:1:2:3::1', 'local-use NAT64'],
+    // Other spellings of the IPv6 specials.
+    ['0:0:0:0:0:0:0:1', 'loopback'],
+    ['0000::0001', 'loopback'],
+    ['0::0', 'unspecified'],
+    ['FE80::abcd%eth0', 'link-local'],
+    ['fd00:0ec2:0000::0254', 'cloud metadata service'],
+    ['FD12:3456::1', 'unique local'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:0a00:0001:0:0:0:0:1', 'private network'],
+    ['2001:0:4136:e378::1', 'Teredo'],
+    ['2001:db8::1', 'documentation'],
+    ['ff02::1', 'multicast'],
   ])('refuses %s (%s)', (address, reason) => {
     expect(forbiddenReason(address)).toContain(reason);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
-    'allows public %s',
-    (address) => {
-      expect(forbiddenReason(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '0:0:0:0:0:ffff:808:808',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '2a00:1450:4001:80b::200e',
+    '2606:4700:4700:0000:0000:0000:0000:1111',
+  ])('allows public %s', (address) => {
+    expect(forbiddenReason(address)).toBeUndefined();
+  });
 
   it('reads decimal, octal and hex spellings of an address as the address they mean', () => {
     for (const spelling of [
@@ -66,6 +103,8 @@ describe('the network guard (SSRF)', () => {
     }
     expect(hostnameOf(new URL('http://0xa9.0xfe.0xa9.0xfe/'))).toBe('169.254.169.254');
     expect(hostnameOf(new URL('http://[::ffff:169.254.169.254]/'))).toBe('::ffff:a9fe:a9fe');
+    // The URL parser turns ::127.0.0.1 into ::7f00:1, which the guard reads as 127.0.0.1.
+    expect(forbiddenReason(hostnameOf(new URL('http://[::127.0.0.1]/')))).toBe('loopback');
   });
 
   it('refuses a name that resolves to a forbidden address, even when another answer is public', async () => {

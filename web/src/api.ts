@@ -22,7 +22,11 @@ export const storedApiKey = (): string => sessionStorage.getItem(API_KEY_STORAGE
 
 function headers(): Record<string, string> {
   const key = storedApiKey();
-  return { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) };
+  // The key is API Gateway's x-api-key on AWS, and `twin serve --token`'s bearer token locally.
+  return {
+    'content-type': 'application/json',
+    ...(key ? { 'x-api-key': key, authorization: `Bearer ${key}` } : {}),
+  };
 }
 
 async function send(method: string, path: string, body?: unknown): Promise<Response> {

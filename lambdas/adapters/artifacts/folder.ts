@@ -12,11 +12,13 @@ export class FolderArtifactStore implements ArtifactStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    const path = this.path(key);
     try {
-      await access(this.path(key));
+      await access(path);
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      if (isAbsent(error)) return false;
+      throw error;
     }
   }
 
@@ -28,11 +30,14 @@ export class FolderArtifactStore implements ArtifactStore {
     await rename(partial, target);
   }
 
+  /** Only a key that is not there reads as absent; a folder in its place or a denied read is an error. */
   async read(key: string): Promise<string | undefined> {
+    const path = this.path(key);
     try {
-      return await readFile(this.path(key), 'utf8');
-    } catch {
-      return undefined;
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if (isAbsent(error)) return undefined;
+      throw error;
     }
   }
 
@@ -44,8 +49,9 @@ export class FolderArtifactStore implements ArtifactStore {
     let entries: string[];
     try {
       entries = await readdir(folder, { recursive: true });
-    } catch {
-      return [];
+    } catch (error) {
+      if (isAbsent(error)) return [];
+      throw error;
     }
     const keys: string[] = [];
     for (const entry of entries) {
@@ -62,6 +68,12 @@ export class FolderArtifactStore implements ArtifactStore {
     if (!target.startsWith(this.location + sep)) throw new Error(`artifact key ${key} leaves the store`);
     return join(target);
   }
+}
+
+/** "Not found", and a path through something that is not a folder: the key is not there. */
+function isAbsent(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 async function isFile(path: string): Promise<boolean> {
