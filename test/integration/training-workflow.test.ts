@@ -219,16 +219,6 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
   });
 
   it('rejects a model that does not beat the approved one, and says so', async () => {
-    sagemaker.on(ListModelPackagesCommand, { ModelApprovalStatus: 'Approved' }).resolves({
-      ModelPackageSummaryList: [
-        {
-          ModelPackageArn: APPROVED_ARN,
-          ModelPackageStatus: 'Completed',
-          CreationTime: new Date(),
-          ModelPackageName: 'x',
-        },
-      ],
-    });
     approvedModelExists();
     await run({ instructVersion: 'aaaa1111' });
 
