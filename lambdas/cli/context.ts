@@ -1,6 +1,7 @@
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { loadSettingsWithSecrets, type Settings } from '../settings/index.js';
+import { withWriterLock } from '../shared/writer-lock.js';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -24,6 +25,20 @@ export async function withWarehouse<T>(
   } finally {
     await warehouse.close();
   }
+}
+
+/**
+ * Runs `work` as the only writer of the embedded stores in the data folder (warehouse or feature
+ * store); another writer is waited for, saying so. Stores that are servers (MongoDB, Qdrant) need
+ * no lock.
+ */
+export function asOnlyWriter<T>(settings: Settings, command: string, work: () => Promise<T>): Promise<T> {
+  if (settings.warehouse.kind !== 'embedded' && settings.vectorStore.kind !== 'embedded') return work();
+  return withWriterLock(settings.dataDir, command, work, (holder) => {
+    process.stderr.write(
+      `Waiting for \`${holder.command}\` (process ${String(holder.pid)}, since ${holder.since}) to finish writing to ${settings.dataDir}\n`,
+    );
+  });
 }
 
 /** A command that did part of its job: its output stands, the message says what is missing. */

@@ -3,7 +3,7 @@ import { readAuthorConfig } from '../collection/author-config.js';
 import { openCrawlEnvironment } from '../collection/environment.js';
 import { crawlLinks, type EtlReport } from '../collection/pipeline.js';
 import { fullNameOf, InvalidInputError } from '../domain/index.js';
-import { withWarehouse, type GlobalOptions } from './context.js';
+import { asOnlyWriter, withWarehouse, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
 interface EtlOptions {
@@ -41,13 +41,15 @@ export function etlCommand(globals: () => GlobalOptions): Command {
             throw new InvalidInputError('--concurrency must be a whole number from 1 to 16', 'concurrency');
           }
           process.stderr.write(`Collecting ${String(links.length)} links for ${author}\n`);
-          const report = await crawlLinks(
-            warehouse,
-            environment,
-            author,
-            links,
-            { concurrency, perLinkTimeoutMs: 180_000 },
-            progressBar(),
+          const report = await asOnlyWriter(settings, 'twin etl', () =>
+            crawlLinks(
+              warehouse,
+              environment,
+              author,
+              links,
+              { concurrency, perLinkTimeoutMs: 180_000 },
+              progressBar(),
+            ),
           );
           console.log(options.json ? JSON.stringify(report, null, 2) : formatEtl(report));
           if (report.results.every((result) => result.outcome === 'failed')) {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { CATEGORIES, InvalidInputError, type Category } from '../domain/index.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { authorIdsByName, openFeatureServices } from '../features/services.js';
-import { withWarehouse, type GlobalOptions } from './context.js';
+import { asOnlyWriter, withWarehouse, type GlobalOptions } from './context.js';
 import { formatFeatureCounts, formatFeatureRun } from './format.js';
 import { progressBar } from './progress-bar.js';
 
@@ -32,40 +32,42 @@ export function featuresCommand(globals: () => GlobalOptions): Command {
           'rebuild',
         );
       }
-      await withWarehouse(globals(), async (warehouse, settings) => {
-        const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
-        process.stderr.write(`Loading embedding model ${settings.embedding.modelId}\n`);
-        const services = await openFeatureServices(settings);
-        try {
-          if (options.rebuild) {
-            process.stderr.write('Deleting the feature collections for a full rebuild\n');
-            await services.features.dropCollections();
-          }
-          const summary = await runFeaturePipeline(
-            { warehouse, ...services },
-            {
-              ...(authorIds ? { authorIds } : {}),
-              ...(options.categories ? { categories: options.categories } : {}),
-            },
-            progressBar(),
-          );
-          const counts = await services.features.counts();
-          const where = settings.vectorStore.kind === 'embedded' ? settings.vectorStore.dir : 'Qdrant';
-          console.log(
-            options.json
-              ? JSON.stringify({ ...summary, featureStore: counts }, null, 2)
-              : `${formatFeatureRun(summary)}\n${formatFeatureCounts(counts, where)}`,
-          );
-          if (summary.missingLexicalIndex.length > 0) {
-            process.stderr.write(
-              `twin: ${summary.missingLexicalIndex.map((category) => `embedded_${category}`).join(', ')} ` +
-                'predate keyword search and cannot be indexed in place; hybrid and keyword search fall back to ' +
-                'dense search there. Run `twin features --rebuild` once to recreate them.\n',
+      await withWarehouse(globals(), (warehouse, settings) =>
+        asOnlyWriter(settings, 'twin features', async () => {
+          const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
+          process.stderr.write(`Loading embedding model ${settings.embedding.modelId}\n`);
+          const services = await openFeatureServices(settings);
+          try {
+            if (options.rebuild) {
+              process.stderr.write('Deleting the feature collections for a full rebuild\n');
+              await services.features.dropCollections();
+            }
+            const summary = await runFeaturePipeline(
+              { warehouse, ...services },
+              {
+                ...(authorIds ? { authorIds } : {}),
+                ...(options.categories ? { categories: options.categories } : {}),
+              },
+              progressBar(),
             );
+            const counts = await services.features.counts();
+            const where = settings.vectorStore.kind === 'embedded' ? settings.vectorStore.dir : 'Qdrant';
+            console.log(
+              options.json
+                ? JSON.stringify({ ...summary, featureStore: counts }, null, 2)
+                : `${formatFeatureRun(summary)}\n${formatFeatureCounts(counts, where)}`,
+            );
+            if (summary.missingLexicalIndex.length > 0) {
+              process.stderr.write(
+                `twin: ${summary.missingLexicalIndex.map((category) => `embedded_${category}`).join(', ')} ` +
+                  'predate keyword search and cannot be indexed in place; hybrid and keyword search fall back to ' +
+                  'dense search there. Run `twin features --rebuild` once to recreate them.\n',
+              );
+            }
+          } finally {
+            await services.close();
           }
-        } finally {
-          await services.close();
-        }
-      });
+        }),
+      );
     });
 }

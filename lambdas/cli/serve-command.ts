@@ -14,7 +14,7 @@ import { AuthorLinksRepository } from '../workspace/author-links.js';
 import { WorkspaceHttpApi } from '../workspace/http-api.js';
 import { LocalCollectionRuns } from '../workspace/local-runs.js';
 import { workspaceStats } from '../workspace/stats.js';
-import type { GlobalOptions } from './context.js';
+import { asOnlyWriter, type GlobalOptions } from './context.js';
 import { summaryLine, withRagService } from './rag-context.js';
 
 interface ServeOptions {
@@ -78,9 +78,8 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           openEnvironment: () =>
             openCrawlEnvironment(settings, options.allowLoopback ? { network: { allowLoopback: true } } : {}),
           featurize: async (authorId) => {
-            const summary = await runFeaturePipeline(
-              { warehouse, ...featureServices },
-              { authorIds: [authorId] },
+            const summary = await asOnlyWriter(settings, 'twin serve (a collection run)', () =>
+              runFeaturePipeline({ warehouse, ...featureServices }, { authorIds: [authorId] }),
             );
             return Object.values(summary.categories).reduce((sum, category) => sum + category.chunks, 0);
           },

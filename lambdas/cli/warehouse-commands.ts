@@ -4,7 +4,7 @@ import { exportWarehouse } from '../warehouse/export.js';
 import { importWarehouse } from '../warehouse/import.js';
 import { BOOK_EXPORT_URL, openExportSource } from '../warehouse/sources.js';
 import type { Settings } from '../settings/index.js';
-import { withWarehouse, type GlobalOptions } from './context.js';
+import { asOnlyWriter, withWarehouse, type GlobalOptions } from './context.js';
 import { formatImport, formatStats } from './format.js';
 import { progressBar } from './progress-bar.js';
 
@@ -23,12 +23,14 @@ export function warehouseCommand(globals: () => GlobalOptions): Command {
     )
     .argument('[source]', 'a local folder or the http(s) URL of a published export folder', BOOK_EXPORT_URL)
     .action(async (source: string) => {
-      await withWarehouse(globals(), async (store, settings) => {
-        process.stderr.write(`Importing ${source}\n`);
-        const report = await importWarehouse(store, openExportSource(source), progressBar());
-        console.log(formatImport(report));
-        console.log(formatStats(await store.stats(), describeWarehouse(settings)));
-      });
+      await withWarehouse(globals(), (store, settings) =>
+        asOnlyWriter(settings, 'twin warehouse import', async () => {
+          process.stderr.write(`Importing ${source}\n`);
+          const report = await importWarehouse(store, openExportSource(source), progressBar());
+          console.log(formatImport(report));
+          console.log(formatStats(await store.stats(), describeWarehouse(settings)));
+        }),
+      );
     });
 
   warehouse
