@@ -86,7 +86,9 @@ export function parseJsonBody<S extends z.ZodType>(
   if (!parsed.success) {
     const [first] = parsed.error.issues;
     // An unknown field is reported at the object's level; name the field itself.
-    const field = first?.code === 'unrecognized_keys' ? first.keys[0] : firstFailingField(parsed.error);
+    // A body that is not an object at all (`false`, `""`) is wrong as a whole: the field is the body.
+    const field =
+      (first?.code === 'unrecognized_keys' ? first.keys[0] : firstFailingField(parsed.error)) ?? 'body';
     throw new InvalidInputError(describeZodIssues(parsed.error).join('; '), field);
   }
   return parsed.data;

@@ -55,21 +55,23 @@ export async function startLocalServer(
 async function serve(handle: HttpHandler, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     const body = await readBody(request);
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = pathOf(request.url ?? '/');
     const reply =
       body === undefined
         ? tooLarge()
-        : await handle({
-            method: request.method ?? 'GET',
-            path: url.pathname,
-            headers: Object.fromEntries(
-              Object.entries(request.headers).map(([name, value]) => [
-                name,
-                Array.isArray(value) ? value.join(', ') : value,
-              ]),
-            ),
-            body,
-          });
+        : path === undefined
+          ? json(400, { error: 'the request target is not a path', field: 'path' })
+          : await handle({
+              method: request.method ?? 'GET',
+              path,
+              headers: Object.fromEntries(
+                Object.entries(request.headers).map(([name, value]) => [
+                  name,
+                  Array.isArray(value) ? value.join(', ') : value,
+                ]),
+              ),
+              body,
+            });
     response.writeHead(reply.statusCode, reply.headers);
     if (typeof reply.body === 'string') {
       response.end(reply.body);
@@ -97,6 +99,18 @@ async function readBody(request: IncomingMessage): Promise<string | null | undef
     chunks.push(chunk);
   }
   return chunks.length === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The request target's path, with dot segments resolved. Read against a fixed origin, so that a
+ * target such as `//` or `//other.example/x` stays a path on this server instead of naming a host.
+ */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(`http://localhost${target.startsWith('/') ? '' : '/'}${target}`).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 function tooLarge(): HttpReply {
