@@ -12,6 +12,7 @@ import {
   type AuthorDirectory,
   type AuthorFilter,
 } from './self-query.js';
+import { rankShare } from '../shared/rank-fusion.js';
 import type { TraceRecorder } from './trace.js';
 
 /**
@@ -218,7 +219,7 @@ export class ContextRetriever {
         ? perCategory.map((chunks) =>
             chunks.map((chunk, index) => ({
               ...chunk,
-              score: 1 / (fusionK + index + 1),
+              score: rankShare(fusionK, index + 1),
               ranks: { lexical: index + 1 },
             })),
           )

@@ -5,6 +5,11 @@ export interface Fused<T> {
   ranks: (number | undefined)[];
 }
 
+/** What one list gives an item at a 1-based rank under reciprocal rank fusion: 1 / (k + rank). */
+export function rankShare(k: number, rank: number): number {
+  return 1 / (k + rank);
+}
+
 /**
  * Reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009): an item scores the sum, over the lists
  * that hold it, of 1 / (k + its 1-based rank there). Only ranks count, so lists whose scores are on
@@ -29,7 +34,7 @@ export function reciprocalRankFusion<T>(
       // An item listed twice in one list counts once, at its best rank.
       if (entry.ranks[listIndex] !== undefined) return;
       entry.ranks[listIndex] = index + 1;
-      entry.score += 1 / (k + index + 1);
+      entry.score += rankShare(k, index + 1);
     });
   });
   return [...fused.values()].sort((a, b) => b.score - a.score);

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LanceVectorStore, QdrantVectorStore } from '../../lambdas/adapters/vector-store/index.js';
+import {
+  LanceVectorStore,
+  PrefixedVectorStore,
+  QdrantVectorStore,
+} from '../../lambdas/adapters/vector-store/index.js';
 import type { VectorStore } from '../../lambdas/ports/vector-store.js';
 import { inject } from 'vitest';
 import { IN_CI } from './environment.js';
@@ -73,21 +77,23 @@ export function qdrantVectorStores(env: NodeJS.ProcessEnv = process.env): Vector
       const prefix = `twin_test_${randomUUID().slice(0, 8)}_`;
       const connection = { url, ...(env.QDRANT_API_KEY ? { apiKey: env.QDRANT_API_KEY } : {}) };
       const open = () => QdrantVectorStore.connect(connection);
-      const created = new Set<string>();
-      const collection = (name: string) => {
-        created.add(prefix + name);
-        return prefix + name;
-      };
+      const collection = (name: string) => prefix + name;
       const store = await open();
+      // Code that names its own collections (the feature store) gets them behind the prefix too.
+      const isolated = new PrefixedVectorStore(store, prefix);
       return {
         store,
         collection,
-        isolated: () => withCollectionNames(store, collection),
+        isolated: () => isolated,
         reopen: open,
         async dispose() {
           const { QdrantClient } = await import('@qdrant/js-client-rest');
           const admin = new QdrantClient({ ...connection, checkCompatibility: false });
-          for (const name of created) await admin.deleteCollection(name).catch(() => undefined);
+          // Every collection this test made, whoever named it, is behind its prefix.
+          const { collections } = await admin.getCollections();
+          for (const { name } of collections.filter(({ name }) => name.startsWith(prefix))) {
+            await admin.deleteCollection(name).catch(() => undefined);
+          }
         },
       };
     },
@@ -95,20 +101,3 @@ export function qdrantVectorStores(env: NodeJS.ProcessEnv = process.env): Vector
 }
 
 export const allVectorStoreKinds = (): VectorStoreKind[] => [lanceVectorStores, qdrantVectorStores()];
-
-/** Every port method takes the collection first (a name, or a spec with one): rename it on the way in. */
-function withCollectionNames(store: VectorStore, rename: (name: string) => string): VectorStore {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || property === 'close') return value;
-      return (first: unknown, ...rest: unknown[]) => {
-        const renamed =
-          typeof first === 'string'
-            ? rename(first)
-            : { ...(first as { name: string }), name: rename((first as { name: string }).name) };
-        return (value as (...args: unknown[]) => unknown).call(target, renamed, ...rest);
-      };
-    },
-  });
-}

@@ -42,6 +42,8 @@ export class LanceVectorStore implements VectorStore {
   private readonly tables = new Map<string, Promise<Table | undefined>>();
   private readonly creations = new Map<string, Promise<void>>();
   private readonly dimensions = new Map<string, number | undefined>();
+  /** Whether each table has the terms column, read from its schema once per table. */
+  private readonly termsColumns = new Map<string, boolean>();
   /** Tables known to have a full-text index (an index is never dropped while the table lives). */
   private readonly textIndexed = new Set<string>();
 
@@ -69,9 +71,10 @@ export class LanceVectorStore implements VectorStore {
   private async createIfMissing(spec: CollectionSpec): Promise<void> {
     const existing = await this.table(spec.name);
     if (existing) {
-      if (spec.lexical && !(await this.hasTermsColumn(existing))) {
+      if (spec.lexical && !(await this.hasTermsColumn(spec.name, existing))) {
         // A table from before lexical search: the column is added empty; re-written points fill it.
         await existing.addColumns([{ name: TERMS, valueSql: "''" }]);
+        this.termsColumns.set(spec.name, true);
       }
       return;
     }
@@ -99,7 +102,7 @@ export class LanceVectorStore implements VectorStore {
     const table = await this.requireTable(collection);
     const dimension = await this.vectorDimension(collection, table);
     const hasVectors = dimension !== undefined;
-    const hasTerms = await this.hasTermsColumn(table);
+    const hasTerms = await this.hasTermsColumn(collection, table);
     const rows = points.map((point) => {
       // LanceDB would store a vector of another length without complaint; a mixed collection is useless.
       if (hasVectors && point.vector?.length !== dimension) {
@@ -188,7 +191,7 @@ export class LanceVectorStore implements VectorStore {
    */
   async refreshIndexes(collection: string): Promise<void> {
     const table = await this.table(collection);
-    if (!table || !(await this.hasTermsColumn(table))) return;
+    if (!table || !(await this.hasTermsColumn(collection, table))) return;
     if (await this.hasTextIndex(collection, table)) {
       await table.optimize();
       return;
@@ -266,10 +269,16 @@ export class LanceVectorStore implements VectorStore {
     for (const key of this.creations.keys()) if (key.startsWith(`${name}\0`)) this.creations.delete(key);
     this.dimensions.delete(name);
     this.textIndexed.delete(name);
+    this.termsColumns.delete(name);
   }
 
-  private async hasTermsColumn(table: Table): Promise<boolean> {
-    return (await table.schema()).fields.some((field) => field.name === TERMS);
+  private async hasTermsColumn(name: string, table: Table): Promise<boolean> {
+    let known = this.termsColumns.get(name);
+    if (known === undefined) {
+      known = (await table.schema()).fields.some((field) => field.name === TERMS);
+      this.termsColumns.set(name, known);
+    }
+    return known;
   }
 
   private async hasTextIndex(name: string, table: Table): Promise<boolean> {

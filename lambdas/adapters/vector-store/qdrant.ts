@@ -12,6 +12,7 @@ import type {
   SearchOptions,
   VectorStore,
 } from '../../ports/vector-store.js';
+import { rankShare } from '../../shared/rank-fusion.js';
 import { documentSparseVector, querySparseVector } from './bm25-sparse.js';
 import { INDEXED_FIELDS, filterConditions, matchesNothing } from './filters.js';
 
@@ -171,7 +172,7 @@ export class QdrantVectorStore implements VectorStore {
     if (query.terms.length === 0 || !(await this.isLexical(collection))) {
       // Nothing to match by keyword: the fused ranking is the dense one.
       const dense = await this.search(collection, query.vector, options);
-      return dense.map((point, index) => ({ ...point, score: 1 / (options.fusionK + index + 1) }));
+      return dense.map((point, index) => ({ ...point, score: rankShare(options.fusionK, index + 1) }));
     }
     const filter = toQdrantFilter(options.filter);
     const depth = Math.max(options.depth, options.limit);
