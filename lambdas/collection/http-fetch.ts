@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { hostnameOf, vetHost, type NetworkPolicy } from './network-guard.js';
+import { hostnameOf, pinnedLookup, portOf, vetEndpoint, type NetworkPolicy } from './network-guard.js';
 
 export const USER_AGENT =
   'LLM-Twin-Crawler/0.1 (+https://github.com/llm-twin; collects the writing of the author who configured it)';
@@ -66,12 +65,9 @@ async function requestOnce(
   limits: FetchLimits,
   signal: AbortSignal,
 ): Promise<OneResponse> {
-  const vetted = await vetHost(hostnameOf(url), policy);
+  const vetted = await vetEndpoint(hostnameOf(url), portOf(url), policy);
   // Connect to the vetted address whatever the system resolver would say now.
-  const lookup: LookupFunction = (_hostname, options, callback) => {
-    if (options.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
-    else callback(null, vetted.address, vetted.family);
-  };
+  const lookup = pinnedLookup(vetted);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<OneResponse>((resolve, reject) => {
     const request = client.get(

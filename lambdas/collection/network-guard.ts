@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 export interface ResolvedAddress {
   address: string;
@@ -21,6 +21,11 @@ export interface NetworkPolicy {
    * fixture sites on the loopback interface only; never set in production.
    */
   allowLoopback?: boolean;
+  /**
+   * With allowLoopback: the only loopback ports that may be reached (a fixture site's), so a test can
+   * show that a page still cannot reach any other local service.
+   */
+  loopbackPorts?: readonly number[];
   resolver?: Resolver;
 }
 
@@ -139,6 +144,12 @@ export function hostnameOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/u, '$1');
 }
 
+/** The port a URL connects to: the one it names, else its scheme's default. */
+export function portOf(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80;
+}
+
 /**
  * Resolves the host and checks every address it resolves to; returns the address to connect to.
  * IP literals in any spelling (decimal, octal, hex) arrive here already canonical, because the
@@ -155,4 +166,42 @@ export async function vetHost(host: string, policy: NetworkPolicy = {}): Promise
     if (reason) throw new ForbiddenAddressError(host, address, reason);
   }
   return addresses[0] as ResolvedAddress;
+}
+
+/**
+ * vetHost for one connection: also refuses a loopback port outside `loopbackPorts` when the policy
+ * names them. Returns the address to connect to.
+ */
+export async function vetEndpoint(
+  host: string,
+  port: number,
+  policy: NetworkPolicy = {},
+): Promise<ResolvedAddress> {
+  const vetted = await vetHost(host, policy);
+  const ports = policy.loopbackPorts;
+  if (ports && isLoopbackAddress(vetted.address) && !ports.includes(port))
+    throw new ForbiddenAddressError(
+      host,
+      `${vetted.address} port ${String(port)}`,
+      'a loopback port outside the allowed ones',
+    );
+  return vetted;
+}
+
+function isLoopbackAddress(address: string): boolean {
+  if (isIP(address) === 4) return loopback.check(address, 'ipv4');
+  const groups = ipv6Groups(address);
+  if (!groups) return false;
+  const inner = embeddedIpv4(groups);
+  return inner
+    ? loopback.check(inner, 'ipv4')
+    : loopback.check(groups.map((g) => g.toString(16)).join(':'), 'ipv6');
+}
+
+/** A socket lookup that answers with the vetted address only: no second DNS answer can slip in. */
+export function pinnedLookup(vetted: ResolvedAddress): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
+    else callback(null, vetted.address, vetted.family);
+  };
 }

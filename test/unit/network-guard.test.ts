@@ -3,6 +3,7 @@ import {
   ForbiddenAddressError,
   forbiddenReason,
   hostnameOf,
+  vetEndpoint,
   vetHost,
   type Resolver,
 } from '../../lambdas/collection/network-guard.js';
@@ -129,5 +130,18 @@ describe('the network guard (SSRF)', () => {
     expect(forbiddenReason('::1', { allowLoopback: true })).toBeUndefined();
     expect(forbiddenReason('10.0.0.1', { allowLoopback: true })).toBe('private network');
     expect(forbiddenReason('169.254.169.254', { allowLoopback: true })).toBe('cloud metadata service');
+  });
+
+  it('narrows the loopback opt-in to named ports, in every spelling of loopback', async () => {
+    const policy = { allowLoopback: true, loopbackPorts: [8080] };
+    await expect(vetEndpoint('127.0.0.1', 8080, policy)).resolves.toEqual({
+      address: '127.0.0.1',
+      family: 4,
+    });
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])
+      await expect(vetEndpoint(host, 6379, policy)).rejects.toThrow(
+        /a loopback port outside the allowed ones/u,
+      );
+    await expect(vetEndpoint('127.0.0.1', 6379, { allowLoopback: true })).resolves.toBeDefined();
   });
 });
