@@ -12,6 +12,7 @@ import { EndpointStack } from '../lib/endpoint-stack.js';
 import { FeatureStack } from '../lib/feature-stack.js';
 import { FoundationStack } from '../lib/foundation-stack.js';
 import { GitHubDeployStack } from '../lib/github-deploy-stack.js';
+import { LOG_EXECUTION_DATA_CONTEXT } from '../lib/constructs/workflow.js';
 import { readStageConfig } from '../lib/stage-config.js';
 import { RagStack } from '../lib/rag-stack.js';
 import { TrainingStack } from '../lib/training-stack.js';
@@ -27,6 +28,7 @@ const context = (name: string) => app.node.tryGetContext(name) as string | undef
 const alertEmail = context('alertEmail');
 // The stage's settings (configs/stages/<stage>.yaml); -c values on the command line win.
 const stageConfig = await readStageConfig(join(REPO_ROOT, 'configs'), stage);
+app.node.setContext(LOG_EXECUTION_DATA_CONTEXT, stageConfig.workflows.logExecutionData);
 
 const foundation = new FoundationStack(app, `LlmTwin-${stage}-Foundation`, {
   stage,

@@ -28,6 +28,13 @@ export const StageConfigSchema = z.strictObject({
     maxInstances: z.number().int().min(1),
     targetInvocationsPerInstance: z.number().positive(),
   }),
+  workflows: z.strictObject({
+    /**
+     * Whether workflow logs carry each state's input and output (author links, dataset summaries,
+     * model names). On for debugging in dev; off in prod, where the logs then show states and errors only.
+     */
+    logExecutionData: z.boolean(),
+  }),
   rag: z.strictObject({
     rateLimit: z.number().positive(),
     burstLimit: z.number().int().positive(),

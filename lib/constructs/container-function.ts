@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { traceWithXRay } from './unscoped-actions.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +59,6 @@ export class ContainerFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 3008,
       timeout: props.timeout ?? Duration.minutes(15),
-      tracing: lambda.Tracing.ACTIVE,
       logGroup,
       ...(props.reservedConcurrentExecutions === undefined
         ? {}
@@ -70,5 +70,6 @@ export class ContainerFunction extends Construct {
         ...props.environment,
       },
     });
+    traceWithXRay(this, this.function);
   }
 }

@@ -5,6 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { grantUnscopedActions } from './unscoped-actions.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
 import { TGI_ENVIRONMENT, type TwinEndpoint } from './twin-endpoint.js';
@@ -92,9 +93,10 @@ export class DeploymentPipeline extends Construct {
         resources: [arn('model-package', `${props.modelPackageGroupName}/*`)],
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:ListModelPackages'], resources: ['*'] }),
-    );
+    grantUnscopedActions(this, 'ListModelPackages', fn.role, {
+      actions: ['sagemaker:ListModelPackages'],
+      reason: 'ListModelPackages has no resource-level permission.',
+    });
     const endpointArn = arn('endpoint', endpointName.toLowerCase());
     const componentArn =
       hosting.kind === 'inference-component'
@@ -161,10 +163,8 @@ export class DeploymentPipeline extends Construct {
     suppressFunctionBaseline(fn, [
       {
         id: 'AwsSolutions-IAM5',
-        reason:
-          'ListModelPackages has no resource-level permission; packages are numbered within their one group.',
+        reason: 'packages are numbered within their one group.',
         appliesTo: [
-          'Resource::*',
           { regex: '/^Resource::arn:<AWS::Partition>:sagemaker:.*:model-package\\/llm-twin-.*\\/\\*$/' },
         ],
       },

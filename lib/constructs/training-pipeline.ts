@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suppressBucketDeployment, suppressFunctionBaseline } from './function-suppressions.js';
+import { grantUnscopedActions } from './unscoped-actions.js';
 import { allowSyncWaiting, dlcImage, S3_PREFIX_GRANT_ACTIONS, sageMakerRole } from './sagemaker-access.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
@@ -147,9 +148,10 @@ export class TrainingPipeline extends Construct {
         resources: packages,
       }),
     );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:ListModelPackages'], resources: ['*'] }),
-    );
+    grantUnscopedActions(this, 'ListModelPackages', this.function.role, {
+      actions: ['sagemaker:ListModelPackages'],
+      reason: 'ListModelPackages has no resource-level permission.',
+    });
 
     const workflow = new Workflow(this, 'Workflow', {
       definitionFile: 'training.asl.json',
@@ -189,10 +191,9 @@ export class TrainingPipeline extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'Reads datasets/ (to find the newest version) and evaluations/ (metrics) only; ListModelPackages has no resource-level permission; packages are numbered within their one group.',
+          'Reads datasets/ (to find the newest version) and evaluations/ (metrics) only; packages are numbered within their one group.',
         appliesTo: [
           ...S3_PREFIX_GRANT_ACTIONS,
-          'Resource::*',
           { regex: '/^Resource::.*Bucket.*Arn.*\\/(datasets|evaluations)\\/\\*$/' },
           { regex: '/^Resource::arn:<AWS::Partition>:sagemaker:.*:model-package\\/llm-twin-.*\\/\\*$/' },
         ],

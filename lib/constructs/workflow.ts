@@ -10,6 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 const STATE_MACHINES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'statemachines');
 
+/**
+ * CDK context key (set by bin/app.ts from the stage config): `true` makes workflow logs carry each
+ * state's input and output. Anything else, or nothing, keeps the data out of the logs.
+ */
+export const LOG_EXECUTION_DATA_CONTEXT = 'twin:logExecutionData';
+
 export interface WorkflowProps {
   /** A file of statemachines/, e.g. `etl.asl.json`. */
   readonly definitionFile: string;
@@ -23,8 +29,8 @@ export interface WorkflowProps {
 
 /**
  * A Step Functions workflow defined by an Amazon States Language file of statemachines/ (the same
- * file the tests run locally), with every execution logged in full, X-Ray tracing, and permission to
- * invoke exactly its functions.
+ * file the tests run locally), with every state transition logged (the data passing through only when
+ * the stage says so), X-Ray tracing, and permission to invoke exactly its functions.
  */
 export class Workflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -44,7 +50,11 @@ export class Workflow extends Construct {
       definitionSubstitutions: props.substitutions,
       timeout: props.timeout,
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: {
+        destination: logGroup,
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: this.node.tryGetContext(LOG_EXECUTION_DATA_CONTEXT) === true,
+      },
     });
     for (const fn of props.invokes) fn.grantInvoke(this.stateMachine);
 

@@ -1,6 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LOG_EXECUTION_DATA_CONTEXT } from '../../lib/constructs/workflow.js';
 import { FeatureStack } from '../../lib/feature-stack.js';
 import { FoundationStack } from '../../lib/foundation-stack.js';
 import { awsSolutionsFindings } from '../support/nag.js';
@@ -60,7 +62,19 @@ describe('FeatureStack', () => {
         FeaturesFunctionArn: { 'Fn::GetAtt': [expect.stringMatching(/FeaturesFunction/u), 'Arn'] },
       },
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      // Without the stage's say-so, the logs show states and errors but not the data passing through.
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  it('logs the data passing through the workflow when the stage config turns it on (dev)', () => {
+    const app = new App({ context: { [LOG_EXECUTION_DATA_CONTEXT]: true } });
+    const foundation = new FoundationStack(app, 'Foundation', { stage: 'dev' });
+    const dev = Template.fromStack(
+      new FeatureStack(app, 'Features', { stage: 'dev', secrets: foundation.secrets }),
+    );
+    dev.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
   });
 
@@ -74,6 +88,38 @@ describe('FeatureStack', () => {
     const actions = statements.flatMap((statement) => statement.Action);
     expect(actions).toContain('lambda:InvokeFunction');
     expect(actions).not.toContain('lambda:*');
+  });
+
+  it('grants X-Ray its wildcard in a policy of its own, so the function role keeps no wildcard', () => {
+    const functionPolicies = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter(
+      (policy) => /FeaturesFunctionServiceRole/u.test(JSON.stringify(policy.Properties?.Roles)),
+    );
+    const withWildcard = functionPolicies.filter((policy) =>
+      JSON.stringify(policy).includes('"Resource":"*"'),
+    );
+    expect(withWildcard.map((policy) => policy.Properties?.PolicyDocument)).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+        ],
+      },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('reports a wildcard deliberately added to the function role: no blanket suppression hides it', () => {
+    const app = new App();
+    const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
+    const careless = new FeatureStack(app, 'Features', { stage: 'test', secrets: foundation.secrets });
+    careless.pipeline.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
+    );
+    expect(awsSolutionsFindings(careless)).toEqual([
+      expect.stringMatching(
+        /^\/Features\/FeaturePipeline\/Features\/Function\/ServiceRole\/DefaultPolicy\/Resource: .*AwsSolutions-IAM5\[Resource::\*\]/u,
+      ),
+    ]);
   });
 
   it('passes the cdk-nag AwsSolutions checks', () => {

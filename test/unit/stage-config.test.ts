@@ -16,11 +16,14 @@ describe('stage configs (configs/stages)', () => {
       training: { spot: true },
       // An endpoint deployed in dev scales to zero when idle.
       endpoint: { deploy: false, minInstances: 0 },
+      workflows: { logExecutionData: true },
     });
     expect(prod).toMatchObject({
       keepData: true,
       training: { spot: false },
       endpoint: { deploy: true, minInstances: 1, maxInstances: 6, targetInvocationsPerInstance: 5 },
+      // Author links and dataset summaries stay out of prod's workflow logs.
+      workflows: { logExecutionData: false },
     });
   });
 
