@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { FactName } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
+import { grantUnscopedActions } from './unscoped-actions.js';
 
 /** A Hugging Face Deep Learning Container image URI in the stack's region. */
 export function dlcImage(scope: Construct, repository: string, tag: string): string {
@@ -44,7 +45,11 @@ export function sageMakerRole(
       ],
     }),
   );
-  role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  // Children of the role, so whatever depends on the role (a model, an endpoint) waits for them too.
+  grantUnscopedActions(role, 'EcrLogin', role, {
+    actions: ['ecr:GetAuthorizationToken'],
+    reason: 'ecr:GetAuthorizationToken has no resource-level permission (the pull itself is scoped).',
+  });
   role.addToPolicy(
     new iam.PolicyStatement({
       actions: [
@@ -66,13 +71,12 @@ export function sageMakerRole(
       ],
     }),
   );
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-    }),
-  );
+  grantUnscopedActions(role, 'Metrics', role, {
+    actions: ['cloudwatch:PutMetricData'],
+    conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+    reason:
+      'cloudwatch:PutMetricData has no resource-level permission; a condition keeps it to SageMaker namespaces.',
+  });
   return role;
 }
 

@@ -205,10 +205,9 @@ export class TrainingPipeline extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'Job objects live under fixed prefixes (training-code/, datasets/, models/, checkpoints/, evaluations/) named by job; ecr:GetAuthorizationToken has no resource; metrics are limited to SageMaker namespaces by condition; log streams are per job.',
+            'Job objects live under fixed prefixes (training-code/, datasets/, models/, checkpoints/, evaluations/) named by job; log streams are per job.',
           appliesTo: [
             ...S3_PREFIX_GRANT_ACTIONS,
-            'Resource::*',
             {
               regex:
                 '/^Resource::.*Bucket.*Arn.*\\/(training-code|datasets|models|checkpoints|evaluations)\\/\\*$/',

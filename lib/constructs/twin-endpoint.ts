@@ -136,10 +136,8 @@ export class TwinEndpoint extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason:
-            'ecr:GetAuthorizationToken has no resource; metrics are limited to SageMaker namespaces by condition; log streams are per endpoint; the model is read from models/ only.',
+          reason: 'Log streams are per endpoint; the model is read from models/ only.',
           appliesTo: [
-            'Resource::*',
             {
               regex:
                 '/^Resource::arn:<AWS::Partition>:logs:.*\\/aws\\/sagemaker\\/(TrainingJobs|Endpoints)\\*$/',
