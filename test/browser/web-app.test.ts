@@ -228,6 +228,54 @@ describe.runIf(ready)('the web app in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: true });
   });
+
+  it('works in token mode: nothing without the token, everything once it is entered', async () => {
+    const token = 'correct-horse-battery-staple';
+    const guarded = await startTwinServe(['--authors-dir', authorsDir, '--token', token], {
+      ...corpus.env,
+      OPENAI_BASE_URL: llm.url,
+      OPENAI_API_KEY: 'test-key',
+      TWIN_GENERATOR: 'openai',
+      TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+    });
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${guarded.url}/`);
+      await tab.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      expect(await text(tab, '#data-status')).toMatch(
+        /^Counts unavailable: .*\(check the API key under Connection\)$/u,
+      );
+      expect(await tab.$$eval('#stats tbody tr', (rows) => rows.length)).toBe(0);
+
+      // As a user would: open Connection, type the key, leave the field.
+      await tab.click('details.connection summary');
+      const statsAfterKey = async (key: string) => {
+        await tab.$eval('#api-key', (input) => ((input as HTMLInputElement).value = ''));
+        await tab.type('#api-key', key);
+        const [response] = await Promise.all([
+          tab.waitForResponse((answer) => answer.url().endsWith('/stats')),
+          tab.keyboard.press('Tab'),
+        ]);
+        return response.status();
+      };
+      expect(await statsAfterKey('a-wrong-token-of-some-length')).toBe(401);
+      await tab.waitForFunction(() =>
+        document.getElementById('data-status')?.textContent.includes('API key'),
+      );
+      expect(await tab.$$eval('#stats tbody tr', (rows) => rows.length)).toBe(0);
+
+      expect(await statsAfterKey(token)).toBe(200);
+      await tab.waitForFunction(() =>
+        document.querySelector('#stats tbody')?.textContent.includes('Paul Iusztin'),
+      );
+      await tab.type('#query', 'Write a short post about how Q-learning agents learn to play games');
+      await askAndWait(tab);
+      expect(await tab.$$eval('#sources li', (items) => items.length)).toBeGreaterThan(0);
+    } finally {
+      await tab.close();
+      expect(await guarded.stop()).toBe(0);
+    }
+  }, 120_000);
 });
 
 /** Sends the writing request and waits until the answer is complete. */

@@ -42,7 +42,8 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
   }
   if (!response.ok) {
     const failure = (await response.json().catch(() => ({}))) as { error?: string; field?: string | null };
-    const hint = response.status === 403 ? ' (check the API key under Connection)' : '';
+    const hint =
+      response.status === 401 || response.status === 403 ? ' (check the API key under Connection)' : '';
     throw new ApiError(
       `${failure.error ?? `the server answered ${String(response.status)}`}${hint}`,
       response.status,
