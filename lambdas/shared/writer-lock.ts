@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** Who holds a data folder's writer lock. */
@@ -12,6 +13,8 @@ export interface LockHolder {
 
 export const LOCK_FILE = '.writer.lock';
 const POLL_MS = 250;
+/** A takeover guard older than this was left by a process that died mid-takeover (it takes milliseconds). */
+const TAKEOVER_STALE_MS = 10_000;
 
 /** Writers of this process, per folder: they take turns here before the file decides between processes. */
 const inProcess = new Map<string, Promise<unknown>>();
@@ -55,26 +58,17 @@ async function withFileLock<T>(
   await mkdir(dir, { recursive: true });
   const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
   let told = false;
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
-      break;
-    } catch (error) {
-      if (!isCode(error, 'EEXIST')) throw error;
-    }
-    const holder = await readHolder(path);
+  while (!(await createExclusively(path, me))) {
+    const seen = await readFile(path, 'utf8').catch(() => undefined);
+    const holder = parseHolder(seen);
     if (holder && holder.pid !== process.pid && isAlive(holder)) {
       if (!told) onWait(holder);
       told = true;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       continue;
     }
-    // Its process is gone (or the file is unreadable, a write cut short): no one holds it.
-    await unlink(path).catch((error: unknown) => {
-      if (!isCode(error, 'ENOENT')) throw error;
-    });
+    // Its process is gone (or the file is unreadable): no one holds it.
+    await removeStaleLock(path, seen, me);
   }
   try {
     return await work();
@@ -85,11 +79,63 @@ async function withFileLock<T>(
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
+  return parseHolder(await readFile(path, 'utf8').catch(() => undefined));
+}
+
+function parseHolder(text: string | undefined): LockHolder | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+    return text === undefined ? undefined : (JSON.parse(text) as LockHolder);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Creates `path` holding `holder`, atomically, or answers false if it exists. The content is written
+ * to a file of our own first and then hard-linked into place, so no one ever reads a lock half written
+ * (and takes it for a stale one).
+ */
+async function createExclusively(path: string, holder: LockHolder): Promise<boolean> {
+  const draft = `${path}.${String(process.pid)}.${randomUUID()}`;
+  await writeFile(draft, JSON.stringify(holder));
+  try {
+    await link(draft, path);
+    return true;
+  } catch (error) {
+    if (isCode(error, 'EEXIST')) return false;
+    throw error;
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes a lock judged stale, if it is still the very lock that was judged. Two waiters can judge the
+ * same dead holder's lock stale; without this, the slower one would delete the lock the faster one had
+ * just taken, and both would write. Takeovers are serialised by a guard file, and the lock is compared
+ * with what was read before it is removed.
+ */
+async function removeStaleLock(path: string, judged: string | undefined, me: LockHolder): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await createExclusively(guard, me))) {
+    const age = await stat(guard).then(
+      ({ mtimeMs }) => Date.now() - mtimeMs,
+      () => 0,
+    );
+    if (age > TAKEOVER_STALE_MS) await unlink(guard).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS / 5));
+    return;
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now === judged) await unlink(path).catch(ignoreMissing);
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!isCode(error, 'ENOENT')) throw error;
 }
 
 /** A holder on another machine (a shared folder) is taken as alive: we cannot ask its kernel. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,6 +107,39 @@ describe('one writer at a time per data folder', () => {
       (holder) => waited.push(holder.command),
     );
     expect(waited).toEqual([]);
+  });
+
+  it('gives a stale lock to exactly one of many processes racing for it, and to each in turn', async () => {
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const { hostname } = await import('node:os');
+    await writeFile(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: gone.pid, host: hostname(), command: 'killed', since: '' }),
+    );
+    const log = join(dir, 'turns.log');
+    await writeFile(log, '');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const exits = await Promise.all(
+      names.map((name) => {
+        const worker = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(REPO_ROOT, 'test', 'support', 'lock-worker.ts'), dir, log, name],
+          { cwd: REPO_ROOT, stdio: 'inherit' },
+        );
+        return new Promise((resolve) => worker.once('exit', resolve));
+      }),
+    );
+    expect(exits).toEqual(names.map(() => 0));
+    const turns = (await readFile(log, 'utf8')).trim().split('\n');
+    // Every turn is "enter x" directly followed by "leave x": no two writers ever overlapped.
+    expect(turns).toHaveLength(names.length * 2);
+    for (let index = 0; index < turns.length; index += 2)
+      expect(turns[index + 1]).toBe(turns[index]?.replace('enter', 'leave'));
+    expect(turns.filter((line) => line.startsWith('enter')).sort()).toEqual(
+      names.map((name) => `enter ${name}`),
+    );
+    expect((await readdir(dir)).sort()).toEqual(['turns.log']);
   });
 
   describe.runIf(referenceCorpusAvailable() && embeddingModelAvailable())('with real processes', () => {
