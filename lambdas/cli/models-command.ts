@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
 import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
+import { crossEncoderSettings } from '../rag/open-service.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 import { modelsListCommand } from './training-commands.js';
 
@@ -29,19 +30,14 @@ export function modelsCommand(globals: () => GlobalOptions): Command {
 
       const rerankModelId = settings.retrieval.rerankModelId;
       process.stderr.write(`Loading ${rerankModelId} (model folder ${modelsDir})\n`);
-      const reranker = await CrossEncoderReranker.load({
-        modelId: rerankModelId,
-        modelsDir,
-        allowDownload: settings.embedding.allowDownload,
-        batchSize: settings.embedding.batchSize,
-      });
+      const reranker = await CrossEncoderReranker.load(crossEncoderSettings(settings));
       const [relevant, unrelated] = await reranker.score('what is a vector database?', [
         'A vector database stores embeddings and finds the nearest ones to a query.',
         'The recipe needs two eggs and a cup of flour.',
       ]);
       await reranker.close();
       console.log(
-        `${rerankModelId}: scores ${String(relevant?.toFixed(3))} (relevant) vs ${String(unrelated?.toFixed(3))} (unrelated), in ${modelsDir}`,
+        `${reranker.model}: scores ${String(relevant?.toFixed(3))} (relevant) vs ${String(unrelated?.toFixed(3))} (unrelated), in ${modelsDir}`,
       );
     });
   return models;

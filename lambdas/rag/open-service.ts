@@ -1,6 +1,6 @@
 import { OpenAiChatModel } from '../adapters/llm/openai-chat.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
-import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
+import { CrossEncoderReranker, type CrossEncoderSettings } from '../adapters/reranker/cross-encoder.js';
 import type { FeatureStore } from '../features/feature-store.js';
 import { openFeatureServices } from '../features/services.js';
 import type { ChatModel } from '../ports/chat-model.js';
@@ -63,13 +63,19 @@ export async function openGenerator(settings: Settings): Promise<ChatModel | und
 /** The cross-encoder, loaded once on first use; a failed load is remembered, not retried per request. */
 export function lazyReranker(settings: Settings): () => Promise<Reranker> {
   let loading: Promise<Reranker> | undefined;
-  return () =>
-    (loading ??= CrossEncoderReranker.load({
-      modelId: settings.retrieval.rerankModelId,
-      modelsDir: settings.embedding.modelsDir,
-      allowDownload: settings.embedding.allowDownload,
-      batchSize: settings.embedding.batchSize,
-    }));
+  return () => (loading ??= CrossEncoderReranker.load(crossEncoderSettings(settings)));
+}
+
+/** Where the cross-encoder lives and how it runs, from settings (the service and `twin models pull`). */
+export function crossEncoderSettings(settings: Settings): CrossEncoderSettings {
+  return {
+    modelId: settings.retrieval.rerankModelId,
+    modelsDir: settings.embedding.modelsDir,
+    allowDownload: settings.embedding.allowDownload,
+    batchSize: settings.embedding.batchSize,
+    precision: settings.retrieval.rerankPrecision,
+    maxPairTokens: settings.retrieval.rerankMaxTokens,
+  };
 }
 
 /**
@@ -103,7 +109,7 @@ export async function openRetriever(
     embedder,
     authors: components.authors,
     ...(queryModel ? { queryModel } : {}),
-    ...(reranker ? { reranker } : {}),
+    ...(reranker ? { reranker, rerankCandidates: settings.retrieval.rerankCandidates } : {}),
   });
   const { k, expand, queries, rerank, mode, fusionK, maxQueryChars } = settings.retrieval;
   return {

@@ -67,6 +67,8 @@ export interface RetrieverDependencies {
   queryModel?: JsonChatModel;
   /** The cross-encoder, loaded on first use; a load failure skips reranking (said in the trace). */
   reranker?: () => Promise<Reranker>;
+  /** How many of the best candidates the cross-encoder reads (its cost grows with each); default all. */
+  rerankCandidates?: number;
 }
 
 /**
@@ -246,17 +248,21 @@ export class ContextRetriever {
       return undefined;
     }
     trace.models.rerank = reranker.model;
+    // The best candidates after fusion are reread; the rest keep their order, after them.
+    const cap = this.dependencies.rerankCandidates ?? candidates.length;
+    const [reread, rest] = [candidates.slice(0, cap), candidates.slice(cap)];
     return trace.step(
       'rerank',
-      { candidates: candidates.length },
+      { candidates: reread.length, not_reread: rest.length },
       async () => {
         const scores = await reranker.score(
           query,
-          candidates.map((chunk) => chunk.original),
+          reread.map((chunk) => chunk.original),
         );
-        return candidates
+        const reranked = reread
           .map((chunk, index) => ({ ...chunk, rerankScore: scores[index] ?? 0, score: scores[index] ?? 0 }))
           .sort((a, b) => b.score - a.score);
+        return [...reranked, ...rest];
       },
       (ranked) => ({ ranked: ranked.map((chunk) => ({ id: chunk.id, score: round(chunk.score) })) }),
     );

@@ -27,6 +27,22 @@ const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 export const DEFAULT_RERANK_MODEL_ID = 'cross-encoder/ms-marco-MiniLM-L-4-v2';
 
+/** The cross-encoder's weights: 8-bit integers (dynamically quantised) or the original 32-bit floats. */
+export const RERANK_PRECISIONS = ['int8', 'fp32'] as const;
+export type RerankPrecision = (typeof RERANK_PRECISIONS)[number];
+/**
+ * Candidates the cross-encoder reads, the best after fusion. Its cost grows with each one; twenty
+ * leave it room to lift a chunk from well below the default top 9 while keeping a query's rerank
+ * within its latency budget on two vCPUs (README, Performance).
+ */
+export const DEFAULT_RERANK_CANDIDATES = 20;
+/**
+ * Tokens of one (query, chunk) pair the cross-encoder reads: a chunk fills the embedding model's
+ * 256-token window, so 320 lets it read every chunk whole beside a query of up to ~60 tokens; a
+ * longer pair loses the end of its chunk.
+ */
+export const DEFAULT_RERANK_MAX_TOKENS = 320;
+
 const HF_MODEL_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 
 const optionalText = z.string().trim().min(1).optional();
@@ -123,6 +139,11 @@ const EnvSchema = z.object({
     .string()
     .regex(HF_MODEL_ID, 'must be a Hugging Face model id such as cross-encoder/ms-marco-MiniLM-L-4-v2')
     .default(DEFAULT_RERANK_MODEL_ID),
+  TWIN_RERANK_PRECISION: z
+    .enum(RERANK_PRECISIONS, { error: `must be one of ${RERANK_PRECISIONS.join(', ')}` })
+    .default('int8'),
+  TWIN_RERANK_CANDIDATES: wholeNumberSetting(1, 500, DEFAULT_RERANK_CANDIDATES),
+  TWIN_RERANK_MAX_TOKENS: wholeNumberSetting(32, 512, DEFAULT_RERANK_MAX_TOKENS),
   TWIN_RAG_MAX_QUERY_CHARS: wholeNumberSetting(100, 20000, 2000),
   TWIN_QUERY_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   TWIN_GENERATOR: z
@@ -234,6 +255,11 @@ export interface RetrievalSettings {
   /** Reciprocal rank fusion's k for hybrid search. */
   fusionK: number;
   rerankModelId: string;
+  rerankPrecision: RerankPrecision;
+  /** How many of the best candidates after fusion the cross-encoder reads. */
+  rerankCandidates: number;
+  /** The longest (query, chunk) pair the cross-encoder reads, in tokens; the chunk is cut. */
+  rerankMaxTokens: number;
   maxQueryChars: number;
   /** The OpenAI-compatible model for self-query and expansion (at OPENAI_BASE_URL). */
   queryModel: string;
@@ -369,6 +395,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       mode: values.TWIN_RAG_MODE,
       fusionK: values.TWIN_RAG_FUSION_K,
       rerankModelId: values.TWIN_RERANK_MODEL_ID,
+      rerankPrecision: values.TWIN_RERANK_PRECISION,
+      rerankCandidates: values.TWIN_RERANK_CANDIDATES,
+      rerankMaxTokens: values.TWIN_RERANK_MAX_TOKENS,
       maxQueryChars: values.TWIN_RAG_MAX_QUERY_CHARS,
       queryModel: values.TWIN_QUERY_MODEL,
     },

@@ -1,5 +1,8 @@
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CrossEncoderReranker } from '../../lambdas/adapters/reranker/cross-encoder.js';
+import { CrossEncoderReranker, int8ModelFile } from '../../lambdas/adapters/reranker/cross-encoder.js';
 import {
   STAND_IN_CROSS_ENCODER_ID,
   standInCrossEncoderAvailable,
@@ -10,6 +13,7 @@ import {
 // real ms-marco weights cannot be fetched here), so they pin mechanics, not relevance.
 describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a stand-in model)', () => {
   let reranker: CrossEncoderReranker;
+  let int8: CrossEncoderReranker;
   const query = 'How do I keep a vector database in sync with my warehouse?';
   const passages = [
     'Use change data capture: every insert in MongoDB becomes an event that a streaming pipeline embeds.',
@@ -27,7 +31,72 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
       batchSize: 2,
+      precision: 'fp32',
     });
+    int8 = await CrossEncoderReranker.load({
+      modelId: STAND_IN_CROSS_ENCODER_ID,
+      modelsDir: TEST_MODELS_DIR,
+      allowDownload: false,
+      batchSize: 2,
+    });
+  });
+
+  it('runs the int8 file by default and says so; fp32 when asked', () => {
+    expect(int8.precision).toBe('int8');
+    expect(int8.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (int8)`);
+    expect(reranker.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
+  });
+
+  it('ranks passages as the full-precision model does, within quantisation error', async () => {
+    const [exact, quantised] = await Promise.all([
+      reranker.score(query, passages),
+      int8.score(query, passages),
+    ]);
+    const order = (scores: number[]) =>
+      scores.map((_, index) => index).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+    expect(order(quantised)).toEqual(order(exact));
+    quantised.forEach((score, index) => expect(Math.abs(score - (exact[index] ?? 0))).toBeLessThan(0.05));
+  });
+
+  it('falls back to full precision for a model published without an int8 file', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'twin-fp32-only-'));
+    try {
+      const source = join(TEST_MODELS_DIR, STAND_IN_CROSS_ENCODER_ID);
+      const copy = join(folder, STAND_IN_CROSS_ENCODER_ID);
+      await mkdir(join(copy, 'onnx'), { recursive: true });
+      for (const file of await readdir(source))
+        if (file !== 'onnx') await symlink(join(source, file), join(copy, file));
+      await symlink(join(source, 'onnx', 'model.onnx'), join(copy, 'onnx', 'model.onnx'));
+      const fallback = await CrossEncoderReranker.load({
+        modelId: STAND_IN_CROSS_ENCODER_ID,
+        modelsDir: folder,
+        allowDownload: false,
+        batchSize: 2,
+      });
+      expect(fallback.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
+      expect(await fallback.score(query, passages)).toEqual(await reranker.score(query, passages));
+      expect(int8ModelFile('arm64')).toBe('model_qint8_arm64');
+      expect(int8ModelFile('x64')).toBe('model_quint8_avx2');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('reads only the first tokens of a long pair when capped', async () => {
+    const capped = await CrossEncoderReranker.load({
+      modelId: STAND_IN_CROSS_ENCODER_ID,
+      modelsDir: TEST_MODELS_DIR,
+      allowDownload: false,
+      batchSize: 2,
+      precision: 'fp32',
+      maxPairTokens: 32,
+    });
+    const long = `${passages[0] ?? ''} ${'More words that come after the cap. '.repeat(20)}`;
+    const other = `${passages[0] ?? ''} ${'Different words after the cap entirely. '.repeat(20)}`;
+    const [first, second] = await capped.score(query, [long, other]);
+    expect(first).toBeCloseTo(second ?? Number.NaN, 6);
+    const [uncappedFirst, uncappedSecond] = await reranker.score(query, [long, other]);
+    expect(Math.abs((uncappedFirst ?? 0) - (uncappedSecond ?? 0))).toBeGreaterThan(1e-4);
   });
 
   it('gives one score in (0, 1) per passage, the same every time', async () => {
@@ -41,7 +110,7 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
     expect(new Set(scores).size).toBe(passages.length);
   });
 
-  it('scores a passage the same alone or padded in a batch with longer ones', async () => {
+  it('scores a passage the same alone or padded in a batch with longer ones (fp32)', async () => {
     const batched = await reranker.score(query, passages);
     const alone = await Promise.all(
       passages.map(async (passage) => (await reranker.score(query, [passage]))[0]),

@@ -224,19 +224,38 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     expect(new Set(reply.sources.map((source) => source.author))).toEqual(new Set(['Paul Iusztin']));
   });
 
-  it('reranks all candidates against the original query and keeps the best k', async () => {
-    const { service: rag, traces } = await service({}, { reranker: () => Promise.resolve(wordOverlap) });
+  it('reranks the best candidates after fusion against the original query, and keeps the best k', async () => {
+    const seen: string[][] = [];
+    const recording: Reranker = {
+      model: wordOverlap.model,
+      score: (query, passages) => {
+        seen.push([...passages]);
+        return wordOverlap.score(query, passages);
+      },
+    };
+    const { service: rag, traces } = await service(
+      { TWIN_RERANK_CANDIDATES: '4' },
+      { reranker: () => Promise.resolve(recording) },
+    );
     const { query } = question('q001');
     const reply = await rag.answer({ query, k: 5, retrieveOnly: true });
-    const passages = reply.sources.map((source) => source.excerpt);
     expect(reply.sources).toHaveLength(5);
-    const scores = reply.sources.map((source) => source.score);
-    expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    const rerank = traces[0]?.steps.find((step) => step.name === 'rerank');
-    // Three queries × three collections × k, merged: more candidates than kept.
-    expect(rerank?.input?.candidates).toBeGreaterThan(5);
+    const steps = traces[0]?.steps ?? [];
+    const searched = steps.find((step) => step.name === 'search')?.output?.candidates as { id: string }[];
+    const rerank = steps.find((step) => step.name === 'rerank');
+    // Three queries × three collections × k, merged: more candidates than the four the reranker reads.
+    expect(searched.length).toBeGreaterThan(4);
+    expect(rerank?.input).toMatchObject({ candidates: 4, not_reread: searched.length - 4 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toHaveLength(4);
+    // The four best after fusion come first, reordered by the reranker; the fifth keeps its place.
+    const reread = searched.slice(0, 4).map((candidate) => candidate.id);
+    const kept = reply.sources.map((source) => source.chunk_id);
+    expect(new Set(kept.slice(0, 4))).toEqual(new Set(reread));
+    expect(kept[4]).toBe(searched[4]?.id);
+    const rerankScores = reply.sources.slice(0, 4).map((source) => source.score);
+    expect(rerankScores).toEqual([...rerankScores].sort((a, b) => b - a));
     expect(traces[0]?.models.rerank).toBe('test/word-overlap');
-    expect(passages.every((passage) => passage.length > 0)).toBe(true);
   });
 
   it.runIf(standInCrossEncoderAvailable())(
@@ -244,7 +263,7 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     async () => {
       const { service: rag, traces } = await service({ TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID });
       const reply = await rag.answer({ query: question('q003').query, k: 4, retrieveOnly: true });
-      expect(traces[0]?.models.rerank).toBe(STAND_IN_CROSS_ENCODER_ID);
+      expect(traces[0]?.models.rerank).toBe(`${STAND_IN_CROSS_ENCODER_ID} (int8)`);
       const ranked = traces[0]?.steps.find((step) => step.name === 'rerank')?.output?.ranked as {
         id: string;
       }[];

@@ -1,4 +1,5 @@
 import type { Reranker } from '../../ports/reranker.js';
+import type { RerankPrecision } from '../../settings/index.js';
 import { loadTransformers, modelNotFoundMessage, type ModelLocation } from '../models/transformers-env.js';
 
 interface LogitsTensor {
@@ -14,11 +15,24 @@ type PretrainedModel = Awaited<
 >;
 
 /** The ms-marco cross-encoders were trained on pairs of at most 512 tokens. */
-const MAX_PAIR_TOKENS = 512;
+const MODEL_MAX_PAIR_TOKENS = 512;
 
 export interface CrossEncoderSettings extends ModelLocation {
   modelId: string;
   batchSize: number;
+  /** Default int8 (falls back to fp32, said in `model`, when the model has no int8 file). */
+  precision?: RerankPrecision;
+  /** Default (and at most) 512. */
+  maxPairTokens?: number;
+}
+
+/**
+ * The int8 file of a model folder for this CPU, named as in the Hub's sentence-transformers exports
+ * (the provisioning step writes the same names): signed weights on arm64 (Graviton Lambda), unsigned
+ * on x86-64, whose AVX2 integer kernels would saturate on signed ones.
+ */
+export function int8ModelFile(arch: string = process.arch): string {
+  return arch === 'arm64' ? 'model_qint8_arm64' : 'model_quint8_avx2';
 }
 
 /**
@@ -28,31 +42,64 @@ export interface CrossEncoderSettings extends ModelLocation {
  */
 export class CrossEncoderReranker implements Reranker {
   private constructor(
+    /** The model id, with the precision it runs at: `cross-encoder/ms-marco-MiniLM-L-4-v2 (int8)`. */
     readonly model: string,
+    readonly precision: RerankPrecision,
     private readonly tokenizer: PretrainedTokenizer,
     private readonly classifier: PretrainedModel,
     private readonly batchSize: number,
+    private readonly maxPairTokens: number,
   ) {}
 
   static async load(settings: CrossEncoderSettings): Promise<CrossEncoderReranker> {
     const transformers = await loadTransformers(settings);
+    const precision = settings.precision ?? 'int8';
+    const maxPairTokens = Math.min(settings.maxPairTokens ?? MODEL_MAX_PAIR_TOKENS, MODEL_MAX_PAIR_TOKENS);
+    const classifierAt = (file?: string) =>
+      transformers.AutoModelForSequenceClassification.from_pretrained(settings.modelId, {
+        dtype: 'fp32',
+        ...(file ? { model_file_name: file } : {}),
+      });
     try {
-      const tokenizer = await transformers.AutoTokenizer.from_pretrained(settings.modelId);
-      const classifier = await transformers.AutoModelForSequenceClassification.from_pretrained(
-        settings.modelId,
-        { dtype: 'fp32' },
+      const [tokenizer, loaded] = await Promise.all([
+        transformers.AutoTokenizer.from_pretrained(settings.modelId),
+        precision === 'int8'
+          ? classifierAt(int8ModelFile()).then(
+              (classifier) => ({ classifier, precision }),
+              // A model published without an int8 file still reranks, at full precision.
+              async () => ({ classifier: await classifierAt(), precision: 'fp32' as const }),
+            )
+          : classifierAt().then((classifier) => ({ classifier, precision })),
+      ]);
+      return new CrossEncoderReranker(
+        `${settings.modelId} (${loaded.precision})`,
+        loaded.precision,
+        tokenizer,
+        loaded.classifier,
+        settings.batchSize,
+        maxPairTokens,
       );
-      return new CrossEncoderReranker(settings.modelId, tokenizer, classifier, settings.batchSize);
     } catch (error) {
       throw new Error(modelNotFoundMessage(settings.modelId, settings, error), { cause: error });
     }
   }
 
+  /**
+   * Scores in batches of passages of similar length (a batch is padded to its longest pair, so mixing
+   * short and long ones wastes work), returned in the order given.
+   */
   async score(query: string, passages: readonly string[]): Promise<number[]> {
-    const scores: number[] = [];
-    for (let start = 0; start < passages.length; start += this.batchSize) {
-      const batch = passages.slice(start, start + this.batchSize);
-      scores.push(...(await this.scoreBatch(query, batch)));
+    const byLength = passages
+      .map((text, index) => ({ text, index }))
+      .sort((a, b) => a.text.length - b.text.length);
+    const scores = new Array<number>(passages.length).fill(0);
+    for (let start = 0; start < byLength.length; start += this.batchSize) {
+      const batch = byLength.slice(start, start + this.batchSize);
+      const batchScores = await this.scoreBatch(
+        query,
+        batch.map(({ text }) => text),
+      );
+      batch.forEach(({ index }, position) => (scores[index] = batchScores[position] ?? 0));
     }
     return scores;
   }
@@ -60,7 +107,7 @@ export class CrossEncoderReranker implements Reranker {
   private async scoreBatch(query: string, passages: readonly string[]): Promise<number[]> {
     const inputs = this.tokenizer(
       passages.map(() => query),
-      { text_pair: [...passages], padding: true, truncation: true, max_length: MAX_PAIR_TOKENS },
+      { text_pair: [...passages], padding: true, truncation: true, max_length: this.maxPairTokens },
     );
     const { logits } = (await this.classifier(inputs)) as { logits: LogitsTensor };
     const labels = logits.dims[1] ?? 1;
