@@ -29,6 +29,7 @@ import {
   TEST_MODELS_DIR,
 } from '../support/models.js';
 import { buildRagCorpus } from '../support/rag-corpus.js';
+import { benchReranking } from './reranking.js';
 import { median, percentile } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -141,8 +142,6 @@ async function compareSearchModes(): Promise<void> {
       }
     }
     await rag.close();
-    await services.close();
-    await fullWarehouse.close();
     const dense = { median: median(times.dense), p95: percentile(times.dense, 0.95) };
     const hybrid = { median: median(times.hybrid), p95: percentile(times.hybrid, 0.95) };
     console.log(
@@ -153,6 +152,16 @@ async function compareSearchModes(): Promise<void> {
     console.log(
       `  hybrid adds ${(hybrid.median - dense.median).toFixed(1)} ms at the median (x${(hybrid.median / dense.median).toFixed(2)})\n`,
     );
+    if (standInCrossEncoderAvailable())
+      await benchReranking({
+        env: { TWIN_DATA_DIR: dir, TWIN_MODELS_DIR: TEST_MODELS_DIR, TWIN_ALLOW_MODEL_DOWNLOAD: 'false' },
+        warehouse: fullWarehouse,
+        services,
+        questions,
+        runs: RUNS,
+      });
+    await services.close();
+    await fullWarehouse.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

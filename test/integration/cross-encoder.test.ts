@@ -31,17 +31,17 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
       batchSize: 2,
-      precision: 'fp32',
     });
     int8 = await CrossEncoderReranker.load({
       modelId: STAND_IN_CROSS_ENCODER_ID,
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
       batchSize: 2,
+      precision: 'int8',
     });
   });
 
-  it('runs the int8 file by default and says so; fp32 when asked', () => {
+  it('runs full precision by default, the int8 file when asked, and says which', () => {
     expect(int8.precision).toBe('int8');
     expect(int8.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (int8)`);
     expect(reranker.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
@@ -72,6 +72,7 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
         modelsDir: folder,
         allowDownload: false,
         batchSize: 2,
+        precision: 'int8',
       });
       expect(fallback.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
       expect(await fallback.score(query, passages)).toEqual(await reranker.score(query, passages));
@@ -88,7 +89,6 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
       batchSize: 2,
-      precision: 'fp32',
       maxPairTokens: 32,
     });
     const long = `${passages[0] ?? ''} ${'More words that come after the cap. '.repeat(20)}`;

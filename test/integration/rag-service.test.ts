@@ -263,7 +263,7 @@ describe.runIf(ready)('the RAG service over the reference corpus', () => {
     async () => {
       const { service: rag, traces } = await service({ TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID });
       const reply = await rag.answer({ query: question('q003').query, k: 4, retrieveOnly: true });
-      expect(traces[0]?.models.rerank).toBe(`${STAND_IN_CROSS_ENCODER_ID} (int8)`);
+      expect(traces[0]?.models.rerank).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
       const ranked = traces[0]?.steps.find((step) => step.name === 'rerank')?.output?.ranked as {
         id: string;
       }[];

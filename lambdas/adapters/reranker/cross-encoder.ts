@@ -20,7 +20,7 @@ const MODEL_MAX_PAIR_TOKENS = 512;
 export interface CrossEncoderSettings extends ModelLocation {
   modelId: string;
   batchSize: number;
-  /** Default int8 (falls back to fp32, said in `model`, when the model has no int8 file). */
+  /** Default fp32. int8 falls back to fp32 (said in `model`) when the model has no int8 file. */
   precision?: RerankPrecision;
   /** Default (and at most) 512. */
   maxPairTokens?: number;
@@ -53,7 +53,7 @@ export class CrossEncoderReranker implements Reranker {
 
   static async load(settings: CrossEncoderSettings): Promise<CrossEncoderReranker> {
     const transformers = await loadTransformers(settings);
-    const precision = settings.precision ?? 'int8';
+    const precision = settings.precision ?? 'fp32';
     const maxPairTokens = Math.min(settings.maxPairTokens ?? MODEL_MAX_PAIR_TOKENS, MODEL_MAX_PAIR_TOKENS);
     const classifierAt = (file?: string) =>
       transformers.AutoModelForSequenceClassification.from_pretrained(settings.modelId, {
