@@ -29,6 +29,8 @@ add_int8() {
   local target="$models_dir/$1/onnx" name weights
   if [ "$(uname -m)" = "aarch64" ] || [ "$(uname -m)" = "arm64" ]; then
     name=model_qint8_arm64 weights=qint8
+  elif grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+    name=model_qint8_avx512_vnni weights=qint8
   else
     name=model_quint8_avx2 weights=quint8
   fi

@@ -2,8 +2,8 @@
 
 Weights of MatMul/Gemm become 8-bit integers with one scale per output channel (closer to the fp32
 scores than one per tensor); activations are quantised on the fly. The file name says the variant, as in the Hub's sentence-transformers exports:
-model_quint8_avx2.onnx (x86-64: unsigned weights, which AVX2 kernels multiply without saturating)
-and model_qint8_arm64.onnx (arm64: signed weights).
+model_quint8_avx2.onnx (x86-64: unsigned weights, which AVX2 kernels multiply without saturating),
+model_qint8_avx512_vnni.onnx (x86-64 with VNNI) and model_qint8_arm64.onnx (arm64: signed weights).
 
 usage: quantize_int8.py MODEL_ONNX OUTPUT_ONNX --weights quint8|qint8
 """

@@ -7,25 +7,35 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { OpikTraceSink } from '../adapters/monitoring/opik-sink.js';
 import { PowertoolsTraceSink } from '../adapters/monitoring/powertools-sink.js';
+import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import type { TraceSink } from '../ports/request-trace.js';
 import { fromApiGatewayEvent, toStreamingReply, type StreamingLambdaReply } from '../http/api-gateway.js';
 import { RagHttpApi } from '../rag/http-api.js';
-import { openRagService } from '../rag/open-service.js';
+import { lazyReranker, openRagService } from '../rag/open-service.js';
 import { loadSettings, loadSettingsWithSecrets } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
+import { StartupTimings } from '../shared/startup-timings.js';
 
 /**
  * The twin's API behind API Gateway (POST /rag), with response streaming so answers can be sent as
- * they are written. Models, clients and connections are built once per container, on first use.
+ * they are written. Models, clients and connections are built once per container, starting as the
+ * container starts (not on its first request), the two models and the warehouse side by side.
  */
 const logger = new Logger({ serviceName: 'llm-twin-rag' });
 const metrics = new Metrics({ namespace: 'LlmTwin', serviceName: 'rag' });
 const tracer = new Tracer({ serviceName: 'llm-twin-rag' });
 
 const service = retryingLazy(async () => {
-  const settings = await loadSettingsWithSecrets(process.env);
-  const warehouse = await openWarehouse(settings);
+  const timings = new StartupTimings();
+  const settings = await timings.time('settings', () => loadSettingsWithSecrets(process.env));
+  const reranker = lazyReranker(settings);
+  const [warehouse, embedder] = await Promise.all([
+    timings.time('warehouse', () => openWarehouse(settings)),
+    timings.time('embedder', () => OnnxEmbedder.load(settings.embedding)),
+    // Loaded beside the rest when reranking is on by default; a failure is reported per request.
+    settings.retrieval.rerank ? timings.time('reranker', reranker).catch(() => undefined) : undefined,
+  ]);
   const sinks: TraceSink[] = [new PowertoolsTraceSink(logger, metrics)];
   if (settings.opik) {
     sinks.push(
@@ -35,14 +45,23 @@ const service = retryingLazy(async () => {
       }),
     );
   }
-  const rag = await openRagService(settings, {
-    authors: warehouse,
-    sinks,
-    onSinkError: (error) => {
-      logger.warn('a trace was not recorded', { error });
-    },
-  });
+  const rag = await timings.time('service', () =>
+    openRagService(settings, {
+      authors: warehouse,
+      embedder,
+      reranker,
+      sinks,
+      onSinkError: (error) => {
+        logger.warn('a trace was not recorded', { error });
+      },
+    }),
+  );
+  logger.info('ready', { coldStart: timings.summary() });
   return rag.service;
+});
+// Start while the container initialises; the first request waits for whatever is left.
+void service().catch((error: unknown) => {
+  logger.error('start-up failed; the next request tries again', { error });
 });
 
 const api = new RagHttpApi(service, {

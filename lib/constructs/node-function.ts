@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Optional dependencies of the MongoDB driver that we never use; left out of bundles. */
-const UNUSED_OPTIONAL_MODULES = [
+export const UNUSED_OPTIONAL_MODULES = [
   'kerberos',
   '@mongodb-js/zstd',
   'snappy',
@@ -25,12 +25,16 @@ const UNUSED_OPTIONAL_MODULES = [
  * Native modules that only the laptop adapters load (embedded vector store, in-process models), always
  * through a dynamic import; zip-bundled functions never reach them.
  */
-const LOCAL_ONLY_NATIVE_MODULES = [
+export const LOCAL_ONLY_NATIVE_MODULES = [
   '@lancedb/lancedb',
   'onnxruntime-node',
   '@huggingface/transformers',
   'sharp',
 ];
+
+/** ES modules in Lambda still meet CommonJS dependencies that call require(). */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface TwinFunctionProps extends Omit<
   NodejsFunctionProps,
@@ -70,8 +74,7 @@ export class TwinFunction extends Construct {
         target: 'node24',
         minify: true,
         sourceMap: true,
-        // ES modules in Lambda still meet CommonJS dependencies that call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        banner: ESM_REQUIRE_BANNER,
         externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES, ...LOCAL_ONLY_NATIVE_MODULES],
         forceDockerBundling: false,
       },

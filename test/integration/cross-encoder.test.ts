@@ -77,7 +77,8 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       expect(fallback.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
       expect(await fallback.score(query, passages)).toEqual(await reranker.score(query, passages));
       expect(int8ModelFile('arm64')).toBe('model_qint8_arm64');
-      expect(int8ModelFile('x64')).toBe('model_quint8_avx2');
+      expect(int8ModelFile('x64', new Set(['avx2']))).toBe('model_quint8_avx2');
+      expect(int8ModelFile('x64', new Set(['avx2', 'avx512_vnni']))).toBe('model_qint8_avx512_vnni');
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Reranker } from '../../ports/reranker.js';
 import type { RerankPrecision } from '../../settings/index.js';
 import { loadTransformers, modelNotFoundMessage, type ModelLocation } from '../models/transformers-env.js';
@@ -28,11 +29,26 @@ export interface CrossEncoderSettings extends ModelLocation {
 
 /**
  * The int8 file of a model folder for this CPU, named as in the Hub's sentence-transformers exports
- * (the provisioning step writes the same names): signed weights on arm64 (Graviton Lambda), unsigned
- * on x86-64, whose AVX2 integer kernels would saturate on signed ones.
+ * (the provisioning step writes the same names): signed weights on arm64 (Graviton Lambda) and on
+ * x86-64 with AVX-512 VNNI, whose integer kernels multiply them directly; unsigned on other x86-64,
+ * whose AVX2 kernels would saturate on signed ones.
  */
-export function int8ModelFile(arch: string = process.arch): string {
-  return arch === 'arm64' ? 'model_qint8_arm64' : 'model_quint8_avx2';
+export function int8ModelFile(
+  arch: string = process.arch,
+  cpuFlags: ReadonlySet<string> = linuxCpuFlags(),
+): string {
+  if (arch === 'arm64') return 'model_qint8_arm64';
+  return cpuFlags.has('avx512_vnni') ? 'model_qint8_avx512_vnni' : 'model_quint8_avx2';
+}
+
+/** The CPU's feature flags on Linux (empty elsewhere, which picks the portable file). */
+function linuxCpuFlags(): ReadonlySet<string> {
+  try {
+    const flags = /^flags\s*:(.*)$/mu.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+    return new Set(flags.trim().split(/\s+/u));
+  } catch {
+    return new Set();
+  }
 }
 
 /**

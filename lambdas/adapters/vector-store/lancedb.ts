@@ -21,6 +21,23 @@ const VECTOR = 'vector';
 /** The point's index terms, joined by spaces: already tokenized, so the index only splits on spaces. */
 const TERMS = 'terms';
 
+/**
+ * Rows from which a collection gets an ANN (HNSW) vector index at its next refresh. Below it, exact
+ * search over every row is fast enough (a person's corpus is thousands of chunks) and never misses;
+ * `npm run bench:store` measures both sides of it, and the index's recall against exact search.
+ */
+export const DEFAULT_ANN_MIN_ROWS = 50_000;
+/**
+ * Candidates the HNSW graph search keeps (its `ef`), per result wanted: a wider beam costs little
+ * and keeps recall@10 against exact search above 0.95, filtered or not (README, Performance).
+ */
+const HNSW_EF_PER_RESULT = 20;
+
+export interface LanceStoreOptions {
+  /** Default DEFAULT_ANN_MIN_ROWS; Infinity keeps every collection on exact search. */
+  annMinRows?: number;
+}
+
 interface Row {
   id: string;
   author_id: string;
@@ -33,7 +50,8 @@ interface Row {
 /**
  * The embedded feature store: one LanceDB table per collection in a local folder. The indexed payload
  * fields are columns (so filters run inside LanceDB); the full payload is kept as JSON beside them.
- * Search is exact (no ANN index): a person's corpus is thousands of chunks, not millions. Lexical
+ * Search is exact until a collection reaches DEFAULT_ANN_MIN_ROWS rows, then goes through an HNSW
+ * index (see refreshIndexes): a person's corpus is usually thousands of chunks, not millions. Lexical
  * collections add a `terms` column with LanceDB's native full-text (BM25) index over it; the index is
  * told to split on spaces only (no lower-casing, stemming or stop words of its own), so the project's
  * one tokenizer decides the terms for indexing and querying alike.
@@ -46,13 +64,18 @@ export class LanceVectorStore implements VectorStore {
   private readonly termsColumns = new Map<string, boolean>();
   /** Tables known to have a full-text index (an index is never dropped while the table lives). */
   private readonly textIndexed = new Set<string>();
+  /** Tables known to have an ANN vector index. */
+  private readonly vectorIndexed = new Set<string>();
 
-  private constructor(private readonly db: Connection) {}
+  private constructor(
+    private readonly db: Connection,
+    private readonly annMinRows: number,
+  ) {}
 
-  static async open(dir: string): Promise<LanceVectorStore> {
+  static async open(dir: string, options: LanceStoreOptions = {}): Promise<LanceVectorStore> {
     mkdirSync(dir, { recursive: true });
     const { connect } = await import('@lancedb/lancedb');
-    return new LanceVectorStore(await connect(dir));
+    return new LanceVectorStore(await connect(dir), options.annMinRows ?? DEFAULT_ANN_MIN_ROWS);
   }
 
   ensureCollection(spec: CollectionSpec): Promise<void> {
@@ -133,6 +156,7 @@ export class LanceVectorStore implements VectorStore {
       .vectorSearch([...vector])
       .distanceType('cosine')
       .limit(options.limit);
+    if (await this.hasVectorIndex(collection)) query = query.ef(options.limit * HNSW_EF_PER_RESULT);
     const where = toSql(options.filter);
     if (where) query = query.where(where);
     const rows = (await query.select(['id', 'payload', '_distance']).toArray()) as Row[];
@@ -191,7 +215,9 @@ export class LanceVectorStore implements VectorStore {
    */
   async refreshIndexes(collection: string): Promise<void> {
     const table = await this.table(collection);
-    if (!table || !(await this.hasTermsColumn(collection, table))) return;
+    if (!table) return;
+    await this.refreshVectorIndex(collection, table);
+    if (!(await this.hasTermsColumn(collection, table))) return;
     if (await this.hasTextIndex(collection, table)) {
       await table.optimize();
       return;
@@ -208,6 +234,34 @@ export class LanceVectorStore implements VectorStore {
       }),
     });
     this.textIndexed.add(collection);
+  }
+
+  /** Whether vector search in this collection goes through an ANN index (else it is exact). */
+  async hasVectorIndex(collection: string): Promise<boolean> {
+    if (this.vectorIndexed.has(collection)) return true;
+    const table = await this.table(collection);
+    if (!table) return false;
+    const indexed = (await table.listIndices()).some((index) => index.columns.includes(VECTOR));
+    if (indexed) this.vectorIndexed.add(collection);
+    return indexed;
+  }
+
+  /**
+   * From `annMinRows` rows on, an HNSW index over the vectors (cosine) and a bitmap index over the
+   * author column, which filtered searches use to pick an author's rows first. Rows written after the
+   * index was built are searched exactly beside it until the next refresh folds them in (optimize).
+   */
+  private async refreshVectorIndex(collection: string, table: Table): Promise<void> {
+    if ((await this.vectorDimension(collection, table)) === undefined) return;
+    if (await this.hasVectorIndex(collection)) {
+      if (!(await this.hasTermsColumn(collection, table))) await table.optimize();
+      return;
+    }
+    if ((await table.countRows()) < this.annMinRows) return;
+    const { Index } = await import('@lancedb/lancedb');
+    await table.createIndex('author_id', { config: Index.bitmap() });
+    await table.createIndex(VECTOR, { config: Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
+    this.vectorIndexed.add(collection);
   }
 
   async deleteCollection(collection: string): Promise<void> {
@@ -269,6 +323,7 @@ export class LanceVectorStore implements VectorStore {
     for (const key of this.creations.keys()) if (key.startsWith(`${name}\0`)) this.creations.delete(key);
     this.dimensions.delete(name);
     this.textIndexed.delete(name);
+    this.vectorIndexed.delete(name);
     this.termsColumns.delete(name);
   }
 

@@ -1,0 +1,160 @@
+/**
+ * npm run bench:coldstart — the RAG function's cold start, measured as deployed: its handler bundled
+ * as the container image bundles it (esbuild, packages external), loaded by a fresh Node process per
+ * run, which then answers a retrieve-only request with the reranker on, and a second one, over the
+ * embedded store of the RAG test corpus. Medians of five runs: module load, each start-up part the
+ * handler logs (settings, warehouse, each model, service), the first and second request, and the time
+ * from process start to the first answer. Then the size of every zip-deployed function's bundle.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+import { build } from 'esbuild';
+import {
+  ESM_REQUIRE_BANNER,
+  LOCAL_ONLY_NATIVE_MODULES,
+  UNUSED_OPTIONAL_MODULES,
+} from '../../lib/constructs/node-function.js';
+import { REPO_ROOT } from '../support/environment.js';
+import { STAND_IN_CROSS_ENCODER_ID, standInCrossEncoderAvailable } from '../support/models.js';
+import { buildRagCorpus } from '../support/rag-corpus.js';
+import { median } from './stats.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Functions deployed as zip bundles (TwinFunction), by handler file. */
+const ZIP_HANDLERS = ['workspace', 'datasets', 'import-warehouse', 'training', 'deployment', 'ct-authors'];
+
+if (!standInCrossEncoderAvailable())
+  throw new Error('run .ci/provision-models.sh first: the bench needs the cross-encoder');
+
+const out = join(REPO_ROOT, 'reports', 'coldstart');
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+// As lambdas/images/function.Dockerfile builds the image's entry point.
+const bundle = join(out, 'rag-handler.mjs');
+await build({
+  entryPoints: [join(REPO_ROOT, 'lambdas', 'handlers', 'rag.ts')],
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  sourcemap: true,
+  outfile: bundle,
+  logLevel: 'error',
+});
+
+const corpus = await buildRagCorpus();
+interface Run {
+  moduleMs: number;
+  firstMs: number;
+  secondMs: number;
+  firstAnswerMs: number;
+  parts: Record<string, number>;
+}
+const runs: Run[] = [];
+try {
+  for (let run = 0; run < RUNS; run++) {
+    const output = await coldStart();
+    runs.push(output);
+    process.stderr.write(
+      `run ${String(run + 1)}/${String(RUNS)}: first answer ${output.firstAnswerMs.toFixed(0)} ms after process start\n`,
+    );
+  }
+} finally {
+  await corpus.dispose();
+}
+
+const med = (pick: (run: Run) => number) => median(runs.map(pick)).toFixed(0);
+const partNames = [...new Set(runs.flatMap((run) => Object.keys(run.parts)))];
+console.log(
+  `RAG function cold start (container entry point, embedded store, reranker on), medians of ${String(RUNS)} fresh processes (ms)`,
+);
+console.log(`  module load (import of the bundle)   ${med((run) => run.moduleMs)}`);
+for (const name of partNames)
+  console.log(`  start-up: ${name.replace(/Ms$/u, '').padEnd(27)} ${med((run) => run.parts[name] ?? 0)}`);
+console.log(`  first request (waits for start-up)   ${med((run) => run.firstMs)}`);
+console.log(`  second request                       ${med((run) => run.secondMs)}`);
+console.log(`  process start to first answer        ${med((run) => run.firstAnswerMs)}`);
+console.log(
+  `  (bundle ${(await stat(bundle)).size.toLocaleString('en')} bytes; node_modules ship beside it in the image)\n`,
+);
+
+console.log('Zip-deployed functions: bundle size (minified ESM, as CDK bundles them)');
+for (const handler of ZIP_HANDLERS) {
+  const file = join(out, `${handler}.mjs`);
+  await build({
+    entryPoints: [join(REPO_ROOT, 'lambdas', 'handlers', `${handler}.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES, ...LOCAL_ONLY_NATIVE_MODULES],
+    outfile: file,
+    logLevel: 'error',
+  });
+  const bytes = await readFile(file);
+  console.log(
+    `  ${handler.padEnd(18)} ${(bytes.length / 1024).toFixed(0).padStart(6)} KiB  (${(gzipSync(bytes).length / 1024).toFixed(0)} KiB zipped)`,
+  );
+}
+
+/** One fresh process: import the bundle, answer twice; its log says how start-up was spent. */
+function coldStart(): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'test', 'bench', 'coldstart-child.mjs'), bundle], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...corpus.env,
+        TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+        TWIN_GENERATOR: 'none',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        AWS_REGION: 'us-east-1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const result = lines.find((line) => 'bench' in line)?.bench as
+        | {
+            moduleMs: number;
+            first: { ms: number; status: number; sources: number; flags: string[] };
+            second: { ms: number };
+            firstAnswerMs: number;
+          }
+        | undefined;
+      const ready = lines.find((line) => line.message === 'ready')?.coldStart as
+        Record<string, number> | undefined;
+      if (code !== 0 || !result || !ready) {
+        reject(new Error(`cold start run failed (exit ${String(code)}):\n${stdout}\n${stderr}`));
+        return;
+      }
+      if (
+        result.first.status !== 200 ||
+        result.first.sources === 0 ||
+        result.first.flags.some((flag) => flag.includes('rerank'))
+      )
+        reject(new Error(`the first answer was not a reranked retrieval: ${JSON.stringify(result.first)}`));
+      resolve({
+        moduleMs: result.moduleMs,
+        firstMs: result.first.ms,
+        secondMs: result.second.ms,
+        firstAnswerMs: result.firstAnswerMs,
+        parts: ready,
+      });
+    });
+  });
+}
