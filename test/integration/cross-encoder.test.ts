@@ -47,14 +47,18 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
     expect(reranker.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
   });
 
-  it('ranks passages as the full-precision model does, within quantisation error', async () => {
+  it('scores close to the full-precision model: near-ties may swap, nothing else moves', async () => {
     const [exact, quantised] = await Promise.all([
       reranker.score(query, passages),
       int8.score(query, passages),
     ]);
-    const order = (scores: number[]) =>
-      scores.map((_, index) => index).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
-    expect(order(quantised)).toEqual(order(exact));
+    const rankOf = (scores: number[]) => {
+      const order = scores.map((_, index) => index).sort((a, b) => (scores[a] ?? 0) - (scores[b] ?? 0));
+      return scores.map((_, index) => order.indexOf(index));
+    };
+    const [a, b] = [rankOf(exact), rankOf(quantised)];
+    // Every passage within one place of its full-precision rank, and every score within 0.05.
+    a.forEach((rank, index) => expect(Math.abs(rank - (b[index] ?? 0))).toBeLessThanOrEqual(1));
     quantised.forEach((score, index) => expect(Math.abs(score - (exact[index] ?? 0))).toBeLessThan(0.05));
   });
 
