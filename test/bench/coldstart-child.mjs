@@ -35,7 +35,7 @@ const event = {
   requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' } },
   body: JSON.stringify({
     query: 'How do I deploy an LLM to a SageMaker endpoint that scales with traffic?',
-    retrieveOnly: true,
+    retrieve_only: true,
     expand: false,
   }),
   isBase64Encoded: false,

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
 import { createOpenAiClient, type OpenAiConnection } from './openai-client.js';
@@ -40,7 +40,7 @@ export class OpenAiChatModel implements ChatModel {
           : {}),
       };
     } catch (error) {
-      throw asGenerationError(error, this.options.model);
+      throw asGenerationError(error, this.options.model, this.client);
     }
   }
 
@@ -65,7 +65,7 @@ export class OpenAiChatModel implements ChatModel {
         yield piece;
       }
     } catch (error) {
-      throw asGenerationError(error, this.options.model);
+      throw asGenerationError(error, this.options.model, this.client);
     }
     return { text, ...(usage ? { usage } : {}) };
   }
@@ -86,17 +86,23 @@ export class OpenAiChatModel implements ChatModel {
   }
 }
 
-function asGenerationError(error: unknown, model: string): unknown {
-  if (error instanceof OpenAI.APIConnectionTimeoutError || isAbort(error)) {
+/** The SDK's error classes, from the client's own class (the SDK is imported only when a client is made). */
+function sdkErrors(client: OpenAI): typeof OpenAI {
+  return client.constructor as typeof OpenAI;
+}
+
+function asGenerationError(error: unknown, model: string, client: OpenAI): unknown {
+  const errors = sdkErrors(client);
+  if (error instanceof errors.APIConnectionTimeoutError || isAbort(error, errors)) {
     return new GenerationError(`the model ${model} did not answer in time`, 'timeout', { cause: error });
   }
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof errors.APIError) {
     const status = error.status === undefined ? 'no reply' : `HTTP ${String(error.status)}`;
     return new GenerationError(`the model ${model} failed (${status})`, 'upstream', { cause: error });
   }
   return error;
 }
 
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error instanceof OpenAI.APIUserAbortError);
+function isAbort(error: unknown, errors: typeof OpenAI): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error instanceof errors.APIUserAbortError);
 }

@@ -1,8 +1,4 @@
-import {
-  InvokeEndpointCommand,
-  InvokeEndpointWithResponseStreamCommand,
-  type SageMakerRuntimeClient,
-} from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
 import { parseJsonOrUndefined } from '../../shared/json.js';
@@ -82,6 +78,8 @@ export class SageMakerTgiModel implements ChatModel {
   }
 
   async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+    // Already loaded by whoever made the client; imported here so this module adds nothing to cold starts.
+    const { InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
     const reply = await this.call(this.deadline(signal), (abortSignal) =>
       this.client.send(
         new InvokeEndpointCommand({
@@ -101,6 +99,7 @@ export class SageMakerTgiModel implements ChatModel {
   }
 
   async *stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation> {
+    const { InvokeEndpointWithResponseStreamCommand } = await import('@aws-sdk/client-sagemaker-runtime');
     const abortSignal = this.deadline(signal);
     const reply = await this.call(abortSignal, (combined) =>
       this.client.send(

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
+import type { Field, FixedSizeList } from 'apache-arrow';
 import type { Connection, Table } from '@lancedb/lancedb';
 import type {
   CollectionSpec,
@@ -101,6 +101,8 @@ export class LanceVectorStore implements VectorStore {
       }
       return;
     }
+    // Imported here, once per new table: Arrow is slow to load and only table creation needs it.
+    const { Field, FixedSizeList, Float32, Schema, Utf8 } = await import('apache-arrow');
     const fields: Field[] = [
       new Field('id', new Utf8(), false),
       new Field('author_id', new Utf8(), false),

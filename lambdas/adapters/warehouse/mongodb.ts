@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  MongoBulkWriteError,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Document,
-  MongoClient,
-} from 'mongodb';
+// Types only: the driver itself is imported when a connection is made (its load is felt at every
+// cold start of a function that may never use it, and by every offline run).
+import type { Collection, Db, Document, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import {
   CATEGORIES,
   documentFromRecord,
@@ -40,8 +35,13 @@ export interface MongoWarehouseOptions {
 const fromStored = <C extends Category>(category: C, record: StoredRecord): DocumentOf<C> =>
   documentFromRecord(category, mapContentKeys(record as StoredRecord & DocumentRecord, unescapeFieldName));
 
-const isDuplicateKey = (error: unknown): boolean =>
-  error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+// The driver's error classes name themselves; matching the name needs no driver loaded.
+const isServerError = (error: unknown): error is MongoServerError =>
+  error instanceof Error && error.name === 'MongoServerError';
+const isBulkWriteError = (error: unknown): error is MongoBulkWriteError =>
+  error instanceof Error && error.name === 'MongoBulkWriteError';
+
+const isDuplicateKey = (error: unknown): boolean => isServerError(error) && error.code === DUPLICATE_KEY;
 
 /**
  * Warehouse on any MongoDB-wire server (Atlas in production, FerretDB in tests).
@@ -54,6 +54,7 @@ export class MongoWarehouse implements Warehouse {
   ) {}
 
   static async connect(options: MongoWarehouseOptions): Promise<MongoWarehouse> {
+    const { MongoClient } = await import('mongodb');
     const client = new MongoClient(options.uri, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
       appName: 'llm-twin',
@@ -181,7 +182,7 @@ export class MongoWarehouse implements Warehouse {
       const result = await collection.insertMany(records, { ordered: false });
       return result.insertedCount;
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
+      if (!isBulkWriteError(error)) throw error;
       const writeErrors: { code: number }[] = [error.writeErrors].flat();
       const unexpected = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
       if (unexpected) throw error;
