@@ -47,6 +47,7 @@ await build({
 });
 
 const corpus = await buildRagCorpus();
+const PRECISIONS = ['fp32', 'int8'] as const;
 interface Run {
   moduleMs: number;
   firstMs: number;
@@ -54,30 +55,38 @@ interface Run {
   firstAnswerMs: number;
   parts: Record<string, number>;
 }
-const runs: Run[] = [];
+const runs: Record<(typeof PRECISIONS)[number], Run[]> = { fp32: [], int8: [] };
 try {
+  // Alternating, so both precisions see the same machine state.
   for (let run = 0; run < RUNS; run++) {
-    const output = await coldStart();
-    runs.push(output);
-    process.stderr.write(
-      `run ${String(run + 1)}/${String(RUNS)}: first answer ${output.firstAnswerMs.toFixed(0)} ms after process start\n`,
-    );
+    for (const precision of PRECISIONS) {
+      const output = await coldStart(precision);
+      runs[precision].push(output);
+      process.stderr.write(
+        `run ${String(run + 1)}/${String(RUNS)} ${precision}: first answer ${output.firstAnswerMs.toFixed(0)} ms after process start\n`,
+      );
+    }
   }
 } finally {
   await corpus.dispose();
 }
 
-const med = (pick: (run: Run) => number) => median(runs.map(pick)).toFixed(0);
-const partNames = [...new Set(runs.flatMap((run) => Object.keys(run.parts)))];
+const row = (label: string, pick: (run: Run) => number) => {
+  const [fp32, int8] = PRECISIONS.map((precision) => median(runs[precision].map(pick)));
+  console.log(
+    `  ${label.padEnd(36)} ${(fp32 ?? 0).toFixed(0).padStart(6)} ${(int8 ?? 0).toFixed(0).padStart(6)}`,
+  );
+};
+const partNames = [...new Set(runs.fp32.flatMap((run) => Object.keys(run.parts)))];
 console.log(
   `RAG function cold start (container entry point, embedded store, reranker on), medians of ${String(RUNS)} fresh processes (ms)`,
 );
-console.log(`  module load (import of the bundle)   ${med((run) => run.moduleMs)}`);
-for (const name of partNames)
-  console.log(`  start-up: ${name.replace(/Ms$/u, '').padEnd(27)} ${med((run) => run.parts[name] ?? 0)}`);
-console.log(`  first request (waits for start-up)   ${med((run) => run.firstMs)}`);
-console.log(`  second request                       ${med((run) => run.secondMs)}`);
-console.log(`  process start to first answer        ${med((run) => run.firstAnswerMs)}`);
+console.log(`  ${''.padEnd(36)} ${'fp32'.padStart(6)} ${'int8'.padStart(6)}  (reranker precision)`);
+row('module load (import of the bundle)', (run) => run.moduleMs);
+for (const name of partNames) row(`start-up: ${name.replace(/Ms$/u, '')}`, (run) => run.parts[name] ?? 0);
+row('first request (waits for start-up)', (run) => run.firstMs);
+row('second request', (run) => run.secondMs);
+row('process start to first answer', (run) => run.firstAnswerMs);
 console.log(
   `  (bundle ${(await stat(bundle)).size.toLocaleString('en')} bytes; node_modules ship beside it in the image)\n`,
 );
@@ -104,7 +113,7 @@ for (const handler of ZIP_HANDLERS) {
 }
 
 /** One fresh process: import the bundle, answer twice; its log says how start-up was spent. */
-function coldStart(): Promise<Run> {
+function coldStart(precision: (typeof PRECISIONS)[number]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'test', 'bench', 'coldstart-child.mjs'), bundle], {
       cwd: REPO_ROOT,
@@ -112,6 +121,7 @@ function coldStart(): Promise<Run> {
         ...process.env,
         ...corpus.env,
         TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+        TWIN_RERANK_PRECISION: precision,
         TWIN_GENERATOR: 'none',
         POWERTOOLS_TRACE_ENABLED: 'false',
         POWERTOOLS_METRICS_DISABLED: 'true',

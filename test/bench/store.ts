@@ -96,7 +96,7 @@ function synthesize(size: number, vocabulary: readonly string[]): Synthetic {
         document_id: `doc-${String(Math.floor(index / 8))}`,
         content,
       },
-    } as Point;
+    };
   });
   const queries = Array.from({ length: QUERIES }, () => {
     const topic = Math.floor(next() * TOPICS);
@@ -155,7 +155,7 @@ async function latencies(store: LanceVectorStore, queries: Synthetic['queries'])
     for (const query of queries) {
       const { ms, result } = await timed(() => run(query));
       times.push(ms);
-      if (mode === 'dense') dense.push(result as ScoredPoint[]);
+      if (mode === 'dense') dense.push(result);
     }
     rows[mode] = { p50: median(times), p95: percentile(times, 0.95) };
   }
