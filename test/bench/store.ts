@@ -74,7 +74,10 @@ function synthesize(size: number, vocabulary: readonly string[]): Synthetic {
   // Each topic favours 150 words of the vocabulary's long tail; common words are shared by all.
   const common = vocabulary.slice(0, 300);
   const topicWords = centroids.map(() =>
-    Array.from({ length: 150 }, () => vocabulary[300 + Math.floor(next() * (vocabulary.length - 300))] ?? 'llm'),
+    Array.from(
+      { length: 150 },
+      () => vocabulary[300 + Math.floor(next() * (vocabulary.length - 300))] ?? 'llm',
+    ),
   );
   const around = (topic: number, spread: number) =>
     unit((centroids[topic] ?? []).map((value) => value + (spread * gaussian(next)) / Math.sqrt(DIMENSION)));
@@ -123,16 +126,24 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
   return { ms: performance.now() - started, result };
 }
 
-async function build(dir: string, points: readonly Point[]): Promise<{ store: LanceVectorStore; ms: number }> {
+async function build(
+  dir: string,
+  points: readonly Point[],
+): Promise<{ store: LanceVectorStore; ms: number }> {
   const store = await LanceVectorStore.open(dir);
   const { ms } = await timed(async () => {
     await store.ensureCollection({ name: COLLECTION, vectorSize: DIMENSION, lexical: true });
-    for (let start = 0; start < points.length; start += 5000)
+    for (let start = 0; start < points.length; start += 5000) {
       await store.upsert(COLLECTION, points.slice(start, start + 5000));
+      progress(`  wrote ${String(Math.min(start + 5000, points.length))} of ${String(points.length)}`);
+    }
+    progress('  indexing');
     await store.refreshIndexes(COLLECTION);
   });
   return { store, ms };
 }
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 async function latencies(store: LanceVectorStore, queries: Synthetic['queries']) {
   const modes = {
@@ -150,6 +161,7 @@ async function latencies(store: LanceVectorStore, queries: Synthetic['queries'])
   const rows: Record<string, { p50: number; p95: number }> = {};
   const dense: ScoredPoint[][] = [];
   for (const [mode, run] of Object.entries(modes)) {
+    progress(`  searching: ${mode}`);
     for (const query of queries.slice(0, 10)) await run(query); // warm-up
     const times: number[] = [];
     for (const query of queries) {
@@ -175,7 +187,7 @@ for (const size of SIZES) {
     const { rows, dense } = await latencies(store, queries);
     await store.close();
     console.log(
-      `  ${size.toLocaleString('en')} chunks: built in ${(ms / 1000).toFixed(1)} s, ${(await sizeOnDisk(dir) / 2 ** 20).toFixed(0)} MiB on disk, vector search ${indexed ? 'through the ANN index' : 'exact'}`,
+      `  ${size.toLocaleString('en')} chunks: built in ${(ms / 1000).toFixed(1)} s, ${((await sizeOnDisk(dir)) / 2 ** 20).toFixed(0)} MiB on disk, vector search ${indexed ? 'through the ANN index' : 'exact'}`,
     );
     for (const [mode, { p50, p95 }] of Object.entries(rows))
       console.log(`    ${mode.padEnd(8)} p50 ${p50.toFixed(1)} ms  p95 ${p95.toFixed(1)} ms`);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Field, FixedSizeList } from 'apache-arrow';
 import type { Connection, Table } from '@lancedb/lancedb';
 import type {
@@ -32,6 +33,7 @@ export const DEFAULT_ANN_MIN_ROWS = 50_000;
  * and keeps recall@10 against exact search above 0.95, filtered or not (README, Performance).
  */
 const HNSW_EF_PER_RESULT = 20;
+const MIN_LANCE_CPU_THREADS = 4;
 
 export interface LanceStoreOptions {
   /** Default DEFAULT_ANN_MIN_ROWS; Infinity keeps every collection on exact search. */
@@ -74,6 +76,10 @@ export class LanceVectorStore implements VectorStore {
 
   static async open(dir: string, options: LanceStoreOptions = {}): Promise<LanceVectorStore> {
     mkdirSync(dir, { recursive: true });
+    // Lance sizes its CPU pool to the core count, and on two cores building the full-text index of a
+    // large collection (100k chunks) deadlocks that pool: tasks wait on tasks that have no thread
+    // left. A few more threads than cores let it finish (1.2 s there); read when the pool starts.
+    process.env.LANCE_CPU_THREADS ??= String(Math.max(MIN_LANCE_CPU_THREADS, availableParallelism()));
     const { connect } = await import('@lancedb/lancedb');
     return new LanceVectorStore(await connect(dir), options.annMinRows ?? DEFAULT_ANN_MIN_ROWS);
   }
