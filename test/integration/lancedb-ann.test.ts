@@ -17,7 +17,7 @@ function points(count: number): Point[] {
       vector: vector.map((value) => value / norm),
       terms: [`topic${String(index % 7)}`, 'chunk'],
       payload: { author_id: `author-${String(index % 4)}`, document_id: `doc-${String(index)}` },
-    } as Point;
+    };
   });
 }
 
