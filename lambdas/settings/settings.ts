@@ -33,7 +33,7 @@ export type RerankPrecision = (typeof RERANK_PRECISIONS)[number];
 /**
  * fp32 until int8 is shown to rank as fp32 does: `npm run bench:rag` measures their agreement on the
  * dev questions' candidates, and int8 becomes the default only at a top-9 overlap of 0.9 and a
- * Spearman correlation of 0.95 or more. On the stand-in cross-encoder it reaches 0.92 (README,
+ * Spearman correlation of 0.95 or more. On the stand-in cross-encoder it reaches 0.93 (README,
  * Performance), so int8 is opt-in.
  */
 export const DEFAULT_RERANK_PRECISION: RerankPrecision = 'fp32';

@@ -95,8 +95,8 @@ export async function benchReranking(stack: Stack): Promise<void> {
         const reranks: number[] = [];
         for (let run = 0; run < stack.runs; run++) {
           traces.length = 0;
-          // The candidates of each question, once, for the agreement check below.
-          capture = precision === 'fp32' && !expand && run === 0;
+          // The candidates of each question with expansion (up to 20, more than k), once, for the agreement check.
+          capture = precision === 'fp32' && expand && run === 0;
           for (const question of stack.questions) await ask(question.query);
           capture = false;
           // Excluding the query model's own time: self-query and expansion run side by side.
