@@ -1,3 +1,5 @@
+import { mulberry32 } from '../shared/seeded-random.js';
+
 /** The judge's averages for one model (SYSTEM.md §5); null when no verdict could be read. */
 export interface JudgeScores {
   accuracy: number | null;
@@ -133,18 +135,6 @@ export function bootstrapInterval(values: readonly number[], level: number): [nu
   const tail = (1 - level) / 2;
   const at = (q: number) => means[Math.min(RESAMPLES - 1, Math.max(0, Math.floor(q * RESAMPLES)))] ?? 0;
   return [round(at(tail)), round(at(1 - tail))];
-}
-
-/** A small, well-distributed seeded generator (Mulberry32). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function average(values: readonly number[]): number {

@@ -15,6 +15,7 @@ import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { lexicalTerms } from '../../lambdas/features/lexical-terms.js';
 import type { Point, ScoredPoint } from '../../lambdas/ports/vector-store.js';
 import { REFERENCE_WAREHOUSE_DIR } from '../support/environment.js';
+import { mulberry32 } from '../../lambdas/shared/seeded-random.js';
 import { median, percentile } from './stats.js';
 
 const SIZES = (process.env.BENCH_STORE_SIZES ?? '10000,100000').split(',').map(Number);
@@ -24,18 +25,6 @@ const AUTHORS = 20;
 const QUERIES = 200;
 const K = 10;
 const COLLECTION = 'embedded_articles';
-
-/** A small deterministic generator, so every run builds the same tables. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(next: () => number): number {
   return Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
@@ -67,7 +56,8 @@ interface Synthetic {
 }
 
 function synthesize(size: number, vocabulary: readonly string[]): Synthetic {
-  const next = random(size);
+  // Seeded, so every run builds the same tables.
+  const next = mulberry32(size);
   const centroids = Array.from({ length: TOPICS }, () =>
     unit(Array.from({ length: DIMENSION }, () => gaussian(next))),
   );
