@@ -119,24 +119,30 @@ function embeddedIpv4(groups: readonly number[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The address the checks look at, in one spelling: the IPv4 address an IPv6 one carries, else the
+ * IPv6 address with its groups written out (node's BlockList wants a well-formed address).
+ */
+function checkedForm(address: string): { type: 'ipv4' | 'ipv6'; text: string } | undefined {
+  const family = isIP(address);
+  if (family === 4) return { type: 'ipv4', text: address };
+  if (family !== 6) return undefined;
+  const groups = ipv6Groups(address);
+  if (!groups) return undefined;
+  const inner = embeddedIpv4(groups);
+  return inner
+    ? { type: 'ipv4', text: inner }
+    : { type: 'ipv6', text: groups.map((group) => group.toString(16)).join(':') };
+}
+
 /** Why a crawler must not connect to this IP address, or undefined when it may. */
 export function forbiddenReason(address: string, policy: NetworkPolicy = {}): string | undefined {
-  const family = isIP(address);
-  if (family === 0) return 'not an IP address';
-  if (family === 6) {
-    const groups = ipv6Groups(address);
-    if (!groups) return 'not an IP address';
-    const inner = embeddedIpv4(groups);
-    if (inner) return forbiddenReason(inner, policy);
-    // One spelling for the checks below: node's BlockList wants a well-formed address.
-    const canonical = groups.map((group) => group.toString(16)).join(':');
-    if (policy.allowLoopback && loopback.check(canonical, 'ipv6')) return undefined;
-    if (METADATA.has(canonical)) return 'cloud metadata service';
-    return forbidden.find((range) => range.type === 'ipv6' && range.list.check(canonical, 'ipv6'))?.reason;
-  }
-  if (policy.allowLoopback && loopback.check(address, 'ipv4')) return undefined;
-  if (METADATA.has(address)) return 'cloud metadata service';
-  return forbidden.find((range) => range.type === 'ipv4' && range.list.check(address, 'ipv4'))?.reason;
+  const form = checkedForm(address);
+  if (!form) return 'not an IP address';
+  if (policy.allowLoopback && loopback.check(form.text, form.type)) return undefined;
+  if (METADATA.has(form.text)) return 'cloud metadata service';
+  return forbidden.find((range) => range.type === form.type && range.list.check(form.text, form.type))
+    ?.reason;
 }
 
 /** The bare host of a URL: brackets removed from IPv6 literals. */
@@ -189,13 +195,8 @@ export async function vetEndpoint(
 }
 
 function isLoopbackAddress(address: string): boolean {
-  if (isIP(address) === 4) return loopback.check(address, 'ipv4');
-  const groups = ipv6Groups(address);
-  if (!groups) return false;
-  const inner = embeddedIpv4(groups);
-  return inner
-    ? loopback.check(inner, 'ipv4')
-    : loopback.check(groups.map((g) => g.toString(16)).join(':'), 'ipv6');
+  const form = checkedForm(address);
+  return form !== undefined && loopback.check(form.text, form.type);
 }
 
 /** A socket lookup that answers with the vetted address only: no second DNS answer can slip in. */

@@ -66,8 +66,11 @@ export class LanceVectorStore implements VectorStore {
   private readonly termsColumns = new Map<string, boolean>();
   /** Tables known to have a full-text index (an index is never dropped while the table lives). */
   private readonly textIndexed = new Set<string>();
-  /** Tables known to have an ANN vector index. */
-  private readonly vectorIndexed = new Set<string>();
+  /**
+   * Whether each table has an ANN vector index, read once per table (search asks on every query);
+   * this store's own refresh sets it when it builds one.
+   */
+  private readonly vectorIndexed = new Map<string, boolean>();
 
   private constructor(
     private readonly db: Connection,
@@ -217,59 +220,50 @@ export class LanceVectorStore implements VectorStore {
   }
 
   /**
-   * Creates the full-text index when the table has none, else folds the rows written since into it:
-   * LanceDB searches unindexed rows too, but rows replaced by a merge are only found again once the
-   * index is optimised.
+   * Creates the indexes a table lacks: the full-text index of a lexical table, and from `annMinRows`
+   * rows an HNSW index over the vectors (cosine) with a bitmap index over the author column, which
+   * filtered searches use to pick an author's rows first. Indexes that already existed get the rows
+   * written since folded in: LanceDB searches unindexed rows too, but rows replaced by a merge are only
+   * found again once the index is optimised.
    */
   async refreshIndexes(collection: string): Promise<void> {
     const table = await this.table(collection);
     if (!table) return;
-    await this.refreshVectorIndex(collection, table);
-    if (!(await this.hasTermsColumn(collection, table))) return;
-    if (await this.hasTextIndex(collection, table)) {
-      await table.optimize();
-      return;
-    }
+    const lexical = await this.hasTermsColumn(collection, table);
+    const hadIndexes =
+      (await this.hasVectorIndex(collection)) || (lexical && (await this.hasTextIndex(collection, table)));
+    if (hadIndexes) await table.optimize();
     const { Index } = await import('@lancedb/lancedb');
-    await table.createIndex(TERMS, {
-      config: Index.fts({
-        baseTokenizer: 'whitespace',
-        lowercase: false,
-        stem: false,
-        removeStopWords: false,
-        asciiFolding: false,
-        withPosition: false,
-      }),
-    });
-    this.textIndexed.add(collection);
+    if (lexical && !(await this.hasTextIndex(collection, table))) {
+      await table.createIndex(TERMS, {
+        config: Index.fts({
+          baseTokenizer: 'whitespace',
+          lowercase: false,
+          stem: false,
+          removeStopWords: false,
+          asciiFolding: false,
+          withPosition: false,
+        }),
+      });
+      this.textIndexed.add(collection);
+    }
+    const vectors = (await this.vectorDimension(collection, table)) !== undefined;
+    if (vectors && !(await this.hasVectorIndex(collection)) && (await table.countRows()) >= this.annMinRows) {
+      await table.createIndex('author_id', { config: Index.bitmap() });
+      await table.createIndex(VECTOR, { config: Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
+      this.vectorIndexed.set(collection, true);
+    }
   }
 
   /** Whether vector search in this collection goes through an ANN index (else it is exact). */
   async hasVectorIndex(collection: string): Promise<boolean> {
-    if (this.vectorIndexed.has(collection)) return true;
+    const known = this.vectorIndexed.get(collection);
+    if (known !== undefined) return known;
     const table = await this.table(collection);
     if (!table) return false;
     const indexed = (await table.listIndices()).some((index) => index.columns.includes(VECTOR));
-    if (indexed) this.vectorIndexed.add(collection);
+    this.vectorIndexed.set(collection, indexed);
     return indexed;
-  }
-
-  /**
-   * From `annMinRows` rows on, an HNSW index over the vectors (cosine) and a bitmap index over the
-   * author column, which filtered searches use to pick an author's rows first. Rows written after the
-   * index was built are searched exactly beside it until the next refresh folds them in (optimize).
-   */
-  private async refreshVectorIndex(collection: string, table: Table): Promise<void> {
-    if ((await this.vectorDimension(collection, table)) === undefined) return;
-    if (await this.hasVectorIndex(collection)) {
-      if (!(await this.hasTermsColumn(collection, table))) await table.optimize();
-      return;
-    }
-    if ((await table.countRows()) < this.annMinRows) return;
-    const { Index } = await import('@lancedb/lancedb');
-    await table.createIndex('author_id', { config: Index.bitmap() });
-    await table.createIndex(VECTOR, { config: Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
-    this.vectorIndexed.add(collection);
   }
 
   async deleteCollection(collection: string): Promise<void> {
