@@ -52,7 +52,7 @@ export function etlCommand(globals: () => GlobalOptions): Command {
             ),
           );
           console.log(options.json ? JSON.stringify(report, null, 2) : formatEtl(report));
-          if (report.results.every((result) => result.outcome === 'failed')) {
+          if (report.results.every((result) => result.outcome === 'failed' || result.outcome === 'blocked')) {
             throw new Error(
               `none of the ${String(links.length)} links could be collected (see the reasons above)`,
             );
@@ -82,11 +82,15 @@ async function jobOf(args: string[], options: EtlOptions): Promise<{ author: str
 function formatEtl(report: EtlReport): string {
   const count = (outcome: string) => report.results.filter((result) => result.outcome === outcome).length;
   const lines = [
-    `ETL for ${fullNameOf(report.author)}: ${String(count('inserted'))} inserted, ${String(count('skipped'))} already there, ${String(count('failed'))} failed`,
+    `ETL for ${fullNameOf(report.author)}: ${String(count('inserted'))} inserted, ${String(count('skipped'))} already there, ${String(count('blocked'))} blocked, ${String(count('failed'))} failed`,
   ];
   for (const [domain, { successful, total }] of Object.entries(report.byDomain)) {
     lines.push(`  ${domain}: ${String(successful)}/${String(total)} successful`);
   }
+  const blocked = report.results.filter((result) => result.outcome === 'blocked');
+  if (blocked.length > 0) lines.push('Blocked links (nothing stored; what works instead):');
+  for (const result of blocked)
+    lines.push(`  ${result.input}\n    ${result.reason ?? 'blocked'}\n    ${result.hint ?? ''}`);
   const failed = report.results.filter((result) => result.outcome === 'failed');
   if (failed.length > 0) lines.push('Failed links:');
   for (const result of failed) lines.push(`  ${result.input}\n    ${result.reason ?? 'unknown error'}`);

@@ -5,6 +5,10 @@ import { hostnameOf, pinnedLookup, portOf, vetEndpoint, type NetworkPolicy } fro
 export const USER_AGENT =
   'LLM-Twin-Crawler/0.1 (+https://github.com/llm-twin; collects the writing of the author who configured it)';
 
+/** Pages first, then feeds (a feed link is read by the same fetch). */
+const ACCEPT =
+  'text/html,application/xhtml+xml;q=0.9,application/rss+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,*/*;q=0.5';
+
 export interface FetchLimits {
   /** Whole request, redirects included. */
   timeoutMs: number;
@@ -19,6 +23,7 @@ export interface FetchedPage {
   url: string;
   status: number;
   contentType: string;
+  headers: http.IncomingHttpHeaders;
   body: string;
 }
 
@@ -75,14 +80,17 @@ async function requestOnce(
       {
         lookup,
         signal,
-        headers: { 'user-agent': USER_AGENT, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5' },
+        headers: { 'user-agent': USER_AGENT, accept: ACCEPT },
       },
       (response) => {
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         if (status >= 300 && status < 400 && location) {
           response.resume();
-          resolve({ redirect: location, page: { status, contentType: '', body: '' } });
+          resolve({
+            redirect: location,
+            page: { status, contentType: '', headers: response.headers, body: '' },
+          });
           return;
         }
         const declared = Number(response.headers['content-length'] ?? 0);
@@ -113,6 +121,7 @@ async function requestOnce(
             page: {
               status,
               contentType: response.headers['content-type'] ?? '',
+              headers: response.headers,
               body: Buffer.concat(chunks).toString('utf8'),
             },
           }),

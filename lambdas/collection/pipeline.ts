@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { splitFullName, type Category, type User } from '../domain/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
+import { BlockedError, hintFor } from './bot-walls.js';
 import { articleCrawler } from './crawlers/article.js';
 import { linkedinCrawler } from './crawlers/linkedin.js';
 import { mediumCrawler } from './crawlers/medium.js';
@@ -28,11 +29,16 @@ export interface LinkResult {
   input: string;
   link?: string;
   crawler?: CrawlerKind;
-  outcome: 'inserted' | 'skipped' | 'failed';
+  outcome: LinkOutcome;
   documents: number;
   reason?: string;
+  /** For a blocked link: the export or feed that gets the same writing. */
+  hint?: string;
   ms: number;
 }
+
+/** `blocked`: a bot wall answered instead of the page; nothing was stored. */
+export type LinkOutcome = 'inserted' | 'skipped' | 'blocked' | 'failed';
 
 export interface EtlReport {
   author: User;
@@ -131,6 +137,10 @@ async function crawlOne(
       ...(outcome === 'skipped' ? { reason: 'already in the warehouse' } : {}),
     };
   } catch (error) {
+    if (error instanceof BlockedError) {
+      const hint = hintFor(route);
+      return { ...base, outcome: 'blocked', documents: 0, reason: error.message, hint, ms: elapsed() };
+    }
     return { ...base, outcome: 'failed', documents: 0, reason: reasonOf(error), ms: elapsed() };
   }
 }
@@ -159,7 +169,7 @@ export function byDomain(results: readonly LinkResult[]): EtlReport['byDomain'] 
     }
     const entry = (domains[domain] ??= { successful: 0, total: 0 });
     entry.total += 1;
-    if (result.outcome !== 'failed') entry.successful += 1;
+    if (result.outcome === 'inserted' || result.outcome === 'skipped') entry.successful += 1;
   }
   return domains;
 }

@@ -31,6 +31,8 @@ const documentFields = {
   platform: z.string().trim().min(1, 'must name the platform'),
   authorId: Uuid4Schema,
   authorFullName: z.string().trim().min(1, 'must not be empty'),
+  /** When the source says it was published (exports and feeds do; crawled pages mostly do not). */
+  publishedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
 };
 
 export const ArticleSchema = z.object({

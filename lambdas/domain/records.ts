@@ -29,6 +29,7 @@ const recordFields = {
   author_id: Uuid4Schema,
   author_full_name: z.string().trim().min(1, 'must not be empty'),
   _id: Uuid4Schema,
+  published_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).nullish(),
 };
 
 type RecordFields = {
@@ -37,6 +38,7 @@ type RecordFields = {
   platform: string;
   author_id: string;
   author_full_name: string;
+  published_at?: string | null | undefined;
 };
 
 function commonFields(r: RecordFields) {
@@ -46,6 +48,7 @@ function commonFields(r: RecordFields) {
     platform: r.platform,
     authorId: r.author_id,
     authorFullName: r.author_full_name,
+    ...(r.published_at ? { publishedAt: r.published_at } : {}),
   };
 }
 
@@ -94,7 +97,7 @@ export function documentToRecord(doc: RawDocument): DocumentRecord {
   };
   switch (doc.category) {
     case 'articles':
-      return { ...head, link: doc.link, _id: doc.id };
+      return { ...head, link: doc.link, _id: doc.id, ...publishedOf(doc) };
     case 'posts':
       // Absent optionals are left out rather than stored as null: a sparse unique index on `link`
       // then ignores link-less posts instead of treating every null as the same link.
@@ -103,10 +106,16 @@ export function documentToRecord(doc: RawDocument): DocumentRecord {
         ...(doc.image === undefined ? {} : { image: doc.image }),
         ...(doc.link === undefined ? {} : { link: doc.link }),
         _id: doc.id,
+        ...publishedOf(doc),
       };
     case 'repositories':
-      return { ...head, name: doc.name, link: doc.link, _id: doc.id };
+      return { ...head, name: doc.name, link: doc.link, _id: doc.id, ...publishedOf(doc) };
   }
+}
+
+/** Only when known: the book's records have no date, and their exports must stay byte for byte. */
+function publishedOf(doc: RawDocument): { published_at?: string } {
+  return doc.publishedAt === undefined ? {} : { published_at: doc.publishedAt };
 }
 
 /** Parses a stored or imported record; throws a ZodError naming the failing field. */

@@ -34,8 +34,9 @@ const SummarizeEventSchema = z.object({
   results: z.array(
     z.looseObject({
       input: z.string(),
-      outcome: z.enum(['inserted', 'skipped', 'failed']),
+      outcome: z.enum(['inserted', 'skipped', 'blocked', 'failed']),
       reason: z.string().optional(),
+      hint: z.string().optional(),
     }),
   ),
 });
@@ -57,10 +58,18 @@ export interface EtlSummary {
   inserted: number;
   skipped: number;
   failed: number;
+  /** Links a bot wall answered (nothing stored; each carries a hint). */
+  blocked: number;
   byDomain: Record<string, { successful: number; total: number }>;
   failedLinks: { input: string; reason: string }[];
   /** Every link's outcome, in the order given (for the web app's run status). */
-  links: { input: string; outcome: LinkResult['outcome']; documents: number; reason?: string }[];
+  links: {
+    input: string;
+    outcome: LinkResult['outcome'];
+    documents: number;
+    reason?: string;
+    hint?: string;
+  }[];
 }
 
 export function createCrawlHandler(services: () => Promise<CrawlServices>, logger?: Logger) {
@@ -95,6 +104,7 @@ export function createCrawlHandler(services: () => Promise<CrawlServices>, logge
           ),
           skipped: count('skipped'),
           failed: count('failed'),
+          blocked: count('blocked'),
           byDomain: byDomain(results),
           failedLinks: results
             .filter((result) => result.outcome === 'failed')
@@ -104,6 +114,7 @@ export function createCrawlHandler(services: () => Promise<CrawlServices>, logge
             outcome: result.outcome,
             documents: result.documents,
             ...(result.reason ? { reason: result.reason } : {}),
+            ...(result.hint ? { hint: result.hint } : {}),
           })),
         };
         logger?.info('collection finished', { ...summary });

@@ -2,12 +2,16 @@
 
 export type RunState = 'running' | 'succeeded' | 'failed';
 
-/** One link of a run: `pending` until its crawl has finished. */
+/**
+ * One link of a run: `pending` until its crawl has finished; `blocked` when a bot wall answered
+ * instead of the page (nothing stored), with a hint naming the export or feed to use instead.
+ */
 export interface RunLink {
   input: string;
-  outcome: 'pending' | 'inserted' | 'skipped' | 'failed';
+  outcome: 'pending' | 'inserted' | 'skipped' | 'blocked' | 'failed';
   documents: number;
   reason?: string;
+  hint?: string;
 }
 
 /** A collection run as the web app shows it. */

@@ -78,6 +78,7 @@ export class LocalCollectionRuns implements CollectionRuns {
             outcome: result.outcome,
             documents: result.documents,
             ...(result.reason ? { reason: result.reason } : {}),
+            ...(result.hint ? { hint: result.hint } : {}),
           };
         },
       });
@@ -86,7 +87,9 @@ export class LocalCollectionRuns implements CollectionRuns {
         run.step = 'featurising';
         run.chunks = await featurize(report.author.id);
       }
-      const allFailed = report.results.every((result) => result.outcome === 'failed');
+      const allFailed = report.results.every(
+        (result) => result.outcome === 'failed' || result.outcome === 'blocked',
+      );
       run.state = allFailed ? 'failed' : 'succeeded';
       if (allFailed) run.error = 'none of the links could be collected; see each link';
     } catch (error) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
+import { BlockedError, hintFor } from '../../lambdas/collection/bot-walls.js';
 import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
 import { linkedinCrawler } from '../../lambdas/collection/crawlers/linkedin.js';
 import { mediumCrawler } from '../../lambdas/collection/crawlers/medium.js';
@@ -228,5 +229,76 @@ describe.runIf(chromiumAvailable())('crawlers against fixture sites, with real C
     expect(again.results.map((result) => result.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
     expect(sites.hits.length).toBe(hitsBefore);
     expect((await warehouse.stats()).categories.articles.total).toBe(2);
+  });
+});
+
+describe.runIf(chromiumAvailable())('bot walls: reported as blocked with a hint, never stored', () => {
+  let sites: FixtureSites;
+  let dir: string;
+  let browser: BrowserSession;
+  let environment: CrawlEnvironment;
+  let warehouse: EmbeddedWarehouse;
+
+  beforeAll(async () => {
+    sites = await startFixtureSites();
+    dir = await mkdtemp(join(tmpdir(), 'twin-walls-'));
+    browser = new BrowserSession({ executablePath: CHROMIUM_PATH, network, navigationTimeoutMs: 20_000 });
+    environment = {
+      network,
+      limits: DEFAULT_LIMITS,
+      browser,
+      git: { timeoutMs: 30_000, maxRepositoryBytes: 10_000_000, maxFileBytes: 256_000, config: {} },
+    };
+    warehouse = new EmbeddedWarehouse(join(dir, 'warehouse.sqlite'));
+  });
+  afterAll(async () => {
+    await warehouse.close();
+    await browser.close();
+    await sites.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a challenge, a challenge served as 200, HTTP 999 and a login redirect as blocked; stores nothing', async () => {
+    const links = [
+      `${sites.url}/p/walled`,
+      `${sites.url}/p/challenge-served-200`,
+      `${sites.url}/in/refused`,
+      `${sites.url}/members/only`,
+      `${sites.url}/p/a-real-article`,
+    ];
+    const report = await crawlLinks(warehouse, environment, 'Paul Iusztin', links, {
+      concurrency: 2,
+      perLinkTimeoutMs: 60_000,
+    });
+    const [challenge, served200, refused, login, real] = report.results;
+
+    expect(challenge).toMatchObject({ outcome: 'blocked', documents: 0 });
+    expect(challenge?.reason).toMatch(/Cloudflare challenge/u);
+    expect(challenge?.hint).toMatch(/RSS or Atom feed \(often http:\/\/127\.0\.0\.1:\d+\/feed\)/u);
+    expect(served200).toMatchObject({ outcome: 'blocked' });
+    expect(served200?.reason).toMatch(/bot check titled "Just a moment/u);
+    expect(refused).toMatchObject({ outcome: 'blocked' });
+    expect(refused?.reason).toMatch(/HTTP 999/u);
+    expect(login).toMatchObject({ outcome: 'blocked' });
+    expect(login?.reason).toMatch(/login page \(\/account\/login\)/u);
+    expect(real).toMatchObject({ outcome: 'inserted', documents: 1 });
+    expect(report.byDomain['127.0.0.1']).toEqual({ successful: 1, total: 5 });
+
+    const stored = await warehouse.findDocumentsByAuthor('articles', report.author.id);
+    expect(stored.map((article) => article.link)).toEqual([`${sites.url}/p/a-real-article`]);
+    expect(JSON.stringify(stored)).not.toMatch(/Verify you are human|Just a moment/u);
+  });
+
+  it('a Medium story behind a challenge: the browser crawler is blocked and the hint names the export and feed', async () => {
+    const route = { crawler: 'medium' as const, platform: 'medium', link: `${sites.url}/@paul/walled-story` };
+    const error = await mediumCrawler
+      .crawl(
+        route,
+        { id: '6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2b', firstName: 'Paul', lastName: 'Iusztin' },
+        environment,
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BlockedError);
+    expect(hintFor(route)).toMatch(/Medium export.*https:\/\/medium\.com\/feed\/@paul/su);
   });
 });

@@ -77,6 +77,33 @@ function pageAt(path: string, loggedIn: boolean): string | undefined {
   return pages[path];
 }
 
+/** A Cloudflare-style interstitial: what Medium serves crawlers instead of the story. */
+export const CHALLENGE_PAGE = `<!doctype html><html lang="en"><head><title>Just a moment...</title>
+<meta http-equiv="refresh" content="360"></head><body>
+<div class="main-wrapper"><h1>medium.com</h1><h2>Verify you are human by completing the action below.</h2>
+<p>medium.com needs to review the security of your connection before proceeding.</p>
+${'<p>Waiting for the check to finish, which can take a few seconds while we look at your browser.</p>'.repeat(4)}
+</div><script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray=8f1e"></script></body></html>`;
+
+/** Bot walls of the fixture sites: a challenge, LinkedIn's HTTP 999, a members-only redirect to a login. */
+function botWallAt(
+  path: string,
+): { status: number; headers: Record<string, string>; body: string } | undefined {
+  if (path === '/@paul/walled-story' || path === '/p/walled')
+    return { status: 403, headers: { 'cf-mitigated': 'challenge' }, body: CHALLENGE_PAGE };
+  if (path === '/p/challenge-served-200') return { status: 200, headers: {}, body: CHALLENGE_PAGE };
+  if (path === '/in/refused') return { status: 999, headers: {}, body: '' };
+  if (path === '/members/only')
+    return { status: 302, headers: { location: '/account/login?next=%2Fmembers%2Fonly' }, body: '' };
+  if (path === '/account/login')
+    return {
+      status: 200,
+      headers: {},
+      body: '<html><head><title>Sign in</title></head><body><form method="post"><input name="email"><input type="password" name="password"><button>Sign in</button></form></body></html>',
+    };
+  return undefined;
+}
+
 export interface FixtureSites {
   url: string;
   /** Requests received, by path. */
@@ -100,6 +127,12 @@ export async function startFixtureSites(options: { latencyMs?: number } = {}): P
   function serve(request: IncomingMessage, response: ServerResponse): void {
     const path = new URL(request.url ?? '/', 'http://fixture').pathname;
     hits.push(path);
+    const wall = botWallAt(path);
+    if (wall) {
+      response.writeHead(wall.status, { 'content-type': 'text/html; charset=utf-8', ...wall.headers });
+      response.end(wall.body);
+      return;
+    }
     const articleMatch = /^\/p\/([\w-]+)$/u.exec(path);
     const loggedIn = (request.headers.cookie ?? '').includes('li_at=fixture-session');
     const page = articleMatch ? substackPage(articleMatch[1] ?? 'post') : pageAt(path, loggedIn);

@@ -155,7 +155,7 @@ function showRun(run: CollectionRun): void {
   state.className = `badge ${run.state}`;
   const count = (outcome: string) => run.links.filter((link) => link.outcome === outcome).length;
   const parts = [
-    `${run.author}: ${String(count('inserted'))} new, ${String(count('skipped'))} already there, ${String(count('failed'))} failed, ${String(count('pending'))} pending`,
+    `${run.author}: ${String(count('inserted'))} new, ${String(count('skipped'))} already there, ${String(count('blocked'))} blocked, ${String(count('failed'))} failed, ${String(count('pending'))} pending`,
   ];
   if (run.chunks !== undefined) parts.push(`${String(run.chunks)} chunks embedded`);
   if (run.error) parts.push(run.error);
@@ -170,7 +170,7 @@ function showRun(run: CollectionRun): void {
           el('td', {}, link.input),
           el('td', { class: `outcome-${link.outcome}` }, link.outcome),
           el('td', { class: 'number' }, String(link.documents)),
-          el('td', {}, link.reason ?? ''),
+          el('td', {}, link.reason ?? '', link.hint ? el('p', { class: 'hint' }, link.hint) : null),
         ),
       ),
     );

@@ -20,9 +20,10 @@ const EtlOutputSchema = z.looseObject({
     .array(
       z.object({
         input: z.string(),
-        outcome: z.enum(['inserted', 'skipped', 'failed']),
+        outcome: z.enum(['inserted', 'skipped', 'blocked', 'failed']),
         documents: z.number().int().min(0).default(0),
         reason: z.string().optional(),
+        hint: z.string().optional(),
       }),
     )
     .optional(),

@@ -1,4 +1,5 @@
 import type { RawDocument, User } from '../../domain/index.js';
+import { BlockedError, recognizeBotWall } from '../bot-walls.js';
 import { guardedFetch } from '../http-fetch.js';
 import { extractArticle } from '../html.js';
 import type { Route } from '../links.js';
@@ -12,6 +13,8 @@ import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
 export const articleCrawler: Crawler = {
   async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
     const page = await guardedFetch(route.link, environment.network, environment.limits);
+    const wall = recognizeBotWall({ ...page, html: page.body });
+    if (wall) throw new BlockedError(route.link, wall);
     if (page.status >= 400) throw new CrawlError(`HTTP ${String(page.status)} from ${page.url}`);
     if (!/^(text\/html|application\/xhtml\+xml)/u.test(page.contentType)) {
       throw new CrawlError(

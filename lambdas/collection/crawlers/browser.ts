@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { USER_AGENT } from '../http-fetch.js';
+import { BlockedError, recognizeBotWall } from '../bot-walls.js';
 import { GuardProxy } from '../guard-proxy.js';
 import { hostnameOf, vetHost, type NetworkPolicy } from '../network-guard.js';
 
@@ -57,7 +58,15 @@ export class BrowserSession {
 
   constructor(private readonly options: BrowserOptions) {}
 
-  async withPage<T>(url: string, work: (page: Page) => Promise<T>): Promise<T> {
+  /**
+   * Opens the URL and hands the loaded page to `work`. A bot wall (a challenge, a refusal, a login
+   * page unless `loginExpected`) is a BlockedError before `work` sees anything.
+   */
+  async withPage<T>(
+    url: string,
+    work: (page: Page) => Promise<T>,
+    options: { loginExpected?: boolean } = {},
+  ): Promise<T> {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw new Error(`refused ${url}: only http and https links are crawled`);
@@ -74,8 +83,20 @@ export class BrowserSession {
         .catch((error: unknown) => {
           throw proxy.refusalFor(host) ?? error;
         });
+      const refusal = response && response.status() >= 400 ? proxy.refusalFor(host) : undefined;
+      if (refusal) throw refusal;
+      const wall = recognizeBotWall(
+        {
+          status: response?.status() ?? 0,
+          url: page.url(),
+          headers: response?.headers() ?? {},
+          html: await page.content(),
+        },
+        options,
+      );
+      if (wall) throw new BlockedError(url, wall);
       if (response && response.status() >= 400)
-        throw proxy.refusalFor(host) ?? new Error(`HTTP ${String(response.status())} from ${url}`);
+        throw new Error(`HTTP ${String(response.status())} from ${url}`);
       return await work(page);
     } finally {
       await page.close().catch(() => undefined);

@@ -6,6 +6,7 @@ import {
   type RawDocument,
   type User,
 } from '../../domain/index.js';
+import { BlockedError } from '../bot-walls.js';
 import type { Route } from '../links.js';
 import { READ_LINKEDIN_POSTS, SCROLL_ONCE, type FeedPost } from './page-scripts.js';
 import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
@@ -26,17 +27,28 @@ export const linkedinCrawler: Crawler = {
       );
     }
     const origin = new URL(route.link).origin;
-    await environment.browser.withPage(`${origin}/login`, async (page) => {
-      if (!(await page.$('#username'))) return; // this browser is already logged in
-      await page.type('#username', credentials.username);
-      await page.type('#password', credentials.password);
-      await Promise.all([
-        page.waitForNavigation({ waitUntil: 'networkidle2' }),
-        page.click('button[type="submit"]'),
-      ]);
-      if (await page.$('#username'))
-        throw new CrawlError('LinkedIn refused the login: check LINKEDIN_USERNAME and LINKEDIN_PASSWORD');
-    });
+    await environment.browser.withPage(
+      `${origin}/login`,
+      async (page) => {
+        if (!(await page.$('#username'))) return; // this browser is already logged in
+        await page.type('#username', credentials.username);
+        await page.type('#password', credentials.password);
+        await Promise.all([
+          page.waitForNavigation({ waitUntil: 'networkidle2' }),
+          page.click('button[type="submit"]'),
+        ]);
+        // A login from a server's address is often sent to a security check instead of the feed.
+        if (/\/checkpoint(\/|$)/u.test(new URL(page.url()).pathname)) {
+          throw new BlockedError(route.link, {
+            kind: 'login',
+            evidence: 'a security check after the login (LinkedIn challenges logins from servers)',
+          });
+        }
+        if (await page.$('#username'))
+          throw new CrawlError('LinkedIn refused the login: check LINKEDIN_USERNAME and LINKEDIN_PASSWORD');
+      },
+      { loginExpected: true },
+    );
     const posts = await environment.browser.withPage(route.link, async (page) => {
       for (let scroll = 0; scroll < SCROLLS; scroll++) await page.evaluate(SCROLL_ONCE);
       return (await page.evaluate(READ_LINKEDIN_POSTS)) as FeedPost[];
