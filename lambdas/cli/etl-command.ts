@@ -87,6 +87,12 @@ function formatEtl(report: EtlReport): string {
   for (const [domain, { successful, total }] of Object.entries(report.byDomain)) {
     lines.push(`  ${domain}: ${String(successful)}/${String(total)} successful`);
   }
+  const crawlers = Object.entries(report.byCrawler).map(
+    ([crawler, { links, documents }]) => `${crawler} ${String(links)} (${String(documents)} new)`,
+  );
+  lines.push(`  links per crawler: ${crawlers.join(', ')}`);
+  for (const result of report.results.filter((each) => each.detail))
+    lines.push(`  ${result.input}: ${result.detail ?? ''}`);
   const blocked = report.results.filter((result) => result.outcome === 'blocked');
   if (blocked.length > 0) lines.push('Blocked links (nothing stored; what works instead):');
   for (const result of blocked)

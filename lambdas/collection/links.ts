@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../domain/index.js';
 
 /** Which crawler handles a link, and which platform its documents are stored under. */
-export type CrawlerKind = 'medium' | 'linkedin' | 'repository' | 'article';
+export type CrawlerKind = 'medium' | 'linkedin' | 'repository' | 'feed' | 'article';
 
 export interface Route {
   crawler: CrawlerKind;
@@ -70,14 +70,34 @@ function isRepositoryHost(host: string): boolean {
   return host === 'github.com' || host === 'gitlab.com';
 }
 
-/** Picks the crawler for a link (SYSTEM.md §1): by host, `www.` optional, subdomains included. */
+/**
+ * Paths that name a feed by convention: `/feed` (Substack, WordPress, Medium's `/feed/@user`), `/rss`,
+ * `/atom`, `feed.xml`, `index.xml`, `*.rss`, `*.atom`. A feed elsewhere is recognised when fetched.
+ */
+const FEED_PATH = /(^|\/)(feed|rss|atom)(\/|\.xml$|$)|\/(index|feed|rss|atom)\.xml$|\.(rss|atom)$/iu;
+
+/** Which platform a host's documents are stored under. */
+function platformOf(host: string): string {
+  if (onDomain(host, 'medium.com')) return 'medium';
+  if (onDomain(host, 'linkedin.com')) return 'linkedin';
+  if (host === 'github.com') return 'github';
+  if (host === 'gitlab.com') return 'gitlab';
+  if (onDomain(host, 'substack.com')) return 'substack';
+  return host;
+}
+
+/**
+ * Picks the crawler for a link (SYSTEM.md §1): by host, `www.` optional, subdomains included; a feed
+ * path on any other host (Medium's and Substack's included) goes to the feed crawler.
+ */
 export function routeLink(raw: string): Route {
   const link = normalizeLink(raw);
-  const host = hostOf(new URL(link));
-  if (onDomain(host, 'medium.com')) return { crawler: 'medium', platform: 'medium', link };
-  if (onDomain(host, 'linkedin.com')) return { crawler: 'linkedin', platform: 'linkedin', link };
-  if (host === 'github.com') return { crawler: 'repository', platform: 'github', link };
-  if (host === 'gitlab.com') return { crawler: 'repository', platform: 'gitlab', link };
-  if (onDomain(host, 'substack.com')) return { crawler: 'article', platform: 'substack', link };
-  return { crawler: 'article', platform: host, link };
+  const url = new URL(link);
+  const host = hostOf(url);
+  const platform = platformOf(host);
+  if (platform === 'linkedin') return { crawler: 'linkedin', platform, link }; // its /feed is the app's
+  if (platform === 'github' || platform === 'gitlab') return { crawler: 'repository', platform, link };
+  if (FEED_PATH.test(url.pathname)) return { crawler: 'feed', platform, link };
+  if (platform === 'medium') return { crawler: 'medium', platform, link };
+  return { crawler: 'article', platform, link };
 }

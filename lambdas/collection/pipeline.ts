@@ -6,6 +6,7 @@ import { BlockedError, hintFor } from './bot-walls.js';
 import { articleCrawler } from './crawlers/article.js';
 import { linkedinCrawler } from './crawlers/linkedin.js';
 import { mediumCrawler } from './crawlers/medium.js';
+import { feedCrawler } from './crawlers/feed.js';
 import { repositoryCrawler } from './crawlers/repository.js';
 import type { CrawlEnvironment, Crawler } from './crawlers/types.js';
 import { routeLink, type CrawlerKind } from './links.js';
@@ -15,13 +16,18 @@ const CATEGORY_OF: Record<CrawlerKind, Category> = {
   medium: 'articles',
   linkedin: 'posts',
   repository: 'repositories',
+  feed: 'articles',
 };
+
+/** Crawlers that find many documents behind one link: the link itself is never stored, so never skipped. */
+const MANY_PER_LINK = new Set<CrawlerKind>(['linkedin', 'feed']);
 
 export const DEFAULT_CRAWLERS: Partial<Record<CrawlerKind, Crawler>> = {
   article: articleCrawler,
   medium: mediumCrawler,
   linkedin: linkedinCrawler,
   repository: repositoryCrawler,
+  feed: feedCrawler,
 };
 
 export interface LinkResult {
@@ -34,6 +40,8 @@ export interface LinkResult {
   reason?: string;
   /** For a blocked link: the export or feed that gets the same writing. */
   hint?: string;
+  /** What a link with many documents held (a feed's items), in words. */
+  detail?: string;
   ms: number;
 }
 
@@ -45,6 +53,8 @@ export interface EtlReport {
   results: LinkResult[];
   /** Per domain: links that ended inserted or already there, out of all links. */
   byDomain: Record<string, { successful: number; total: number }>;
+  /** Per crawler (feed, article, ...): links routed to it and documents they stored. */
+  byCrawler: Record<string, { links: number; documents: number }>;
 }
 
 export interface CrawlOptions {
@@ -92,7 +102,7 @@ export async function crawlLinks(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, links.length)) }, worker));
-  return { author, results, byDomain: byDomain(results) };
+  return { author, results, byDomain: byDomain(results), byCrawler: byCrawler(results) };
 }
 
 async function crawlOne(
@@ -113,7 +123,10 @@ async function crawlOne(
   }
   const base = { input, link: route.link, crawler: route.crawler };
   try {
-    if (route.crawler !== 'linkedin' && (await warehouse.hasLink(CATEGORY_OF[route.crawler], route.link))) {
+    if (
+      !MANY_PER_LINK.has(route.crawler) &&
+      (await warehouse.hasLink(CATEGORY_OF[route.crawler], route.link))
+    ) {
       return { ...base, outcome: 'skipped', documents: 0, reason: 'already in the warehouse', ms: elapsed() };
     }
     const crawler = crawlers[route.crawler];
@@ -126,7 +139,13 @@ async function crawlOne(
         ms: elapsed(),
       };
     }
-    const documents = await withTimeout(crawler.crawl(route, author, environment), timeoutMs, route.link);
+    const context = { isStored: (category: Category, link: string) => warehouse.hasLink(category, link) };
+    const found = await withTimeout(
+      crawler.crawl(route, author, environment, context),
+      timeoutMs,
+      route.link,
+    );
+    const { documents, detail } = Array.isArray(found) ? { documents: found, detail: undefined } : found;
     const report = await warehouse.insertDocuments(documents);
     const outcome = report.inserted > 0 ? 'inserted' : 'skipped';
     return {
@@ -135,6 +154,7 @@ async function crawlOne(
       documents: report.inserted,
       ms: elapsed(),
       ...(outcome === 'skipped' ? { reason: 'already in the warehouse' } : {}),
+      ...(detail ? { detail } : {}),
     };
   } catch (error) {
     if (error instanceof BlockedError) {
@@ -155,6 +175,17 @@ function withTimeout<T>(work: Promise<T>, ms: number, link: string): Promise<T> 
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Per crawler: links routed to it, and the documents they stored. */
+export function byCrawler(results: readonly LinkResult[]): EtlReport['byCrawler'] {
+  const crawlers: EtlReport['byCrawler'] = {};
+  for (const result of results) {
+    const entry = (crawlers[result.crawler ?? 'none'] ??= { links: 0, documents: 0 });
+    entry.links += 1;
+    entry.documents += result.documents;
+  }
+  return crawlers;
 }
 
 /** Per domain: links that ended inserted or already there, out of all links. */

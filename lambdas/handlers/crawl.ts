@@ -6,7 +6,7 @@ import { openWarehouse } from '../adapters/warehouse/index.js';
 import { AuthorConfigSchema } from '../collection/author-config.js';
 import type { CrawlEnvironment } from '../collection/crawlers/types.js';
 import { openCrawlEnvironment } from '../collection/environment.js';
-import { byDomain, crawlLinks, type LinkResult } from '../collection/pipeline.js';
+import { byCrawler, byDomain, crawlLinks, type LinkResult } from '../collection/pipeline.js';
 import { fullNameOf, splitFullName } from '../domain/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { loadSettingsWithSecrets } from '../settings/index.js';
@@ -37,6 +37,7 @@ const SummarizeEventSchema = z.object({
       outcome: z.enum(['inserted', 'skipped', 'blocked', 'failed']),
       reason: z.string().optional(),
       hint: z.string().optional(),
+      detail: z.string().optional(),
     }),
   ),
 });
@@ -61,6 +62,7 @@ export interface EtlSummary {
   /** Links a bot wall answered (nothing stored; each carries a hint). */
   blocked: number;
   byDomain: Record<string, { successful: number; total: number }>;
+  byCrawler: Record<string, { links: number; documents: number }>;
   failedLinks: { input: string; reason: string }[];
   /** Every link's outcome, in the order given (for the web app's run status). */
   links: {
@@ -69,6 +71,7 @@ export interface EtlSummary {
     documents: number;
     reason?: string;
     hint?: string;
+    detail?: string;
   }[];
 }
 
@@ -106,6 +109,7 @@ export function createCrawlHandler(services: () => Promise<CrawlServices>, logge
           failed: count('failed'),
           blocked: count('blocked'),
           byDomain: byDomain(results),
+          byCrawler: byCrawler(results),
           failedLinks: results
             .filter((result) => result.outcome === 'failed')
             .map((result) => ({ input: result.input, reason: result.reason ?? 'unknown error' })),
@@ -115,6 +119,7 @@ export function createCrawlHandler(services: () => Promise<CrawlServices>, logge
             documents: result.documents,
             ...(result.reason ? { reason: result.reason } : {}),
             ...(result.hint ? { hint: result.hint } : {}),
+            ...(result.detail ? { detail: result.detail } : {}),
           })),
         };
         logger?.info('collection finished', { ...summary });

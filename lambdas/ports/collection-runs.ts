@@ -12,6 +12,8 @@ export interface RunLink {
   documents: number;
   reason?: string;
   hint?: string;
+  /** What a link with many documents held (a feed's items), in words. */
+  detail?: string;
 }
 
 /** A collection run as the web app shows it. */

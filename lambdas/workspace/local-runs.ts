@@ -79,6 +79,7 @@ export class LocalCollectionRuns implements CollectionRuns {
             documents: result.documents,
             ...(result.reason ? { reason: result.reason } : {}),
             ...(result.hint ? { hint: result.hint } : {}),
+            ...(result.detail ? { detail: result.detail } : {}),
           };
         },
       });

@@ -55,6 +55,13 @@ describe('the dispatcher', () => {
     ['https://maximelabonne.substack.com/p/q-learning', 'article', 'substack'],
     ['https://mlabonne.github.io/blog/posts/quantization.html', 'article', 'mlabonne.github.io'],
     ['https://www.example.org/essay', 'article', 'example.org'],
+    ['https://medium.com/feed/@pauliusztin', 'feed', 'medium'],
+    ['https://decodingml.substack.com/feed', 'feed', 'substack'],
+    ['https://mlabonne.github.io/blog/index.xml', 'feed', 'mlabonne.github.io'],
+    ['https://example.org/atom.xml', 'feed', 'example.org'],
+    ['https://example.org/posts.rss', 'feed', 'example.org'],
+    ['https://example.org/p/feed-forward-networks', 'article', 'example.org'],
+    ['https://www.linkedin.com/feed/', 'linkedin', 'linkedin'],
   ])('sends %s to the %s crawler (platform %s)', (link, crawler, platform) => {
     expect(routeLink(link)).toMatchObject({ crawler, platform });
   });

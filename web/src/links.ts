@@ -170,7 +170,12 @@ function showRun(run: CollectionRun): void {
           el('td', {}, link.input),
           el('td', { class: `outcome-${link.outcome}` }, link.outcome),
           el('td', { class: 'number' }, String(link.documents)),
-          el('td', {}, link.reason ?? '', link.hint ? el('p', { class: 'hint' }, link.hint) : null),
+          el(
+            'td',
+            {},
+            link.reason ?? link.detail ?? '',
+            link.hint ? el('p', { class: 'hint' }, link.hint) : null,
+          ),
         ),
       ),
     );

@@ -24,6 +24,7 @@ const EtlOutputSchema = z.looseObject({
         documents: z.number().int().min(0).default(0),
         reason: z.string().optional(),
         hint: z.string().optional(),
+        detail: z.string().optional(),
       }),
     )
     .optional(),

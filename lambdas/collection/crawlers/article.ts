@@ -1,33 +1,31 @@
-import type { RawDocument, User } from '../../domain/index.js';
-import { BlockedError, recognizeBotWall } from '../bot-walls.js';
-import { guardedFetch } from '../http-fetch.js';
-import { extractArticle } from '../html.js';
+import type { User } from '../../domain/index.js';
+import { advertisedFeed, looksLikeFeed } from '../feeds.js';
 import type { Route } from '../links.js';
-import { articleDocument } from './documents.js';
-import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
+import { fetchPage, isHtml, readArticle } from './article-page.js';
+import { collectFeed } from './feed.js';
+import type { Collected, CrawlContext, CrawlEnvironment, Crawler } from './types.js';
 
 /**
- * Any article page (Substack, personal blogs, ...): a plain HTTP fetch and Readability. Only when the
- * served HTML holds no readable article (a page that renders with JavaScript) is the browser used.
+ * Any article page (Substack, personal blogs, ...): a plain HTTP fetch and Readability, the browser
+ * only for pages that render with JavaScript. A link that turns out to be a feed, or a site's home
+ * page that advertises one, is collected as that feed.
  */
 export const articleCrawler: Crawler = {
-  async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
-    const page = await guardedFetch(route.link, environment.network, environment.limits);
-    const wall = recognizeBotWall({ ...page, html: page.body });
-    if (wall) throw new BlockedError(route.link, wall);
-    if (page.status >= 400) throw new CrawlError(`HTTP ${String(page.status)} from ${page.url}`);
-    if (!/^(text\/html|application\/xhtml\+xml)/u.test(page.contentType)) {
-      throw new CrawlError(
-        `not an article page: ${page.contentType || 'no content type'} (only HTML articles, posts and repositories are collected)`,
-      );
-    }
-    const article =
-      extractArticle(page.body) ??
-      (await environment.browser.withPage(route.link, async (rendered) =>
-        extractArticle(await rendered.content()),
-      ));
-    if (!article)
-      throw new CrawlError('no readable article on the page, even after rendering it in a browser');
-    return [articleDocument(author, route.platform, route.link, article)];
+  async crawl(
+    route: Route,
+    author: User,
+    environment: CrawlEnvironment,
+    context?: CrawlContext,
+  ): Promise<Collected> {
+    const page = await fetchPage(route.link, environment);
+    if (looksLikeFeed(page.contentType, page.body)) return collectFeed(page, author, environment, context);
+    const feed = isHtml(page) && isSiteHome(route.link) ? advertisedFeed(page.body, page.url) : undefined;
+    if (feed) return collectFeed(await fetchPage(feed, environment), author, environment, context);
+    return { documents: [await readArticle(route, author, environment, page)] };
   },
 };
+
+/** A site's home page lists its writing; the feed it advertises holds the same, readably. */
+function isSiteHome(link: string): boolean {
+  return new URL(link).pathname === '/';
+}

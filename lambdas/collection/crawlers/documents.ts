@@ -15,6 +15,7 @@ export function articleDocument(
   platform: string,
   link: string,
   article: ExtractedArticle,
+  publishedAt?: string,
 ): DocumentOf<'articles'> {
   const parsed = ArticleSchema.safeParse({
     category: 'articles',
@@ -29,6 +30,7 @@ export function articleDocument(
     authorId: author.id,
     authorFullName: fullNameOf(author),
     link,
+    ...(publishedAt ? { publishedAt } : {}),
   });
   if (!parsed.success)
     throw new CrawlError(

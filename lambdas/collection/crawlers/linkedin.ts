@@ -18,7 +18,7 @@ const SCROLLS = 5;
  * five screens) and stores one `posts` document per post: its text, its link when it has an id, its
  * first image when it has one.
  */
-export const linkedinCrawler: Crawler = {
+export const linkedinCrawler = {
   async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
     const credentials = environment.linkedin;
     if (!credentials) {
@@ -57,7 +57,7 @@ export const linkedinCrawler: Crawler = {
       .filter((post) => post.text !== '')
       .map((post) => postDocument(author, origin, post));
   },
-};
+} satisfies Crawler;
 
 function uniquePosts(posts: FeedPost[]): FeedPost[] {
   const seen = new Set<string>();

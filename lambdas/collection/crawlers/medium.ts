@@ -11,7 +11,7 @@ const SCROLLS = 5;
  * to five screens) and reads the title (h1.pw-post-title), the subtitle (h2.pw-subtitle-paragraph, often
  * absent) and the story text.
  */
-export const mediumCrawler: Crawler = {
+export const mediumCrawler = {
   async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
     const story = await environment.browser.withPage(route.link, async (page) => {
       for (let scroll = 0; scroll < SCROLLS; scroll++) {
@@ -23,4 +23,4 @@ export const mediumCrawler: Crawler = {
       throw new CrawlError('no Medium story on the page (title or text missing)');
     return [articleDocument(author, route.platform, route.link, story)];
   },
-};
+} satisfies Crawler;

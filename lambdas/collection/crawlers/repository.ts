@@ -30,7 +30,7 @@ const SNIFF_BYTES = 8192;
  * limit, then every text file up to a size cap as `{path: text}`. Binary files are recognised by their
  * bytes, not only their names. The clone directory is removed whatever happens.
  */
-export const repositoryCrawler: Crawler = {
+export const repositoryCrawler = {
   async crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]> {
     await vetHost(hostnameOf(new URL(route.link)), environment.network);
     const workspace = await mkdtemp(join(tmpdir(), 'twin-repo-'));
@@ -59,7 +59,7 @@ export const repositoryCrawler: Crawler = {
       await rm(workspace, { recursive: true, force: true });
     }
   },
-};
+} satisfies Crawler;
 
 async function clone(url: string, into: string, git: GitOptions): Promise<void> {
   // Only https by default: no ssh, no file://, no ext:: helpers (tests opt into file:// explicitly).

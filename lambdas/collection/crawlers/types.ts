@@ -1,4 +1,4 @@
-import type { RawDocument, User } from '../../domain/index.js';
+import type { Category, RawDocument, User } from '../../domain/index.js';
 import type { FetchLimits } from '../http-fetch.js';
 import type { Route } from '../links.js';
 import type { NetworkPolicy } from '../network-guard.js';
@@ -23,9 +23,25 @@ export interface GitOptions {
   config: Record<string, string>;
 }
 
+/** What the ETL knows while it crawls: a crawler that finds many links skips those already stored. */
+export interface CrawlContext {
+  isStored(category: Category, link: string): Promise<boolean>;
+}
+
+/** Documents found at one link, with a word on what was left out (a feed's items that failed). */
+export interface Collected {
+  documents: RawDocument[];
+  detail?: string;
+}
+
 export interface Crawler {
   /** The documents found at the link, validated; throws CrawlError with a reason a user can act on. */
-  crawl(route: Route, author: User, environment: CrawlEnvironment): Promise<RawDocument[]>;
+  crawl(
+    route: Route,
+    author: User,
+    environment: CrawlEnvironment,
+    context?: CrawlContext,
+  ): Promise<RawDocument[] | Collected>;
 }
 
 /** A link that could not be collected, and why (reported per link, never fatal to the others). */
