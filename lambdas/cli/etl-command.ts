@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { readAuthorConfig } from '../collection/author-config.js';
 import { openCrawlEnvironment } from '../collection/environment.js';
+import { importExport, type ExportImportReport } from '../collection/exports/import.js';
+import { EXPORT_PLATFORMS, type ExportPlatform } from '../collection/exports/reading.js';
 import { crawlLinks, type EtlReport } from '../collection/pipeline.js';
 import { fullNameOf, InvalidInputError } from '../domain/index.js';
 import { asOnlyWriter, withWarehouse, type GlobalOptions } from './context.js';
@@ -9,6 +12,9 @@ import { progressBar } from './progress-bar.js';
 interface EtlOptions {
   config?: string;
   author?: string;
+  export?: string;
+  platform?: string;
+  site?: string;
   concurrency?: string;
   json?: boolean;
   allowLoopback?: boolean;
@@ -23,12 +29,25 @@ export function etlCommand(globals: () => GlobalOptions): Command {
     .option('--config <file>', 'an author config: configs/authors/<name>.yaml')
     .option('--author <name>', 'the author of the links given as arguments ("First Last")')
     .option('--concurrency <n>', 'links crawled at once (default: TWIN_CRAWL_CONCURRENCY, 4)')
+    .option(
+      '--export <file>',
+      'import a platform export instead of crawling: LinkedIn, Medium or Substack (the zip, or the folder it unpacks to); with --author',
+    )
+    .option(
+      '--platform <name>',
+      `the export's platform when its layout is not recognised: ${EXPORT_PLATFORMS.join(', ')}`,
+    )
+    .option('--site <url>', "a Substack export's publication address (https://<name>.substack.com)")
     .option('--json', 'print the per-link report as JSON')
     .option(
       '--allow-loopback',
       'also crawl sites on this machine (127.0.0.0/8, ::1): for local fixtures and development only',
     )
     .action(async (args: string[], options: EtlOptions) => {
+      if (options.export) {
+        await importExportCommand(globals(), args, options, options.export);
+        return;
+      }
       const { author, links } = await jobOf(args, options);
       await withWarehouse(globals(), async (warehouse, settings) => {
         const environment = openCrawlEnvironment(
@@ -62,6 +81,56 @@ export function etlCommand(globals: () => GlobalOptions): Command {
         }
       });
     });
+}
+
+async function importExportCommand(
+  globals: GlobalOptions,
+  args: string[],
+  options: EtlOptions,
+  source: string,
+): Promise<void> {
+  if (args.length > 0 || options.config)
+    throw new InvalidInputError(
+      '--export imports one export: give no links and no --config with it',
+      'export',
+    );
+  if (!options.author)
+    throw new InvalidInputError('say whose writing the export holds: --author "First Last"', 'author');
+  const platform = options.platform === undefined ? undefined : platformOf(options.platform);
+  const author = options.author;
+  await withWarehouse(globals, async (warehouse, settings) => {
+    process.stderr.write(`Importing ${source} for ${author}\n`);
+    const report = await asOnlyWriter(settings, 'twin etl --export', () =>
+      importExport(warehouse, source, {
+        author,
+        ...(platform ? { platform } : {}),
+        ...(options.site ? { site: options.site } : {}),
+      }),
+    );
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatImport(report));
+  });
+}
+
+function platformOf(name: string): ExportPlatform {
+  const parsed = z.enum(EXPORT_PLATFORMS).safeParse(name.toLowerCase());
+  if (!parsed.success)
+    throw new InvalidInputError(
+      `--platform must be one of ${EXPORT_PLATFORMS.join(', ')}, not ${name}`,
+      'platform',
+    );
+  return parsed.data;
+}
+
+function formatImport(report: ExportImportReport): string {
+  const skipped = Object.entries(report.skipped).map(([reason, count]) => `${String(count)} ${reason}`);
+  const lines = [
+    `${report.platform} export for ${fullNameOf(report.author)}: ${String(report.found)} found, ${String(report.inserted)} inserted, ${String(report.alreadyThere)} already there`,
+    `  skipped: ${skipped.length > 0 ? skipped.join(', ') : 'nothing'}`,
+  ];
+  if (report.problems.length > 0) lines.push('Not imported (the rest was):');
+  for (const problem of report.problems)
+    lines.push(`  ${problem.file}${problem.line ? ` line ${String(problem.line)}` : ''}: ${problem.reason}`);
+  return lines.join('\n');
 }
 
 async function jobOf(args: string[], options: EtlOptions): Promise<{ author: string; links: string[] }> {

@@ -10,6 +10,8 @@ import { startFixtureSites } from '../support/fixture-sites.js';
 import { startHubServer } from '../support/hub-server.js';
 import { startLlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
+import { mediumExportEntries } from '../support/platform-exports.js';
+import { zipArchive } from '../support/zip-archives.js';
 
 const run = promisify(execFile);
 
@@ -286,5 +288,40 @@ describe('the twin CLI', () => {
     expect(help.code).toBe(0);
     for (const command of ['import', 'export', 'stats']) expect(help.stdout).toContain(command);
     expect((await twin(['--help'], {})).stdout).toContain('features');
+  });
+});
+
+describe('twin etl --export', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twin-export-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('imports a Medium export, says what it skipped, and adds nothing the second time', async () => {
+    const env = { TWIN_DATA_DIR: join(dir, 'data') };
+    const archive = join(dir, 'medium-export.zip');
+    await writeFile(archive, zipArchive(mediumExportEntries()));
+    const first = await twin(['etl', '--export', archive, '--author', 'Paul Iusztin'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('medium export for Paul Iusztin: 2 found, 2 inserted, 0 already there');
+    expect(first.stdout).toContain('skipped: 1 draft');
+    const second = await twin(['etl', '--export', archive, '--author', 'Paul Iusztin'], env);
+    expect(second.stdout).toContain('2 found, 0 inserted, 2 already there');
+  });
+
+  it('refuses a hostile archive with the reason and exit code 2, and stores nothing', async () => {
+    const env = { TWIN_DATA_DIR: join(dir, 'data') };
+    const archive = join(dir, 'evil.zip');
+    await writeFile(archive, zipArchive([...mediumExportEntries(), { name: '../escape.html', data: 'x' }]));
+    const refused = await twin(['etl', '--export', archive, '--author', 'Paul Iusztin'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^twin: the archive is malformed or unsafe: invalid relative path: \.\.\/escape\.html/mu,
+    );
+    const stats = await twin(['warehouse', 'stats', '--json'], env);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ users: 0 });
   });
 });

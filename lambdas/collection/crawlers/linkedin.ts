@@ -1,13 +1,7 @@
-import { createHash } from 'node:crypto';
-import {
-  describeZodIssues,
-  fullNameOf,
-  PostSchema,
-  type RawDocument,
-  type User,
-} from '../../domain/index.js';
+import type { RawDocument, User } from '../../domain/index.js';
 import { BlockedError } from '../bot-walls.js';
 import type { Route } from '../links.js';
+import { postDocument } from './documents.js';
 import { READ_LINKEDIN_POSTS, SCROLL_ONCE, type FeedPost } from './page-scripts.js';
 import { CrawlError, type CrawlEnvironment, type Crawler } from './types.js';
 
@@ -55,7 +49,7 @@ export const linkedinCrawler = {
     });
     return uniquePosts(posts)
       .filter((post) => post.text !== '')
-      .map((post) => postDocument(author, origin, post));
+      .map((post) => postFromFeed(author, origin, post));
   },
 } satisfies Crawler;
 
@@ -69,30 +63,12 @@ function uniquePosts(posts: FeedPost[]): FeedPost[] {
   });
 }
 
-/**
- * A UUID (version-4 shaped) derived from the author and the post, so that crawling a feed twice
- * stores each post once even when it has no link.
- */
-export function postId(authorId: string, identity: string): string {
-  const hex = createHash('sha256').update(authorId).update('\n').update(identity).digest('hex');
-  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-function postDocument(author: User, origin: string, post: FeedPost): RawDocument {
+function postFromFeed(author: User, origin: string, post: FeedPost): RawDocument {
   const link = post.urn ? `${origin}/feed/update/${post.urn}` : undefined;
   const image = post.image && /^https?:/u.test(post.image) ? post.image : undefined;
-  const parsed = PostSchema.safeParse({
-    category: 'posts',
-    id: postId(author.id, post.urn ?? post.text),
-    content: { text: post.text },
-    platform: 'linkedin',
-    authorId: author.id,
-    authorFullName: fullNameOf(author),
+  return postDocument(author, 'linkedin', post.urn ?? post.text, {
+    text: post.text,
     ...(link ? { link } : {}),
     ...(image ? { image } : {}),
   });
-  if (!parsed.success)
-    throw new CrawlError(`a LinkedIn post did not validate: ${describeZodIssues(parsed.error).join('; ')}`);
-  return parsed.data;
 }
