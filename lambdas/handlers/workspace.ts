@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
+import { S3RunClaims } from '../adapters/runs/s3-run-claims.js';
 import { StepFunctionsCollectionRuns } from '../adapters/runs/step-functions.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import { openFeatureStoreForReading } from '../features/services.js';
@@ -37,14 +38,13 @@ const services = retryingLazy(async (): Promise<WorkspaceServices> => {
     openWarehouse(settings),
     openFeatureStoreForReading(settings),
   ]);
+  const s3 = tracer.captureAWSv3Client(new S3Client({}));
   return {
-    links: new AuthorLinksRepository(
-      new S3ArtifactStore(tracer.captureAWSv3Client(new S3Client({})), env.ARTIFACT_BUCKET),
-      AUTHOR_CONFIGS_PREFIX,
-    ),
+    links: new AuthorLinksRepository(new S3ArtifactStore(s3, env.ARTIFACT_BUCKET), AUTHOR_CONFIGS_PREFIX),
     runs: new StepFunctionsCollectionRuns(
       tracer.captureAWSv3Client(new SFNClient({})),
       env.ETL_STATE_MACHINE_ARN,
+      new S3RunClaims(s3, env.ARTIFACT_BUCKET),
     ),
     stats: () => workspaceStats(warehouse, features),
   };

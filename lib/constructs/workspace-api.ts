@@ -6,6 +6,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { SecretSetting } from '../../lambdas/settings/settings.js';
+import { RUN_CLAIMS_PREFIX } from '../../lambdas/adapters/runs/s3-run-claims.js';
 import { AUTHOR_CONFIGS_PREFIX } from '../../lambdas/workspace/author-links.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
@@ -51,6 +52,8 @@ export class WorkspaceApi extends Construct {
     }).function;
     props.secrets.grantRead(this.function, WORKSPACE_SECRETS);
     props.artifacts.grantReadWrite(this.function, `${AUTHOR_CONFIGS_PREFIX}*`);
+    // One run per author: the claim objects, written with conditional puts (s3-run-claims.ts).
+    props.artifacts.grantReadWrite(this.function, `${RUN_CLAIMS_PREFIX}*`);
     props.etlWorkflow.grantStartExecution(this.function);
     // Describe only this workflow's executions (their ARNs share the state machine's name).
     this.function.addToRolePolicy(
@@ -84,7 +87,7 @@ export class WorkspaceApi extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'Objects under author-configs/ only (grantReadWrite on that prefix), and the executions of the ETL workflow only (their ARNs end in a run name).',
+          'Objects under author-configs/ and collection-runs/authors/ only (grantReadWrite on those prefixes), and the executions of the ETL workflow only (their ARNs end in a run name).',
         appliesTo: [
           'Action::s3:Abort*',
           'Action::s3:DeleteObject*',

@@ -1,6 +1,6 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
-  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   SFNClient,
   StartExecutionCommand,
@@ -8,9 +8,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StepFunctionsCollectionRuns } from '../../lambdas/adapters/runs/step-functions.js';
-import { RunInProgressError } from '../../lambdas/ports/collection-runs.js';
+import { S3RunClaims } from '../../lambdas/adapters/runs/s3-run-claims.js';
 
 const sfn = mockClient(SFNClient);
+const s3 = mockClient(S3Client);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:llm-twin-dev-etl';
 const EXECUTIONS = 'arn:aws:states:eu-west-1:123456789012:execution:llm-twin-dev-etl';
 const config = {
@@ -21,10 +22,15 @@ const input = JSON.stringify(config);
 const started = new Date('2026-11-28T10:00:00Z');
 
 describe('collection runs on Step Functions (the ETL workflow)', () => {
-  afterEach(() => sfn.reset());
-  const runs = new StepFunctionsCollectionRuns(new SFNClient({ region: 'eu-west-1' }), MACHINE);
+  afterEach(() => {
+    sfn.reset();
+    s3.reset();
+  });
+  const claims = new S3RunClaims(new S3Client({ region: 'eu-west-1' }), 'artifacts');
+  const runs = new StepFunctionsCollectionRuns(new SFNClient({ region: 'eu-west-1' }), MACHINE, claims);
 
-  it('starts an execution named by the run id, with the author and links as input', async () => {
+  it('claims the author, then starts an execution named by the run id, with the author and links as input', async () => {
+    s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${EXECUTIONS}:x`, startDate: started });
     const run = await runs.start(config);
 
@@ -33,6 +39,9 @@ describe('collection runs on Step Functions (the ETL workflow)', () => {
     expect(run.id).toMatch(/^web-2\d{3}-[\d-]+T[\d-]+Z-[0-9a-f]{8}$/u);
     expect(run).toMatchObject({ author: 'Ada Lovelace', state: 'running', startedAt: started.toISOString() });
     expect(run.links.map((link) => link.outcome)).toEqual(['pending', 'pending']);
+    const claim = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(claim).toMatchObject({ Bucket: 'artifacts', IfNoneMatch: '*' });
+    expect(JSON.parse(claim?.Body as string)).toMatchObject({ runId: run.id, author: 'Ada Lovelace' });
   });
 
   it('reads a finished run with every link outcome from the workflow output', async () => {
@@ -90,10 +99,5 @@ describe('collection runs on Step Functions (the ETL workflow)', () => {
     expect(await runs.get('nightly-ct-run')).toBeUndefined();
     expect(await runs.get('web-../../other')).toBeUndefined();
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(1);
-  });
-
-  it('turns a clashing execution name into a run in progress', async () => {
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    await expect(runs.start(config)).rejects.toBeInstanceOf(RunInProgressError);
   });
 });

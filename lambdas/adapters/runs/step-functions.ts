@@ -1,6 +1,5 @@
 import {
   DescribeExecutionCommand,
-  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   StartExecutionCommand,
   type SFNClient,
@@ -10,6 +9,13 @@ import { z } from 'zod';
 import type { AuthorConfig } from '../../collection/author-config.js';
 import type { CollectionRun, CollectionRuns, RunLink } from '../../ports/collection-runs.js';
 import { RunInProgressError } from '../../ports/collection-runs.js';
+import type { S3RunClaims } from './s3-run-claims.js';
+
+/**
+ * A claim whose execution cannot be found yet belongs to a run that is starting; after this long it
+ * belongs to a start that failed, and no longer holds the author.
+ */
+const START_GRACE_MS = 60_000;
 
 /** Run ids are execution names; anything else is not ours to describe. */
 const RUN_ID = /^web-[A-Za-z0-9-]{1,70}$/u;
@@ -35,34 +41,49 @@ const EtlInputSchema = z.looseObject({ author: z.string(), links: z.array(z.stri
 /**
  * Collection runs as executions of the ETL workflow on Step Functions (which itself starts the
  * feature workflow when something new was stored). The run id is the execution's name; per-link
- * outcomes come from the workflow's output once it has finished.
+ * outcomes come from the workflow's output once it has finished. Execution names are unique for 90
+ * days, so they cannot say "one run per author"; the claims in the artifact bucket do.
  */
 export class StepFunctionsCollectionRuns implements CollectionRuns {
   constructor(
     private readonly client: SFNClient,
     private readonly stateMachineArn: string,
+    private readonly claims: S3RunClaims,
   ) {}
 
   async start(config: AuthorConfig): Promise<CollectionRun> {
     const id = `web-${new Date().toISOString().replace(/[:.]/gu, '-')}-${randomUUID().slice(0, 8)}`;
+    const claim = await this.claims.claim(config.author, id, (holder, claimedAt) =>
+      this.isActive(holder, claimedAt),
+    );
+    if (!claim.claimed) throw new RunInProgressError(claim.holder);
+    const started = await this.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name: id,
+        input: JSON.stringify({ author: config.author, links: config.links }),
+      }),
+    );
+    return {
+      id,
+      author: config.author,
+      state: 'running',
+      step: 'collecting',
+      startedAt: (started.startDate ?? new Date()).toISOString(),
+      links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
+    };
+  }
+
+  /** A run holds its author while its execution runs, or while it is only just starting. */
+  private async isActive(id: string, claimedAt: Date): Promise<boolean> {
+    if (!RUN_ID.test(id)) return false;
     try {
-      const started = await this.client.send(
-        new StartExecutionCommand({
-          stateMachineArn: this.stateMachineArn,
-          name: id,
-          input: JSON.stringify({ author: config.author, links: config.links }),
-        }),
+      const execution = await this.client.send(
+        new DescribeExecutionCommand({ executionArn: this.executionArn(id) }),
       );
-      return {
-        id,
-        author: config.author,
-        state: 'running',
-        step: 'collecting',
-        startedAt: (started.startDate ?? new Date()).toISOString(),
-        links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
-      };
+      return execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE';
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) throw new RunInProgressError(id);
+      if (error instanceof ExecutionDoesNotExist) return Date.now() - claimedAt.getTime() < START_GRACE_MS;
       throw error;
     }
   }

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { startLoopbackServer } from './http-server.js';
+import './state-machines.js'; // Node 20 support for the local runner
+
+const credentials = { accessKeyId: 'simulated', secretAccessKey: 'simulated' };
+
+async function bodyOf(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function s3Error(response: ServerResponse, status: number, code: string, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/xml' });
+  response.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
+}
+
+/**
+ * S3's object API over real HTTP, path-style, for the SDK's own S3Client: PUT, GET, HEAD and DELETE
+ * of objects, with the conditional writes S3 documents (If-None-Match: * creates only; If-Match:
+ * <etag> replaces only that version; a failed condition is 412 PreconditionFailed). Each request is
+ * decided whole once its body has arrived, as S3 decides one write before the next.
+ */
+export async function startS3Simulator(): Promise<{
+  client: S3Client;
+  objects: Map<string, { body: Buffer; etag: string }>;
+  close(): Promise<void>;
+}> {
+  const objects = new Map<string, { body: Buffer; etag: string }>();
+  let version = 0;
+  const server = await startLoopbackServer((request, response) => {
+    void (async () => {
+      const key = decodeURIComponent(new URL(request.url ?? '/', 'http://s3').pathname.slice(1));
+      const body = await bodyOf(request);
+      const current = objects.get(key);
+      if (request.method === 'PUT') {
+        const ifNoneMatch = request.headers['if-none-match'];
+        const ifMatch = request.headers['if-match'];
+        if (ifNoneMatch === '*' && current) {
+          s3Error(
+            response,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+          return;
+        }
+        if (ifMatch !== undefined && ifMatch !== current?.etag) {
+          if (!current) {
+            s3Error(response, 404, 'NoSuchKey', 'The specified key does not exist.');
+            return;
+          }
+          s3Error(
+            response,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+          return;
+        }
+        version += 1;
+        const etag = `"${createHash('md5').update(body).update(String(version)).digest('hex')}"`;
+        objects.set(key, { body, etag });
+        response.writeHead(200, { etag });
+        return response.end();
+      }
+      if (request.method === 'DELETE') {
+        objects.delete(key);
+        response.writeHead(204);
+        return response.end();
+      }
+      if (!current) {
+        if (request.method === 'HEAD') {
+          response.writeHead(404);
+          return response.end();
+        }
+        s3Error(response, 404, 'NoSuchKey', 'The specified key does not exist.');
+        return;
+      }
+      response.writeHead(200, { etag: current.etag, 'content-length': String(current.body.length) });
+      response.end(request.method === 'HEAD' ? undefined : current.body);
+    })();
+  });
+  const client = new S3Client({
+    endpoint: server.url,
+    forcePathStyle: true,
+    region: 'eu-west-1',
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { client, objects, close: () => server.close() };
+}
+
+type Json = Parameters<StateMachine['run']>[0];
+type Handlers = NonNullable<
+  NonNullable<Parameters<StateMachine['run']>[1]>['overrides']
+>['taskResourceLocalHandlers'];
+
+interface Execution {
+  name: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/**
+ * Step Functions' execution API over real HTTP (the AWS JSON 1.0 protocol the SDK's SFNClient
+ * speaks): StartExecution, which runs the state machine in the local runner (aws-local-stepfunctions)
+ * with the given task handlers, and DescribeExecution, which reports what that run is doing.
+ * Execution names are unique per state machine, as on AWS.
+ */
+export async function startStepFunctionsSimulator(
+  stateMachineArn: string,
+  definition: unknown,
+  handlers: Handlers,
+): Promise<{
+  client: SFNClient;
+  executions: Map<string, Execution>;
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const machine = new StateMachine(definition as never);
+  const executions = new Map<string, Execution>();
+  const running = new Set<Promise<unknown>>();
+  const executionArn = (name: string) =>
+    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const answer = (response: ServerResponse, status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+    response.end(JSON.stringify(body));
+  };
+  const fail = (response: ServerResponse, type: string, message: string) =>
+    answer(response, 400, { __type: `com.amazonaws.swf.service.v2.model#${type}`, message });
+
+  const server = await startLoopbackServer((request, response) => {
+    void (async () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const body = JSON.parse((await bodyOf(request)).toString('utf8') || '{}') as Record<string, string>;
+      if (target === 'AWSStepFunctions.StartExecution') {
+        const name = body.name ?? '';
+        if (body.stateMachineArn !== stateMachineArn) {
+          fail(response, 'StateMachineDoesNotExist', 'no such state machine');
+          return;
+        }
+        if (executions.has(name)) {
+          fail(response, 'ExecutionAlreadyExists', `Execution Already Exists: '${executionArn(name)}'`);
+          return;
+        }
+        const execution: Execution = {
+          name,
+          input: body.input ?? '{}',
+          status: 'RUNNING',
+          startDate: Date.now() / 1000,
+        };
+        executions.set(name, execution);
+        const run = machine.run(JSON.parse(execution.input) as Json, {
+          overrides: { taskResourceLocalHandlers: handlers },
+        });
+        const settled = run.result
+          .then(
+            (output) => {
+              Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output) });
+            },
+            (error: unknown) => {
+              const status =
+                error instanceof ExecutionTimeoutError
+                  ? 'TIMED_OUT'
+                  : error instanceof ExecutionAbortedError
+                    ? 'ABORTED'
+                    : 'FAILED';
+              const { name: errorName, message } = error as Error;
+              Object.assign(execution, { status, error: errorName, cause: message });
+            },
+          )
+          .finally(() => {
+            execution.stopDate = Date.now() / 1000;
+            running.delete(settled);
+          });
+        running.add(settled);
+        answer(response, 200, { executionArn: executionArn(name), startDate: execution.startDate });
+        return;
+      }
+      if (target === 'AWSStepFunctions.DescribeExecution') {
+        const name = (body.executionArn ?? '').split(':').at(-1) ?? '';
+        const execution = executions.get(name);
+        if (!execution || body.executionArn !== executionArn(name)) {
+          fail(response, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn ?? ''}'`);
+          return;
+        }
+        answer(response, 200, { executionArn: executionArn(name), stateMachineArn, ...execution });
+        return;
+      }
+      fail(response, 'UnknownOperationException', `the simulator does not answer ${target}`);
+    })();
+  });
+  const client = new SFNClient({ endpoint: server.url, region: 'eu-west-1', credentials });
+  return {
+    client,
+    executions,
+    settled: async () => {
+      await Promise.all([...running]);
+    },
+    close: () => server.close(),
+  };
+}
