@@ -95,6 +95,7 @@ export class WorkspaceApi extends Construct {
           'Action::s3:GetObject*',
           'Action::s3:List*',
           { regex: '/^Resource::.*\\/author-configs\\/\\*$/' },
+          { regex: '/^Resource::.*\\/collection-runs\\/authors\\/\\*$/' },
           { regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/' },
         ],
       },
