@@ -71,6 +71,7 @@ const collection = new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
   env,
   secrets: foundation.secrets,
   featureWorkflow: features.pipeline.stateMachine,
+  artifacts: foundation.artifacts.bucket,
   authors,
   ...(etlSchedule === 'off' ? {} : { schedule: Schedule.expression(etlSchedule) }),
   description: 'LLM Twin data collection: crawl function, ETL workflow, weekly schedule per author',

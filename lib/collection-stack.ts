@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { AuthorConfig } from '../lambdas/collection/author-config.js';
@@ -11,6 +12,8 @@ export interface CollectionStackProps extends StackProps {
   readonly stage: string;
   readonly secrets: TwinSecrets;
   readonly featureWorkflow: sfn.IStateMachine;
+  /** The artifact bucket, where the web app uploads platform exports for the workflow to import. */
+  readonly artifacts: s3.IBucket;
   readonly authors: readonly { name: string; config: AuthorConfig }[];
   readonly schedule?: events.Schedule;
 }
@@ -25,6 +28,7 @@ export class CollectionStack extends Stack {
     this.pipeline = new CollectionPipeline(this, 'Collection', {
       secrets: props.secrets,
       featureWorkflow: props.featureWorkflow,
+      artifacts: props.artifacts,
       authors: props.authors,
       ...(props.schedule ? { schedule: props.schedule } : {}),
     });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
 import { openCrawlEnvironment } from '../collection/environment.js';
 import { InvalidInputError } from '../domain/index.js';
@@ -11,6 +11,7 @@ import { bundleWebApp } from '../web-app/bundle.js';
 import { isApiPath, localApp } from '../web-app/local-app.js';
 import { isLoopbackHost } from '../http/local-guard.js';
 import { AuthorLinksRepository } from '../workspace/author-links.js';
+import { LocalExportUploads } from '../adapters/uploads/local.js';
 import { WorkspaceHttpApi } from '../workspace/http-api.js';
 import { LocalCollectionRuns } from '../workspace/local-runs.js';
 import { workspaceStats } from '../workspace/stats.js';
@@ -73,7 +74,9 @@ export function serveCommand(globals: () => GlobalOptions): Command {
       };
       await withRagService(globals(), [log], async (service, { settings, warehouse, featureServices }) => {
         const corsOrigins = options.corsOrigin ?? settings.corsOrigins;
+        const uploads = new LocalExportUploads(join(settings.dataDir, 'uploads'));
         const runs = new LocalCollectionRuns({
+          uploads,
           warehouse,
           openEnvironment: () =>
             openCrawlEnvironment(settings, options.allowLoopback ? { network: { allowLoopback: true } } : {}),
@@ -91,6 +94,8 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           links: new AuthorLinksRepository(new FolderArtifactStore(resolve(options.authorsDir))),
           runs,
           stats: () => workspaceStats(warehouse, featureServices.features),
+          uploads,
+          receiver: uploads,
         };
         const app = localApp({
           rag: new RagHttpApi(() => Promise.resolve(service), { corsOrigins, onError: reportError }),

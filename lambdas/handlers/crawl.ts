@@ -2,11 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ExportUploads } from '../adapters/uploads/s3.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import { AuthorConfigSchema } from '../collection/author-config.js';
 import type { CrawlEnvironment } from '../collection/crawlers/types.js';
 import { openCrawlEnvironment } from '../collection/environment.js';
+import { exportOutcome, ExportRequestSchema, importUploadedExport } from '../collection/exports/uploaded.js';
 import { byCrawler, byDomain, crawlLinks, type LinkResult } from '../collection/pipeline.js';
+import type { ExportOutcome } from '../ports/collection-runs.js';
+import type { ExportUploads } from '../ports/export-uploads.js';
 import { fullNameOf, splitFullName } from '../domain/index.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { loadSettingsWithSecrets } from '../settings/index.js';
@@ -42,15 +47,24 @@ const SummarizeEventSchema = z.object({
   ),
 });
 
+const ImportEventSchema = z.object({
+  action: z.literal('import'),
+  author: z.string().trim().min(1).max(200),
+  export: ExportRequestSchema,
+});
+
 export const CrawlEventSchemaUnion = z.discriminatedUnion('action', [
   StartEventSchema,
   CrawlEventSchema,
   SummarizeEventSchema,
+  ImportEventSchema,
 ]);
 
 export interface CrawlServices {
   warehouse: Warehouse;
   environment: CrawlEnvironment;
+  /** Exports uploaded through the web app (the artifact bucket's exports/). */
+  uploads?: ExportUploads;
 }
 
 export interface EtlSummary {
@@ -64,6 +78,8 @@ export interface EtlSummary {
   byDomain: Record<string, { successful: number; total: number }>;
   byCrawler: Record<string, { links: number; documents: number }>;
   failedLinks: { input: string; reason: string }[];
+  /** For an imported export: what it held. */
+  export?: ExportOutcome;
   /** Every link's outcome, in the order given (for the web app's run status). */
   links: {
     input: string;
@@ -78,8 +94,28 @@ export interface EtlSummary {
 export function createCrawlHandler(services: () => Promise<CrawlServices>, logger?: Logger) {
   return async (event: unknown) => {
     const request = parseEvent(CrawlEventSchemaUnion, event);
-    const { warehouse, environment } = await services();
+    const { warehouse, environment, uploads } = await services();
     switch (request.action) {
+      case 'import': {
+        if (!uploads)
+          throw new Error('uploaded exports need ARTIFACT_BUCKET, the bucket they are uploaded to');
+        const report = await importUploadedExport(warehouse, uploads, request.author, request.export);
+        const summary: EtlSummary = {
+          author: fullNameOf(report.author),
+          authorId: report.author.id,
+          inserted: report.inserted,
+          skipped: report.alreadyThere,
+          failed: 0,
+          blocked: 0,
+          byDomain: {},
+          byCrawler: {},
+          failedLinks: [],
+          export: exportOutcome(report),
+          links: [],
+        };
+        logger?.info('export imported', { ...summary });
+        return summary;
+      }
       case 'start': {
         const user = await warehouse.getOrCreateUser(splitFullName(request.request.author));
         logger?.info('collecting links', { author: fullNameOf(user), links: request.request.links.length });
@@ -133,9 +169,14 @@ const logger = new Logger({ serviceName: 'llm-twin-crawl' });
 
 // Settings, the warehouse connection and the crawl environment live as long as the container; the
 // browser itself starts only when a link needs it and is reused by the next invocations.
-const sharedServices = retryingLazy(async () => {
+const sharedServices = retryingLazy(async (): Promise<CrawlServices> => {
   const settings = await loadSettingsWithSecrets(process.env);
-  return { warehouse: await openWarehouse(settings), environment: openCrawlEnvironment(settings) };
+  const bucket = process.env.ARTIFACT_BUCKET;
+  return {
+    warehouse: await openWarehouse(settings),
+    environment: openCrawlEnvironment(settings),
+    ...(bucket ? { uploads: new S3ExportUploads(new S3Client({}), bucket) } : {}),
+  };
 });
 
 export const handler = middy(createCrawlHandler(sharedServices, logger)).use(

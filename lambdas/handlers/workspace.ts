@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
 import { S3RunClaims } from '../adapters/runs/s3-run-claims.js';
 import { StepFunctionsCollectionRuns } from '../adapters/runs/step-functions.js';
+import { S3ExportUploads } from '../adapters/uploads/s3.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import { openFeatureStoreForReading } from '../features/services.js';
 import { fromApiGatewayEvent, toProxyResult } from '../http/api-gateway.js';
@@ -47,6 +48,7 @@ const services = retryingLazy(async (): Promise<WorkspaceServices> => {
       new S3RunClaims(s3, env.ARTIFACT_BUCKET),
     ),
     stats: () => workspaceStats(warehouse, features),
+    uploads: new S3ExportUploads(s3, env.ARTIFACT_BUCKET),
   };
 });
 

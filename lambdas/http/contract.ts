@@ -7,6 +7,8 @@ export interface HttpRequest {
   path: string;
   headers: Record<string, string | undefined>;
   body: string | null;
+  /** The raw bytes of a multipart/form-data body (an uploaded file); `body` is null then. */
+  bytes?: Buffer;
 }
 
 /** A reply: a whole body, or a stream of text (answers sent as they are written). */

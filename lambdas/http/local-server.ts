@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_EXPORT_UPLOAD_BYTES } from '../ports/export-uploads.js';
 import { MAX_BODY_BYTES, json, type HttpReply, type HttpRequest } from './contract.js';
 import { guardLocalRequest, type LocalGuardOptions } from './local-guard.js';
 
@@ -54,10 +55,12 @@ export async function startLocalServer(
 
 async function serve(handle: HttpHandler, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
-    const body = await readBody(request);
+    const multipart = /^multipart\/form-data/iu.test(request.headers['content-type'] ?? '');
+    const bytes = await readBody(request, multipart ? MAX_EXPORT_UPLOAD_BYTES : MAX_BODY_BYTES);
+    const body = multipart || !bytes ? null : bytes.toString('utf8');
     const path = pathOf(request.url ?? '/');
     const reply =
-      body === undefined
+      bytes === undefined
         ? tooLarge()
         : path === undefined
           ? json(400, { error: 'the request target is not a path', field: 'path' })
@@ -71,6 +74,7 @@ async function serve(handle: HttpHandler, request: IncomingMessage, response: Se
                 ]),
               ),
               body,
+              ...(multipart && bytes ? { bytes } : {}),
             });
     response.writeHead(reply.statusCode, reply.headers);
     if (typeof reply.body === 'string') {
@@ -89,16 +93,19 @@ async function serve(handle: HttpHandler, request: IncomingMessage, response: Se
   }
 }
 
-/** The body as text, or undefined when it is over the limit (the rest is not read). */
-async function readBody(request: IncomingMessage): Promise<string | null | undefined> {
+/**
+ * The body, or undefined when it is over the limit (the rest is not read). Uploads (multipart) may
+ * be as large as an export; everything else is JSON and small.
+ */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES + 1024) return undefined;
+    if (size > limit + 64 * 1024) return undefined;
     chunks.push(chunk);
   }
-  return chunks.length === 0 ? null : Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 0 ? null : Buffer.concat(chunks);
 }
 
 /**

@@ -1,4 +1,5 @@
-/* Free of imports on purpose: the web app type-checks against this file too. */
+/* Free of imports but a type from a sibling port: the web app type-checks against this file too. */
+import type { ExportRequest } from './export-uploads.js';
 
 export type RunState = 'running' | 'succeeded' | 'failed';
 
@@ -29,15 +30,32 @@ export interface CollectionRun {
   links: RunLink[];
   /** Chunks embedded for the new documents, where the run featurises them itself. */
   chunks?: number;
+  /** For a run that imported a platform export: what it held. */
+  export?: ExportOutcome;
   error?: string;
 }
+
+/** What an imported platform export held (twin etl --export prints the same). */
+export interface ExportOutcome {
+  platform: string;
+  found: number;
+  inserted: number;
+  alreadyThere: number;
+  skipped: Record<string, number>;
+  /** Rows and files that could not be read; the rest was imported. */
+  problems: { file: string; line?: number; reason: string }[];
+}
+
+/** What a run collects: an author's saved links, or a platform export they uploaded. */
+export type RunRequest =
+  { author: string; links: readonly string[] } | { author: string; export: ExportRequest };
 
 /**
  * Starts collection runs and reports on them: the local pipeline in-process, or the ETL workflow on
  * Step Functions. A run crawls an author's links, loads what is new and brings the features up to date.
  */
 export interface CollectionRuns {
-  start(config: { author: string; links: readonly string[] }): Promise<CollectionRun>;
+  start(request: RunRequest): Promise<CollectionRun>;
   /** Undefined when no run has this id. */
   get(id: string): Promise<CollectionRun | undefined>;
 }

@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/index.js';
+import { ExportRequestSchema } from '../collection/exports/uploaded.js';
 import {
   cleanPath,
   corsHeaders,
+  headerOf,
   inputErrorReply,
   json,
   parseJsonBody,
+  UnsupportedMediaTypeError,
   type HttpReply,
   type HttpRequest,
 } from '../http/contract.js';
+import { parseMultipart } from '../http/multipart.js';
+import { MAX_EXPORT_UPLOAD_BYTES, type ExportUploads } from '../ports/export-uploads.js';
 import { RunInProgressError, type CollectionRuns } from '../ports/collection-runs.js';
 import { AuthorLinksBodySchema, type AuthorLinksRepository } from './author-links.js';
 import type { WorkspaceStats } from './stats.js';
@@ -17,6 +22,16 @@ export interface WorkspaceServices {
   links: AuthorLinksRepository;
   runs: CollectionRuns;
   stats: () => Promise<WorkspaceStats>;
+  /** Tickets for uploading platform exports; absent where the deployment takes none. */
+  uploads?: ExportUploads;
+  /** Where the server itself receives uploads (locally; on AWS the browser posts to S3). */
+  receiver?: UploadReceiver;
+}
+
+/** Takes an uploaded archive posted to this server under a ticket's key. */
+export interface UploadReceiver {
+  accepts(key: string): boolean;
+  receive(key: string, archive: Buffer): Promise<void>;
 }
 
 export interface WorkspaceApiOptions {
@@ -27,10 +42,12 @@ export interface WorkspaceApiOptions {
 
 const StartRunBodySchema = z.strictObject({
   author: z.string().trim().min(1, 'must name the author (First Last)').max(200),
+  /** Import this uploaded export instead of collecting the saved links. */
+  export: ExportRequestSchema.optional(),
 });
 
 /** Paths this API answers; everything else belongs to someone else (the twin, the web app). */
-export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats)(\/|$)/u;
+export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports)(\/|$)/u;
 
 /**
  * The web app's management API, beside POST /rag and behind the same auth:
@@ -39,6 +56,9 @@ export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats)(\/|$)/u;
  *   POST /collection-runs         {author}: collect that author's saved links (202)
  *   GET /collection-runs/{id}     the run's state and each link's outcome
  *   GET /stats                    warehouse and feature-store counts per author and category
+ *   POST /exports                 a ticket for uploading a platform export (201)
+ *   POST /exports/uploads         locally: the upload itself (multipart: key, then file; 204)
+ *   POST /collection-runs         {author, export: {key, platform?, site?}}: import the upload (202)
  * Bad input is a 400 naming the field; an unknown run or author a 404; a second run for an author
  * while one is going a 409.
  */
@@ -70,12 +90,26 @@ export class WorkspaceHttpApi {
         }
         return notAllowed('GET, PUT');
       }
+      if (path === '/exports') {
+        if (request.method !== 'POST') return notAllowed('POST');
+        if (!services.uploads) return json(404, { error: 'this deployment takes no uploaded exports' });
+        return json(201, await services.uploads.ticket());
+      }
+      if (path === '/exports/uploads') {
+        if (request.method !== 'POST') return notAllowed('POST');
+        if (!services.receiver) return json(404, { error: 'uploads go to the address of the upload ticket' });
+        return await receiveUpload(request, services.receiver);
+      }
       if (path === '/collection-runs') {
         if (request.method !== 'POST') return notAllowed('POST');
-        const { author } = parseJsonBody(request, StartRunBodySchema, {
+        const { author, export: upload } = parseJsonBody(request, StartRunBodySchema, {
           message: 'the body must be a JSON object with the author to collect',
           field: 'author',
         });
+        if (upload) {
+          const run = await services.runs.start({ author, export: upload });
+          return json(202, run, { location: `/collection-runs/${run.id}` });
+        }
         const saved = await services.links.find(author);
         if (!saved) {
           return json(404, { error: `no links are saved for ${author}; save some first`, field: 'author' });
@@ -107,6 +141,27 @@ export class WorkspaceHttpApi {
       return json(500, { error: 'internal error; the request was logged' });
     }
   }
+}
+
+/** A multipart POST of `key` (from a ticket) and then `file`, the way S3 takes a presigned POST. */
+async function receiveUpload(request: HttpRequest, receiver: UploadReceiver): Promise<HttpReply> {
+  const contentType = headerOf(request, 'content-type') ?? '';
+  if (!request.bytes || !/^multipart\/form-data/iu.test(contentType)) {
+    throw new UnsupportedMediaTypeError(
+      'send the export as multipart/form-data: the key, then the file',
+      'content-type',
+    );
+  }
+  const form = await parseMultipart(contentType, request.bytes, { maxFileBytes: MAX_EXPORT_UPLOAD_BYTES });
+  const key = form.fields.key ?? '';
+  if (!receiver.accepts(key)) {
+    return json(403, {
+      error: 'the upload key is unknown, used or expired: ask POST /exports for a ticket',
+      field: 'key',
+    });
+  }
+  await receiver.receive(key, form.file.bytes);
+  return { statusCode: 204, headers: {}, body: '' };
 }
 
 function notAllowed(allow: string): HttpReply {

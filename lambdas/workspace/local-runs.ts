@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthorConfig } from '../collection/author-config.js';
+import { InvalidInputError } from '../domain/index.js';
 import type { CrawlEnvironment, Crawler } from '../collection/crawlers/types.js';
 import type { CrawlerKind } from '../collection/links.js';
+import { exportOutcome, importUploadedExport } from '../collection/exports/uploaded.js';
 import { crawlLinks } from '../collection/pipeline.js';
-import type { CollectionRun, CollectionRuns } from '../ports/collection-runs.js';
+import type { CollectionRun, CollectionRuns, RunRequest } from '../ports/collection-runs.js';
+import type { ExportRequest, ExportUploads } from '../ports/export-uploads.js';
 import { RunInProgressError } from '../ports/collection-runs.js';
 import type { Warehouse } from '../ports/warehouse.js';
 
@@ -19,6 +21,8 @@ export interface LocalRunDependencies {
   concurrency: number;
   perLinkTimeoutMs: number;
   crawlers?: Partial<Record<CrawlerKind, Crawler>>;
+  /** Uploaded platform exports, for runs that import one. */
+  uploads?: ExportUploads;
   /** Told of a run that failed as a whole (a bug or a broken store, not a failing link). */
   onError?: (error: unknown) => void;
 }
@@ -34,22 +38,27 @@ export class LocalCollectionRuns implements CollectionRuns {
 
   constructor(private readonly dependencies: LocalRunDependencies) {}
 
-  start(config: AuthorConfig): Promise<CollectionRun> {
+  start(request: RunRequest): Promise<CollectionRun> {
     const busy = [...this.runs.values()].find(
-      (run) => run.state === 'running' && run.author.toLowerCase() === config.author.toLowerCase(),
+      (run) => run.state === 'running' && run.author.toLowerCase() === request.author.toLowerCase(),
     );
     if (busy) return Promise.reject(new RunInProgressError(busy.id));
+    const links = 'links' in request ? request.links : [];
     const run: CollectionRun = {
       id: randomUUID(),
-      author: config.author,
+      author: request.author,
       state: 'running',
-      step: 'collecting',
+      step: 'export' in request ? 'importing' : 'collecting',
       startedAt: new Date().toISOString(),
-      links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
+      links: links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
     };
     this.runs.set(run.id, run);
     this.forgetOldRuns();
-    const execution = this.execute(run, config).finally(() => this.finishing.delete(execution));
+    const work =
+      'export' in request
+        ? this.importExport(run, request.export)
+        : this.execute(run, { author: request.author, links });
+    const execution = work.finally(() => this.finishing.delete(execution));
     this.finishing.add(execution);
     return Promise.resolve(structuredClone(run));
   }
@@ -64,7 +73,32 @@ export class LocalCollectionRuns implements CollectionRuns {
     await Promise.all([...this.finishing]);
   }
 
-  private async execute(run: CollectionRun, config: AuthorConfig): Promise<void> {
+  /** A run that imports an uploaded export, then featurises what was new. */
+  private async importExport(run: CollectionRun, request: ExportRequest): Promise<void> {
+    const { warehouse, featurize, uploads } = this.dependencies;
+    try {
+      if (!uploads) throw new Error('this server takes no uploaded exports');
+      const report = await importUploadedExport(warehouse, uploads, run.author, request);
+      run.export = exportOutcome(report);
+      if (featurize && report.inserted > 0) {
+        run.step = 'featurising';
+        run.chunks = await featurize(report.author.id);
+      }
+      run.state = 'succeeded';
+    } catch (error) {
+      run.state = 'failed';
+      run.error = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof InvalidInputError)) this.dependencies.onError?.(error);
+    } finally {
+      run.step = 'done';
+      run.finishedAt = new Date().toISOString();
+    }
+  }
+
+  private async execute(
+    run: CollectionRun,
+    config: { author: string; links: readonly string[] },
+  ): Promise<void> {
     const { warehouse, featurize, crawlers } = this.dependencies;
     const environment = this.dependencies.openEnvironment();
     try {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
@@ -49,6 +50,17 @@ export class ArtifactStore extends Construct {
           noncurrentVersionExpiration: props.noncurrentVersionRetention ?? Duration.days(90),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        {
+          // Uploaded exports are someone's writing in transit: gone a day after upload, every version.
+          prefix: EXPORT_UPLOADS_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+      // The web app posts exports straight here with a presigned POST; the signed policy, not the
+      // origin, is what authorises an upload, so any origin may send one.
+      cors: [
+        { allowedMethods: [s3.HttpMethods.POST], allowedOrigins: ['*'], allowedHeaders: ['*'], maxAge: 3600 },
       ],
       removalPolicy,
     });

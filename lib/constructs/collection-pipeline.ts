@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { AuthorConfig } from '../../lambdas/collection/author-config.js';
+import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
 import { ContainerFunction } from './container-function.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
@@ -15,6 +17,8 @@ export interface CollectionPipelineProps {
   readonly secrets: TwinSecrets;
   /** The feature workflow, started when a collection stored something new. */
   readonly featureWorkflow: sfn.IStateMachine;
+  /** Where uploaded exports wait (exports/); the function reads and then removes them. */
+  readonly artifacts: s3.IBucket;
   /** One scheduled collection per author config. */
   readonly authors: readonly { name: string; config: AuthorConfig }[];
   /** When the scheduled collections run; undefined disables them. */
@@ -40,10 +44,29 @@ export class CollectionPipeline extends Construct {
       memorySize: 2048,
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 8,
-      environment: { TWIN_WAREHOUSE: 'mongodb', ...props.secrets.environmentFor(CRAWL_SECRETS) },
+      environment: {
+        TWIN_WAREHOUSE: 'mongodb',
+        ARTIFACT_BUCKET: props.artifacts.bucketName,
+        ...props.secrets.environmentFor(CRAWL_SECRETS),
+      },
     }).function;
     props.secrets.grantRead(this.function, CRAWL_SECRETS);
-    suppressFunctionBaseline(this.function);
+    props.artifacts.grantRead(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
+    props.artifacts.grantDelete(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
+    suppressFunctionBaseline(this.function, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Uploaded exports only: read and delete objects under exports/ (keys are exports/<uuid>.zip).',
+        appliesTo: [
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          'Action::s3:DeleteObject*',
+          { regex: '/^Resource::.*\\/exports\\/\\*$/' },
+        ],
+      },
+    ]);
 
     this.stateMachine = new Workflow(this, 'Workflow', {
       definitionFile: 'etl.asl.json',

@@ -7,6 +7,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { SecretSetting } from '../../lambdas/settings/settings.js';
 import { RUN_CLAIMS_PREFIX } from '../../lambdas/adapters/runs/s3-run-claims.js';
+import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
 import { AUTHOR_CONFIGS_PREFIX } from '../../lambdas/workspace/author-links.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
@@ -54,6 +55,8 @@ export class WorkspaceApi extends Construct {
     props.artifacts.grantReadWrite(this.function, `${AUTHOR_CONFIGS_PREFIX}*`);
     // One run per author: the claim objects, written with conditional puts (s3-run-claims.ts).
     props.artifacts.grantReadWrite(this.function, `${RUN_CLAIMS_PREFIX}*`);
+    // Presigned POSTs for uploaded exports are signed with this role: it may put under exports/ only.
+    props.artifacts.grantPut(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
     props.etlWorkflow.grantStartExecution(this.function);
     // Describe only this workflow's executions (their ARNs share the state machine's name).
     this.function.addToRolePolicy(
@@ -82,12 +85,14 @@ export class WorkspaceApi extends Construct {
     runs.addMethod('POST', integration, options);
     runs.addResource('{id}').addMethod('GET', integration, options);
     props.api.root.addResource('stats').addMethod('GET', integration, options);
+    // Upload tickets; the upload itself goes from the browser straight to the bucket.
+    props.api.root.addResource('exports').addMethod('POST', integration, options);
 
     suppressFunctionBaseline(this.function, [
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'Objects under author-configs/ and collection-runs/authors/ only (grantReadWrite on those prefixes), and the executions of the ETL workflow only (their ARNs end in a run name).',
+          'Objects under author-configs/ and collection-runs/authors/ only (grantReadWrite on those prefixes), puts under exports/ (the presigned upload policy), and the executions of the ETL workflow only (their ARNs end in a run name).',
         appliesTo: [
           'Action::s3:Abort*',
           'Action::s3:DeleteObject*',
@@ -96,6 +101,7 @@ export class WorkspaceApi extends Construct {
           'Action::s3:List*',
           { regex: '/^Resource::.*\\/author-configs\\/\\*$/' },
           { regex: '/^Resource::.*\\/collection-runs\\/authors\\/\\*$/' },
+          { regex: '/^Resource::.*\\/exports\\/\\*$/' },
           { regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/' },
         ],
       },

@@ -24,6 +24,7 @@ function build(schedule?: Schedule) {
     stage: 'test',
     secrets: foundation.secrets,
     featureWorkflow: features.pipeline.stateMachine,
+    artifacts: foundation.artifacts.bucket,
     authors,
     ...(schedule ? { schedule } : {}),
   });
@@ -32,6 +33,26 @@ function build(schedule?: Schedule) {
 
 describe('CollectionStack', () => {
   const { stack, template } = build(Schedule.expression('cron(0 3 ? * MON *)'));
+
+  it('lets the crawl function read and remove uploaded exports, and nothing else of the artifact bucket', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const s3Statements = Object.values(policies)
+      .flatMap(
+        (policy) =>
+          (
+            policy as {
+              Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+            }
+          ).Properties.PolicyDocument.Statement,
+      )
+      .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
+    expect(s3Statements.length).toBeGreaterThan(0);
+    for (const statement of s3Statements) {
+      const resources = JSON.stringify(statement.Resource);
+      expect(resources).toMatch(/exports\/\*/u);
+      expect(JSON.stringify(statement.Action)).not.toMatch(/s3:PutObject/u);
+    }
+  });
 
   it('runs the crawl function from a container image with git, enough memory for Chromium, and secret ARNs only', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {

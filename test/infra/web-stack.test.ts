@@ -31,7 +31,7 @@ function synth(auth: 'api-key' | 'iam' = 'api-key') {
 describe('the workspace routes on the twin API', () => {
   const { rag, ragTemplate } = synth();
 
-  it('adds the five routes with the same API key requirement as POST /rag', () => {
+  it('adds the six routes with the same API key requirement as POST /rag', () => {
     const methods = Object.values(ragTemplate.findResources('AWS::ApiGateway::Method')) as {
       Properties: { HttpMethod: string; ApiKeyRequired?: boolean };
     }[];
@@ -42,10 +42,11 @@ describe('the workspace routes on the twin API', () => {
       'GET',
       'POST',
       'POST',
+      'POST',
       'PUT',
     ]);
     expect(protectedMethods.every((method) => method.Properties.ApiKeyRequired === true)).toBe(true);
-    for (const path of ['authors', 'collection-runs', '{id}', 'stats']) {
+    for (const path of ['authors', 'collection-runs', '{id}', 'stats', 'exports']) {
       ragTemplate.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: path });
     }
   });
@@ -67,6 +68,18 @@ describe('the workspace routes on the twin API', () => {
     });
     expect(policies).toContain('/author-configs/*');
     expect(policies).not.toMatch(/"states:\*"|"s3:\*"/u);
+    // It signs upload policies for exports/ and may put nothing anywhere else.
+    const puts = Object.values(ragTemplate.findResources('AWS::IAM::Policy'))
+      .flatMap(
+        (policy) =>
+          (
+            policy as {
+              Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+            }
+          ).Properties.PolicyDocument.Statement,
+      )
+      .filter((statement) => JSON.stringify(statement.Action).includes('s3:PutObject'));
+    expect(puts.map((statement) => JSON.stringify(statement.Resource)).join(' ')).toMatch(/exports\/\*/u);
     ragTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({ ETL_STATE_MACHINE_ARN: ETL_ARN, ARTIFACT_BUCKET: Match.anyValue() }),
@@ -136,6 +149,7 @@ describe('WebStack', () => {
       '/collection-runs',
       '/collection-runs/*',
       '/stats',
+      '/exports',
     ]);
     for (const behavior of behaviors) {
       expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled

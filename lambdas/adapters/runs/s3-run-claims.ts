@@ -77,7 +77,9 @@ export class S3RunClaims {
     }
   }
 
-  private async read(key: string): Promise<{ etag: string; claim?: z.infer<typeof ClaimSchema> } | undefined> {
+  private async read(
+    key: string,
+  ): Promise<{ etag: string; claim?: z.infer<typeof ClaimSchema> } | undefined> {
     let object;
     try {
       object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

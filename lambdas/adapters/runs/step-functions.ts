@@ -6,8 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { AuthorConfig } from '../../collection/author-config.js';
-import type { CollectionRun, CollectionRuns, RunLink } from '../../ports/collection-runs.js';
+import type { CollectionRun, CollectionRuns, RunLink, RunRequest } from '../../ports/collection-runs.js';
 import { RunInProgressError } from '../../ports/collection-runs.js';
 import type { S3RunClaims } from './s3-run-claims.js';
 
@@ -21,7 +20,17 @@ const START_GRACE_MS = 60_000;
 const RUN_ID = /^web-[A-Za-z0-9-]{1,70}$/u;
 
 /** The ETL workflow's output (statemachines/etl.asl.json, the `summarize` step). */
+const ExportOutcomeSchema = z.object({
+  platform: z.string(),
+  found: z.number(),
+  inserted: z.number(),
+  alreadyThere: z.number(),
+  skipped: z.record(z.string(), z.number()),
+  problems: z.array(z.object({ file: z.string(), line: z.number().optional(), reason: z.string() })),
+});
+
 const EtlOutputSchema = z.looseObject({
+  export: ExportOutcomeSchema.optional(),
   links: z
     .array(
       z.object({
@@ -36,7 +45,7 @@ const EtlOutputSchema = z.looseObject({
     .optional(),
 });
 
-const EtlInputSchema = z.looseObject({ author: z.string(), links: z.array(z.string()) });
+const EtlInputSchema = z.looseObject({ author: z.string(), links: z.array(z.string()).default([]) });
 
 /**
  * Collection runs as executions of the ETL workflow on Step Functions (which itself starts the
@@ -51,26 +60,32 @@ export class StepFunctionsCollectionRuns implements CollectionRuns {
     private readonly claims: S3RunClaims,
   ) {}
 
-  async start(config: AuthorConfig): Promise<CollectionRun> {
+  async start(config: RunRequest): Promise<CollectionRun> {
     const id = `web-${new Date().toISOString().replace(/[:.]/gu, '-')}-${randomUUID().slice(0, 8)}`;
     const claim = await this.claims.claim(config.author, id, (holder, claimedAt) =>
       this.isActive(holder, claimedAt),
     );
     if (!claim.claimed) throw new RunInProgressError(claim.holder);
+    // The workflow's input: an author config, or an author and the export to import.
+    const links = 'links' in config ? config.links : [];
+    const input =
+      'export' in config
+        ? { author: config.author, export: config.export }
+        : { author: config.author, links };
     const started = await this.client.send(
       new StartExecutionCommand({
         stateMachineArn: this.stateMachineArn,
         name: id,
-        input: JSON.stringify({ author: config.author, links: config.links }),
+        input: JSON.stringify(input),
       }),
     );
     return {
       id,
       author: config.author,
       state: 'running',
-      step: 'collecting',
+      step: 'export' in config ? 'importing' : 'collecting',
       startedAt: (started.startDate ?? new Date()).toISOString(),
-      links: config.links.map((input) => ({ input, outcome: 'pending', documents: 0 })),
+      links: links.map((link) => ({ input: link, outcome: 'pending', documents: 0 })),
     };
   }
 
@@ -116,7 +131,14 @@ export class StepFunctionsCollectionRuns implements CollectionRuns {
       case 'SUCCEEDED': {
         const output = EtlOutputSchema.safeParse(JSON.parse(execution.output ?? '{}'));
         const links = output.success && output.data.links ? output.data.links : pending;
-        return { ...base, state: 'succeeded', step: 'done', links };
+        const imported = output.success ? output.data.export : undefined;
+        return {
+          ...base,
+          state: 'succeeded',
+          step: 'done',
+          links,
+          ...(imported ? { export: imported } : {}),
+        };
       }
       default:
         return {
