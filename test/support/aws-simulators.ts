@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { parseMultipart } from '../../lambdas/http/multipart.js';
 import { startLoopbackServer } from './http-server.js';
 import './state-machines.js'; // Node 20 support for the local runner
 
@@ -29,6 +30,7 @@ function s3Error(response: ServerResponse, status: number, code: string, message
  */
 export async function startS3Simulator(): Promise<{
   client: S3Client;
+  url: string;
   objects: Map<string, { body: Buffer; etag: string }>;
   close(): Promise<void>;
 }> {
@@ -38,6 +40,18 @@ export async function startS3Simulator(): Promise<{
     void (async () => {
       const key = decodeURIComponent(new URL(request.url ?? '/', 'http://s3').pathname.slice(1));
       const body = await bodyOf(request);
+      if (request.method === 'POST' && !key.includes('/')) {
+        const stored = await presignedUpload(key, String(request.headers['content-type']), body);
+        if ('error' in stored) {
+          s3Error(response, stored.status, stored.error, stored.message);
+          return;
+        }
+        version += 1;
+        objects.set(stored.key, { body: stored.file, etag: `"${String(version)}"` });
+        response.writeHead(204);
+        response.end();
+        return;
+      }
       const current = objects.get(key);
       if (request.method === 'PUT') {
         const ifNoneMatch = request.headers['if-none-match'];
@@ -95,7 +109,67 @@ export async function startS3Simulator(): Promise<{
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  return { client, objects, close: () => server.close() };
+  return { client, url: server.url, objects, close: () => server.close() };
+}
+
+type Upload = { key: string; file: Buffer } | { status: number; error: string; message: string };
+
+/**
+ * S3's browser upload (POST Object with a SigV4-signed policy), checked as S3 checks it: the
+ * signature over the base64 policy with the key derived from the secret, date, region and service;
+ * the expiration; and every condition (exact fields, starts-with, content-length-range).
+ */
+async function presignedUpload(bucket: string, contentType: string, body: Buffer): Promise<Upload> {
+  const form = await parseMultipart(contentType, body, { maxFileBytes: 1024 * 1024 * 1024 });
+  const fields: Record<string, string | undefined> = { ...form.fields, bucket };
+  const denied = (message: string): Upload => ({ status: 403, error: 'AccessDenied', message });
+  const credential = (fields['X-Amz-Credential'] ?? '').split('/');
+  const [accessKey, date, region, service] = credential;
+  if (accessKey !== credentials.accessKeyId || !date || !region || service !== 's3')
+    return denied('Invalid according to Policy: credential');
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  const signingKey = hmac(
+    hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date), region), 's3'),
+    'aws4_request',
+  );
+  const expected = createHmac('sha256', signingKey)
+    .update(fields.Policy ?? '')
+    .digest('hex');
+  if (expected !== fields['X-Amz-Signature'])
+    return denied('The request signature we calculated does not match');
+  const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as {
+    expiration: string;
+    conditions: (Record<string, string> | [string, string | number, string | number])[];
+  };
+  if (Date.parse(policy.expiration) < Date.now())
+    return denied('Invalid according to Policy: Policy expired');
+  for (const condition of policy.conditions) {
+    if (!Array.isArray(condition)) {
+      for (const [name, value] of Object.entries(condition)) {
+        if (fields[name] !== value)
+          return denied(
+            `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${value}"]`,
+          );
+      }
+      continue;
+    }
+    const [operator, first, second] = condition;
+    if (operator === 'content-length-range') {
+      if (form.file.bytes.length < Number(first) || form.file.bytes.length > Number(second))
+        return {
+          status: 400,
+          error: 'EntityTooLarge',
+          message: 'Your proposed upload exceeds the maximum allowed size',
+        };
+      continue;
+    }
+    const value = fields[String(first).replace(/^\$/u, '')] ?? '';
+    const holds =
+      operator === 'eq' ? value === second : operator === 'starts-with' && value.startsWith(String(second));
+    if (!holds)
+      return denied(`Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
+  }
+  return { key: `${bucket}/${fields.key ?? ''}`, file: form.file.bytes };
 }
 
 type Json = Parameters<StateMachine['run']>[0];
