@@ -1,8 +1,8 @@
 // Callbacks passed to page.$eval and page.waitForFunction run inside the browser (DOM types: see tsconfig.json here).
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
@@ -14,7 +14,9 @@ import {
   standInCrossEncoderAvailable,
 } from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+import { mediumExportEntries } from '../support/platform-exports.js';
 import { startTwinServe, type TwinServe } from '../support/twin-serve.js';
+import { zipArchive } from '../support/zip-archives.js';
 
 /** Screenshots land here, for CI to keep as artifacts. */
 const SCREENSHOTS = join(REPO_ROOT, 'reports', 'web');
@@ -212,6 +214,30 @@ describe.runIf(ready)('the web app in a real browser', () => {
       await page.$$eval('#author option', (options) => options.map((option) => option.textContent)),
     ).toContain('Ada Lovelace');
     await page.screenshot({ path: join(SCREENSHOTS, 'collection-run.png'), fullPage: true });
+  }, 150_000);
+
+  it('uploads a Medium export for a new author and shows what the import found', async () => {
+    const archive = join(authorsDir, '..', `medium-export-${String(process.pid)}.zip`);
+    await writeFile(archive, zipArchive(mediumExportEntries()));
+    await page.select('#links-author', '');
+    await page.$eval('#links-name', (input) => {
+      (input as HTMLInputElement).value = '';
+    });
+    await page.type('#links-name', 'Paul Iusztin');
+    const picker = await page.$('#export-file');
+    await (picker as ElementHandle<HTMLInputElement>).uploadFile(archive);
+    await page.click('#import-export');
+    await page.waitForFunction(
+      () =>
+        /Paul Iusztin: medium export/u.test(document.getElementById('run-summary')?.textContent ?? '') &&
+        ['succeeded', 'failed'].includes(document.getElementById('run-state')?.textContent ?? ''),
+      { timeout: 120_000, polling: 250 },
+    );
+    expect(await text(page, '#run-state')).toBe('succeeded');
+    expect(await text(page, '#run-summary')).toMatch(
+      /^Paul Iusztin: medium export, 2 found, 2 new, 0 already there; skipped 1 draft; [1-9]\d* chunks embedded\.$/u,
+    );
+    await rm(archive, { force: true });
   }, 150_000);
 
   it('fits a phone screen without sideways scrolling', async () => {

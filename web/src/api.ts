@@ -1,5 +1,7 @@
 /** Calls to the twin's API, on the page's own origin (twin serve locally, CloudFront on AWS). */
 
+import type { UploadTicket } from './types.js';
+
 const API_KEY_STORAGE = 'llm-twin-api-key';
 
 /** A reply that was not 2xx: the server's message and the field it names, if any. */
@@ -51,6 +53,34 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
     );
   }
   return response;
+}
+
+/**
+ * Sends a file the way an upload ticket says: a multipart POST of the ticket's fields and then the
+ * file. The API key goes only to this server (locally), never to S3 (on AWS).
+ */
+export async function uploadFile(ticket: UploadTicket, file: Blob): Promise<void> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
+  form.append('file', file, 'export.zip');
+  const sameOrigin = new URL(ticket.url, location.href).origin === location.origin;
+  const key = storedApiKey();
+  const auth = sameOrigin && key ? { 'x-api-key': key, authorization: `Bearer ${key}` } : undefined;
+  let response: Response;
+  try {
+    response = await fetch(ticket.url, { method: 'POST', body: form, ...(auth ? { headers: auth } : {}) });
+  } catch {
+    throw new ApiError('the upload could not be sent; check the connection and try again', 0, null);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    const message = /<Message>([^<]*)<\/Message>/u.exec(text)?.[1] ?? text.slice(0, 200);
+    throw new ApiError(
+      `the upload was refused (${String(response.status)}): ${message}`,
+      response.status,
+      'file',
+    );
+  }
 }
 
 export async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {

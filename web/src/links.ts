@@ -1,7 +1,7 @@
-import { ApiError, call } from './api.js';
+import { ApiError, call, uploadFile } from './api.js';
 import { byId, el, fieldError } from './dom.js';
 import { linkProblem } from './link-shape.js';
-import type { AuthorLinks, CollectionRun } from './types.js';
+import type { AuthorLinks, CollectionRun, UploadTicket } from './types.js';
 
 const POLL_MS = 1000;
 
@@ -128,7 +128,64 @@ export async function setUpLinks(options: { onRunFinished: () => Promise<void> }
     })();
   });
 
+  setUpExportImport({
+    author: () => name.value.trim(),
+    onRunFinished: options.onRunFinished,
+    onError: showSaveError,
+  });
   await load();
+}
+
+/** The export upload: a ticket, the upload, then a run that imports it (followed like any run). */
+function setUpExportImport(options: {
+  author: () => string;
+  onRunFinished: () => Promise<void>;
+  onError: (error: unknown) => void;
+}): void {
+  const file = byId('export-file', HTMLInputElement);
+  const submit = byId('import-export', HTMLButtonElement);
+  const problem = byId('export-error');
+  byId('export-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const chosen = file.files?.[0];
+      const author = options.author();
+      fieldError(
+        file,
+        problem,
+        !author ? 'Name the author above first.' : chosen ? null : 'Choose the export file.',
+      );
+      if (!author || !chosen) return;
+      submit.disabled = true;
+      try {
+        const ticket = await call<UploadTicket>('POST', '/exports');
+        if (chosen.size > ticket.maxBytes) {
+          fieldError(
+            file,
+            problem,
+            `The file is over the ${String(Math.round(ticket.maxBytes / 1048576))} MB limit.`,
+          );
+          return;
+        }
+        byId('links-status').textContent = `Uploading ${chosen.name}…`;
+        await uploadFile(ticket, chosen);
+        const platform = byId('export-platform', HTMLSelectElement).value;
+        const site = byId('export-site', HTMLInputElement).value.trim();
+        const run = await call<CollectionRun>('POST', '/collection-runs', {
+          author,
+          export: { key: ticket.key, ...(platform ? { platform } : {}), ...(site ? { site } : {}) },
+        });
+        byId('links-status').textContent = `Importing ${chosen.name} for ${run.author}.`;
+        await follow(run);
+        await options.onRunFinished();
+      } catch (error) {
+        if (error instanceof ApiError && error.field === 'file') fieldError(file, problem, error.message);
+        else options.onError(error);
+      } finally {
+        submit.disabled = false;
+      }
+    })();
+  });
 }
 
 function button(label: string, accessibleName: string, onClick: () => void): HTMLButtonElement {
@@ -154,15 +211,33 @@ function showRun(run: CollectionRun): void {
   state.textContent = run.state === 'running' ? run.step : run.state;
   state.className = `badge ${run.state}`;
   const count = (outcome: string) => run.links.filter((link) => link.outcome === outcome).length;
+  const blocked = count('blocked') > 0 ? `${String(count('blocked'))} blocked, ` : '';
   const parts = [
-    `${run.author}: ${String(count('inserted'))} new, ${String(count('skipped'))} already there, ${String(count('blocked'))} blocked, ${String(count('failed'))} failed, ${String(count('pending'))} pending`,
+    `${run.author}: ${String(count('inserted'))} new, ${String(count('skipped'))} already there, ${blocked}${String(count('failed'))} failed, ${String(count('pending'))} pending`,
   ];
+  if (run.export) {
+    const { platform, found, inserted, alreadyThere, skipped, problems } = run.export;
+    const left = Object.entries(skipped).map(([reason, count]) => `${String(count)} ${reason}`);
+    parts[0] = `${run.author}: ${platform} export, ${String(found)} found, ${String(inserted)} new, ${String(alreadyThere)} already there`;
+    if (left.length > 0) parts.push(`skipped ${left.join(', ')}`);
+    if (problems.length > 0) parts.push(`${String(problems.length)} could not be read`);
+  }
   if (run.chunks !== undefined) parts.push(`${String(run.chunks)} chunks embedded`);
   if (run.error) parts.push(run.error);
   byId('run-summary').textContent = `${parts.join('; ')}.`;
   byId('run-links')
     .querySelector('tbody')
     ?.replaceChildren(
+      ...(run.export?.problems ?? []).map((problem) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, problem.line ? `${problem.file}, line ${String(problem.line)}` : problem.file),
+          el('td', { class: 'outcome-failed' }, 'not read'),
+          el('td', { class: 'number' }, '0'),
+          el('td', {}, problem.reason),
+        ),
+      ),
       ...run.links.map((link) =>
         el(
           'tr',
