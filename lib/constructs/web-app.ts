@@ -10,7 +10,14 @@ import { WEB_APP_SOURCE, writeWebApp } from '../../lambdas/web-app/bundle.js';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/web-app/security-headers.js';
 
 /** The API's paths, sent by CloudFront to API Gateway; everything else is the web app's files. */
-export const API_PATH_PATTERNS = ['/rag', '/authors', '/collection-runs', '/collection-runs/*', '/stats', '/exports'];
+export const API_PATH_PATTERNS = [
+  '/rag',
+  '/authors',
+  '/collection-runs',
+  '/collection-runs/*',
+  '/stats',
+  '/exports',
+];
 
 export interface WebAppProps {
   /** The twin's API (POST /rag and the workspace routes), served on the same origin as the app. */
