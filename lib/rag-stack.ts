@@ -25,7 +25,10 @@ export class RagStack extends Stack {
   constructor(scope: Construct, id: string, props: RagStackProps) {
     super(scope, id, props);
     tagTwinResources(this, props.stage);
-    this.rag = new RagApi(this, 'Rag', props);
+    this.rag = new RagApi(this, 'Rag', {
+      ...props,
+      ...(props.workspace ? { artifacts: props.workspace.artifacts } : {}),
+    });
     if (props.workspace) {
       this.workspace = new WorkspaceApi(this, 'Workspace', {
         api: this.rag.api,

@@ -150,8 +150,9 @@ async function jobOf(args: string[], options: EtlOptions): Promise<{ author: str
 
 function formatEtl(report: EtlReport): string {
   const count = (outcome: string) => report.results.filter((result) => result.outcome === outcome).length;
+  const blockedCount = count('blocked') > 0 ? `${String(count('blocked'))} blocked, ` : '';
   const lines = [
-    `ETL for ${fullNameOf(report.author)}: ${String(count('inserted'))} inserted, ${String(count('skipped'))} already there, ${String(count('blocked'))} blocked, ${String(count('failed'))} failed`,
+    `ETL for ${fullNameOf(report.author)}: ${String(count('inserted'))} inserted, ${String(count('skipped'))} already there, ${blockedCount}${String(count('failed'))} failed`,
   ];
   for (const [domain, { successful, total }] of Object.entries(report.byDomain)) {
     lines.push(`  ${domain}: ${String(successful)}/${String(total)} successful`);

@@ -140,12 +140,13 @@ export class FeatureStore {
   async searchChunks(
     category: Category,
     query: ChunkQuery,
-    options: { limit: number; authorId?: string },
+    options: { limit: number; authorIds?: readonly string[] },
   ): Promise<ScoredChunk[]> {
     const collection = collectionName('embedded', category);
+    // An empty list of authors matches nothing (a caller allowed no author sees no chunk).
     const within = {
       limit: options.limit,
-      ...(options.authorId ? { filter: { authorIds: [options.authorId] } } : {}),
+      ...(options.authorIds ? { filter: { authorIds: options.authorIds } } : {}),
     };
     let hits: (ScoredPoint & { ranks?: ScoredChunk['ranks'] })[];
     switch (query.mode) {

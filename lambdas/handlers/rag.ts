@@ -5,6 +5,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { AccessControl } from '../access/policy-store.js';
+import { lazyS3ArtifactStore } from '../adapters/artifacts/lazy.js';
 import { OpikTraceSink } from '../adapters/monitoring/opik-sink.js';
 import { PowertoolsTraceSink } from '../adapters/monitoring/powertools-sink.js';
 import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
@@ -64,8 +66,13 @@ void service().catch((error: unknown) => {
   logger.error('start-up failed; the next request tries again', { error });
 });
 
+// Who may use which twins: the access policy in the artifact bucket, when the stack names one.
+const bucket = process.env.ARTIFACT_BUCKET;
+const access = bucket ? new AccessControl(lazyS3ArtifactStore(bucket)) : undefined;
+
 const api = new RagHttpApi(service, {
   corsOrigins: loadSettings(process.env).corsOrigins,
+  ...(access ? { access } : {}),
   onError: (error, { status }) => {
     logger.error('request failed', { status, error });
   },
@@ -74,6 +81,8 @@ const api = new RagHttpApi(service, {
 export const handler = middy<APIGatewayProxyEvent, StreamingLambdaReply>({ streamifyResponse: true })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .handler(async (event: APIGatewayProxyEvent) =>
-    toStreamingReply(await api.handle(fromApiGatewayEvent(event))),
-  );
+  .handler(async (event: APIGatewayProxyEvent) => {
+    const request = fromApiGatewayEvent(event);
+    logger.appendKeys({ principal: request.principal?.id });
+    return toStreamingReply(await api.handle(request));
+  });

@@ -7,6 +7,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { AccessControl } from '../access/policy-store.js';
+import { lazyS3ArtifactStore } from '../adapters/artifacts/lazy.js';
 import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
 import { S3RunClaims } from '../adapters/runs/s3-run-claims.js';
 import { StepFunctionsCollectionRuns } from '../adapters/runs/step-functions.js';
@@ -54,6 +56,9 @@ const services = retryingLazy(async (): Promise<WorkspaceServices> => {
 
 const api = new WorkspaceHttpApi(services, {
   corsOrigins: loadSettings(process.env).corsOrigins,
+  ...(process.env.ARTIFACT_BUCKET
+    ? { access: new AccessControl(lazyS3ArtifactStore(process.env.ARTIFACT_BUCKET)) }
+    : {}),
   onError: (error) => {
     logger.error('request failed', { error });
   },
@@ -62,4 +67,8 @@ const api = new WorkspaceHttpApi(services, {
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .handler(async (event) => toProxyResult(await api.handle(fromApiGatewayEvent(event))));
+  .handler(async (event) => {
+    const request = fromApiGatewayEvent(event);
+    logger.appendKeys({ principal: request.principal?.id });
+    return toProxyResult(await api.handle(request));
+  });

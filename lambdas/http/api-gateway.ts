@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ANONYMOUS, type Principal } from '../access/principal.js';
 import type { HttpReply, HttpRequest } from './contract.js';
 
 /**
@@ -19,7 +20,30 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEvent): HttpRequest {
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
-  return { method: event.httpMethod, path: event.path, headers, body };
+  return { method: event.httpMethod, path: event.path, headers, body, principal: principalOf(event) };
+}
+
+/**
+ * Who API Gateway let through: a Cognito user (its `sub`, and its groups) when a Cognito authorizer
+ * ran, else the API key it checked, by id (never the key itself).
+ */
+export function principalOf(event: APIGatewayProxyEvent): Principal {
+  const context = event.requestContext as APIGatewayProxyEvent['requestContext'] | undefined;
+  const claims = (context?.authorizer as { claims?: Record<string, unknown> } | null | undefined)?.claims;
+  const sub = typeof claims?.sub === 'string' ? claims.sub : undefined;
+  if (sub) return { id: `user:${sub}`, groups: groupsOf(claims?.['cognito:groups']) };
+  const apiKeyId = context?.identity.apiKeyId;
+  return apiKeyId ? { id: `api-key:${apiKeyId}`, groups: [] } : ANONYMOUS;
+}
+
+/** Cognito sends groups as a list, or in REST API claims as one string ("a,b" or "[a b]"). */
+function groupsOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
+  if (typeof value !== 'string') return [];
+  return value
+    .replace(/^\[|\]$/gu, '')
+    .split(/[\s,]+/u)
+    .filter(Boolean);
 }
 
 /** What a streaming Lambda returns to middy: the status and headers, then a body it pipes. */

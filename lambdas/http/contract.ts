@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Principal } from '../access/principal.js';
 import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
 
 /** An HTTP request, as API Gateway or the local server hands it over. */
@@ -9,6 +10,11 @@ export interface HttpRequest {
   body: string | null;
   /** The raw bytes of a multipart/form-data body (an uploaded file); `body` is null then. */
   bytes?: Buffer;
+  /**
+   * Who is calling, as the transport established it (the local server's tokens, API Gateway's key
+   * or Cognito user). In-process callers that set none act as the operator.
+   */
+  principal?: Principal;
 }
 
 /** A reply: a whole body, or a stream of text (answers sent as they are written). */

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { OPERATOR, type Principal } from '../access/principal.js';
 import { headerOf, json, type HttpReply, type HttpRequest } from './contract.js';
 
 /** What `twin serve` accepts besides the API's own validation. */
@@ -10,8 +11,10 @@ export interface LocalGuardOptions {
   port: number;
   /** Other browser origins allowed to call the API (CORS), "*" for any. */
   corsOrigins: readonly string[];
-  /** Required on every API request (bearer or x-api-key) when given; required off loopback. */
+  /** The operator's token: required on every API request (bearer or x-api-key) when given; required off loopback. */
   token?: string;
+  /** The principal a presented token belongs to (tokens of `twin access token`), if any. */
+  principals?: (token: string) => Promise<Principal | undefined>;
   /** Paths anyone may GET without the token (the web app's own files). */
   isPublic?: (path: string) => boolean;
 }
@@ -33,9 +36,39 @@ export function isLoopbackHost(host: string): boolean {
  * - Cross-site writes: a POST, PUT, PATCH or DELETE from a foreign (or `null`) Origin, or marked
  *   `Sec-Fetch-Site: cross-site`, is refused (403) unless the origin is a configured CORS origin.
  *   Requests without an Origin (curl, scripts) are not from a browser page and pass.
- * - Off loopback, every API request needs the token (401), which no other page can know.
+ * - Off loopback, every API request needs a token (401), which no other page can know.
+ * It also says who is calling: the operator (the server's own token, or anyone on loopback when it has
+ * none), or the principal a token of `twin access token` belongs to. An unknown token is a 401.
  */
-export function guardLocalRequest(request: HttpRequest, options: LocalGuardOptions): HttpReply | undefined {
+export async function guardLocalRequest(
+  request: HttpRequest,
+  options: LocalGuardOptions,
+): Promise<{ refused: HttpReply } | { principal: Principal }> {
+  const refused = checkAddressAndOrigin(request, options);
+  if (refused) return { refused };
+  const publicFile =
+    ['GET', 'HEAD'].includes(request.method.toUpperCase()) && (options.isPublic?.(request.path) ?? false);
+  const presented = presentedToken(request);
+  if (presented !== undefined) {
+    if (options.token !== undefined && sameSecret(presented, options.token)) return { principal: OPERATOR };
+    const principal = await options.principals?.(presented);
+    if (principal) return { principal };
+  } else if (options.token === undefined || publicFile) {
+    // Without a token of its own the server trusts its machine: the local user is the operator.
+    return { principal: OPERATOR };
+  }
+  if (publicFile) return { principal: OPERATOR };
+  return {
+    refused: json(401, {
+      error:
+        'send your token (from `twin serve --token` or `twin access token`) as "authorization: Bearer <token>" (or x-api-key)',
+      field: 'authorization',
+    }),
+  };
+}
+
+/** DNS rebinding and cross-site writes (see guardLocalRequest). */
+function checkAddressAndOrigin(request: HttpRequest, options: LocalGuardOptions): HttpReply | undefined {
   const authorities = new Set(
     [...LOOPBACK_NAMES, hostForUrl(options.host)].map((name) =>
       `${name}:${String(options.port)}`.toLowerCase(),
@@ -63,14 +96,6 @@ export function guardLocalRequest(request: HttpRequest, options: LocalGuardOptio
       });
     }
   }
-  const publicFile =
-    ['GET', 'HEAD'].includes(request.method.toUpperCase()) && (options.isPublic?.(request.path) ?? false);
-  if (options.token !== undefined && !publicFile && !hasToken(request, options.token)) {
-    return json(401, {
-      error: 'send the token of `twin serve --token` as "authorization: Bearer <token>" (or x-api-key)',
-      field: 'authorization',
-    });
-  }
   return undefined;
 }
 
@@ -86,10 +111,12 @@ function authorityOf(origin: string): string | undefined {
   }
 }
 
-function hasToken(request: HttpRequest, token: string): boolean {
+function presentedToken(request: HttpRequest): string | undefined {
   const bearer = /^Bearer\s+(.+)$/iu.exec(headerOf(request, 'authorization') ?? '')?.[1]?.trim();
-  const given = bearer ?? headerOf(request, 'x-api-key');
-  if (given === undefined) return false;
+  return bearer || headerOf(request, 'x-api-key')?.trim() || undefined;
+}
+
+function sameSecret(given: string, token: string): boolean {
   const [a, b] = [Buffer.from(given), Buffer.from(token)];
   return a.length === b.length && timingSafeEqual(a, b);
 }

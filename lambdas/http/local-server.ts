@@ -17,15 +17,17 @@ export interface LocalServer {
  */
 export async function startLocalServer(
   handle: HttpHandler,
-  options: { host: string; port: number } & Pick<LocalGuardOptions, 'corsOrigins' | 'token' | 'isPublic'>,
+  options: { host: string; port: number } & Pick<
+    LocalGuardOptions,
+    'corsOrigins' | 'token' | 'isPublic' | 'principals'
+  >,
 ): Promise<LocalServer> {
   // The guard needs the bound port, known once listening; nothing is answered before that.
   const bound: { guard?: LocalGuardOptions } = {};
-  const guarded: HttpHandler = (request) => {
-    const refused = bound.guard
-      ? guardLocalRequest(request, bound.guard)
-      : json(503, { error: 'the server is starting' });
-    return refused ? Promise.resolve(refused) : handle(request);
+  const guarded: HttpHandler = async (request) => {
+    if (!bound.guard) return json(503, { error: 'the server is starting' });
+    const checked = await guardLocalRequest(request, bound.guard);
+    return 'refused' in checked ? checked.refused : handle({ ...request, principal: checked.principal });
   };
   const server: Server = createServer((request, response) => {
     void serve(guarded, request, response);
@@ -41,6 +43,7 @@ export async function startLocalServer(
     corsOrigins: options.corsOrigins,
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.isPublic ? { isPublic: options.isPublic } : {}),
+    ...(options.principals ? { principals: options.principals } : {}),
   };
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

@@ -10,6 +10,8 @@ export interface TraceStep {
 /** Everything one RAG request did, from the question to the answer. */
 export interface RequestTrace {
   traceId: string;
+  /** Who asked (a principal id such as token:alice or api-key:abc), never a secret. */
+  principal?: string;
   startedAt: number;
   durationMs: number;
   query: string;

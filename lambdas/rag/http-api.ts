@@ -9,6 +9,8 @@ import {
   type HttpReply,
   type HttpRequest,
 } from '../http/contract.js';
+import { OPERATOR } from '../access/principal.js';
+import { ALL_AUTHORS, AuthorNotAllowedError, type ScopeResolver } from '../access/scope.js';
 import { GenerationError } from '../ports/chat-model.js';
 import { QueryTooLongError } from './guardrails.js';
 import { PromptBudgetError } from './prompt.js';
@@ -32,6 +34,8 @@ export const RagBodySchema = z.strictObject({
 export interface HttpApiOptions {
   /** Origins allowed to call from a browser ("*" for any); none by default. */
   corsOrigins?: readonly string[];
+  /** The authors each caller may use; every caller may use every author when absent. */
+  access?: ScopeResolver;
   /** Called for failures that become a 5xx, with the trace id sent to the caller. */
   onError?: (error: unknown, context: { status: number }) => void;
 }
@@ -64,8 +68,14 @@ export class RagHttpApi {
         message: 'the body must be a JSON object with a query',
         field: 'query',
       });
-      const service = await this.service();
+      const principal = request.principal ?? OPERATOR;
+      const [service, scope] = await Promise.all([
+        this.service(),
+        this.options.access?.scopeFor(principal) ?? Promise.resolve(ALL_AUTHORS),
+      ]);
       const ragRequest = {
+        scope,
+        principal: principal.id,
         query: body.query,
         ...(body.k !== undefined ? { k: body.k } : {}),
         ...(body.expand !== undefined ? { expand: body.expand } : {}),
@@ -119,6 +129,8 @@ export class RagHttpApi {
       return { status: 413, body: { error: error.message, field: error.field ?? null } };
     }
     if (error instanceof InvalidInputError) return describeInputError(error);
+    if (error instanceof AuthorNotAllowedError)
+      return { status: 403, body: { error: error.message, field: 'author' } };
     if (error instanceof PromptBudgetError)
       return { status: 413, body: { error: error.message, field: 'query' } };
     if (error instanceof GenerationError) {

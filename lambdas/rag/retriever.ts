@@ -4,6 +4,7 @@ import { lexicalTerms } from '../features/lexical-terms.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { Reranker } from '../ports/reranker.js';
+import { ALL_AUTHORS, AuthorNotAllowedError, scopedDirectory, type AuthorScope } from '../access/scope.js';
 import { expandQuery } from './query-expansion.js';
 import {
   lookUpAuthor,
@@ -33,6 +34,8 @@ export interface RetrievalOptions {
   fusionK: number;
   /** An author named by the caller (name or id): skips self-query. */
   author?: string;
+  /** The authors the caller may use; every one when absent. */
+  scope?: AuthorScope;
 }
 
 export interface RankedChunk extends ScoredChunk {
@@ -106,6 +109,7 @@ export class ContextRetriever {
         (result) => ({ ...result }),
       ),
     ]);
+    const authorIds = await this.searchedAuthors(author, options.scope);
     for (const note of [author.note, expansion.note]) if (note) trace.flags.add(note);
 
     const candidates = await trace.step(
@@ -114,12 +118,13 @@ export class ContextRetriever {
         mode: options.mode,
         queries: expansion.queries.length,
         author_id: author.authorId ?? null,
+        ...(authorIds && !author.authorId ? { within_authors: authorIds.length } : {}),
         limit_per_collection: options.k,
         ...(options.mode === 'hybrid'
           ? { fusion_k: options.fusionK, depth: Math.max(options.k, FUSION_DEPTH) }
           : {}),
       },
-      () => this.search(expansion.queries, options, author.authorId),
+      () => this.search(expansion.queries, options, authorIds),
       (found) => ({
         candidates: found.map((chunk) => ({
           id: chunk.id,
@@ -142,8 +147,25 @@ export class ContextRetriever {
     };
   }
 
+  /**
+   * The authors whose chunks are searched: the chosen one, or for a scoped caller who chose none,
+   * every author in scope. A scoped caller who names an author outside the scope (or one that does
+   * not exist: the two look alike) is refused.
+   */
+  private async searchedAuthors(
+    author: AuthorFilter,
+    scope: AuthorScope | undefined,
+  ): Promise<readonly string[] | undefined> {
+    if (author.authorId) return [author.authorId];
+    if (!scope || scope.kind === 'all') return undefined;
+    if (author.unknown) throw new AuthorNotAllowedError();
+    const visible = await scopedDirectory(this.dependencies.authors, scope).listUsers();
+    return visible.map((user) => user.id);
+  }
+
   private async author(query: string, options: RetrievalOptions): Promise<AuthorFilter> {
-    const { queryModel, authors } = this.dependencies;
+    const { queryModel } = this.dependencies;
+    const authors = scopedDirectory(this.dependencies.authors, options.scope ?? ALL_AUTHORS);
     if (options.author) return lookUpAuthor(authors, options.author, 'request');
     if (!queryModel) return matchAuthorName(authors, query);
     return selfQuery(queryModel, authors, query);
@@ -158,7 +180,7 @@ export class ContextRetriever {
   private async search(
     queries: readonly string[],
     options: Pick<RetrievalOptions, 'k' | 'mode' | 'fusionK'>,
-    authorId?: string,
+    authorIds?: readonly string[],
   ): Promise<RankedChunk[]> {
     const { mode, k } = options;
     const vectors = mode === 'lexical' ? [] : await this.dependencies.embedder.embed(queries);
@@ -172,7 +194,7 @@ export class ContextRetriever {
             : mode === 'lexical'
               ? { mode, terms }
               : { mode, vector, terms, fusionK: options.fusionK, depth: Math.max(k, FUSION_DEPTH) };
-        return this.searchCollections(query, k, options.fusionK, authorId);
+        return this.searchCollections(query, k, options.fusionK, authorIds);
       }),
     );
     const merged = new Map<string, RankedChunk>();
@@ -206,13 +228,13 @@ export class ContextRetriever {
     query: ChunkQuery,
     k: number,
     fusionK: number,
-    authorId?: string,
+    authorIds?: readonly string[],
   ): Promise<ScoredChunk[]> {
     const perCategory = await Promise.all(
       CATEGORIES.map((category) =>
         this.dependencies.features.searchChunks(category, query, {
           limit: k,
-          ...(authorId ? { authorId } : {}),
+          ...(authorIds ? { authorIds } : {}),
         }),
       ),
     );

@@ -17,6 +17,8 @@ export interface AuthorFilter {
    */
   source: 'request' | 'self-query' | 'name-match' | 'none';
   note?: string;
+  /** The request names an author the directory does not know. */
+  unknown?: true;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function matchAuthorName(directory: AuthorDirectory, query: string)
       return {
         source: 'none',
         note: `author "${match.name}" is not in the warehouse; searching all authors`,
+        unknown: true,
       };
     case 'none':
       return { source: 'none' };
@@ -67,7 +70,11 @@ export async function lookUpAuthor(
     ? await directory.findUserById(nameOrId.toLowerCase())
     : await directory.findUserByName(splitFullName(nameOrId));
   if (!user)
-    return { source: 'none', note: `author "${nameOrId}" is not in the warehouse; searching all authors` };
+    return {
+      source: 'none',
+      note: `author "${nameOrId}" is not in the warehouse; searching all authors`,
+      unknown: true,
+    };
   return { authorId: user.id, authorName: fullNameOf(user), source };
 }
 

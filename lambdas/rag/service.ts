@@ -1,3 +1,4 @@
+import type { AuthorScope } from '../access/scope.js';
 import type { RetrievalMode } from '../domain/index.js';
 import type { ChatModel, Generation } from '../ports/chat-model.js';
 import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
@@ -19,6 +20,9 @@ export interface RagRequest {
   author?: string;
   /** Stop after retrieval: the sources, no answer. */
   retrieveOnly?: boolean;
+  /** The authors the caller may use (every one when absent), and who the caller is, for the trace. */
+  scope?: AuthorScope;
+  principal?: string;
 }
 
 export interface RagServiceOptions {
@@ -122,7 +126,7 @@ export class RagService {
   private async prepare(request: RagRequest): Promise<Prepared> {
     const { defaults } = this.options;
     const checked = checkQuery(request.query, defaults.maxQueryChars);
-    const trace = new TraceRecorder(checked.query);
+    const trace = new TraceRecorder(checked.query, request.principal ? { principal: request.principal } : {});
     for (const flag of checked.flags) trace.flags.add(flag);
     const options: RetrievalOptions = {
       k: request.k ?? defaults.k,
@@ -132,6 +136,7 @@ export class RagService {
       mode: request.mode ?? defaults.mode,
       fusionK: defaults.fusionK,
       ...(request.author ? { author: request.author } : {}),
+      ...(request.scope ? { scope: request.scope } : {}),
     };
     try {
       const retrieval = await this.options.retriever.retrieve(checked.query, options, trace);

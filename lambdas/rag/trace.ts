@@ -4,6 +4,7 @@ import type { RequestTrace, TraceStep } from '../ports/request-trace.js';
 /** Collects the steps of one RAG request as they run, with their timings, into a RequestTrace. */
 export class TraceRecorder {
   readonly traceId: string;
+  readonly principal: string | undefined;
   readonly flags = new Set<string>();
   readonly models: Record<string, string> = {};
   private readonly steps: TraceStep[] = [];
@@ -13,9 +14,10 @@ export class TraceRecorder {
 
   constructor(
     readonly query: string,
-    options: { traceId?: string; now?: () => number } = {},
+    options: { traceId?: string; now?: () => number; principal?: string } = {},
   ) {
     this.traceId = options.traceId ?? randomUUID();
+    this.principal = options.principal;
     this.now = options.now ?? (() => performance.now());
     this.startedAt = Date.now();
     this.origin = this.now();
@@ -59,6 +61,7 @@ export class TraceRecorder {
   finish(outcome: { answer?: string; error?: string }): RequestTrace {
     return {
       traceId: this.traceId,
+      ...(this.principal ? { principal: this.principal } : {}),
       startedAt: this.startedAt,
       durationMs: round(this.now() - this.origin),
       query: this.query,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../domain/index.js';
+import { OPERATOR } from '../access/principal.js';
+import {
+  ALL_AUTHORS,
+  AuthorNotAllowedError,
+  mayUse,
+  type AuthorScope,
+  type ScopeResolver,
+} from '../access/scope.js';
 import { ExportRequestSchema } from '../collection/exports/uploaded.js';
 import {
   cleanPath,
@@ -36,6 +44,8 @@ export interface UploadReceiver {
 
 export interface WorkspaceApiOptions {
   corsOrigins?: readonly string[];
+  /** The authors each caller may list, edit, count and collect; every author when absent. */
+  access?: ScopeResolver;
   /** Called for failures answered 500. */
   onError?: (error: unknown) => void;
 }
@@ -78,14 +88,21 @@ export class WorkspaceHttpApi {
     const path = cleanPath(request.path);
     if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
     try {
-      const services = await this.services();
+      const [services, scope] = await Promise.all([
+        this.services(),
+        this.options.access?.scopeFor(request.principal ?? OPERATOR) ?? Promise.resolve(ALL_AUTHORS),
+      ]);
+      const allowed = (author: string) => {
+        if (!mayUse(scope, author)) throw new AuthorNotAllowedError();
+      };
       if (path === '/authors') {
-        if (request.method === 'GET') return json(200, await services.links.list());
+        if (request.method === 'GET') return json(200, visibleLinks(await services.links.list(), scope));
         if (request.method === 'PUT') {
           const body = parseJsonBody(request, AuthorLinksBodySchema, {
             message: 'the body must be a JSON object with author and links',
             field: 'author',
           });
+          allowed(body.author);
           return json(200, await services.links.save(body));
         }
         return notAllowed('GET, PUT');
@@ -106,6 +123,7 @@ export class WorkspaceHttpApi {
           message: 'the body must be a JSON object with the author to collect',
           field: 'author',
         });
+        allowed(author);
         if (upload) {
           const run = await services.runs.start({ author, export: upload });
           return json(202, run, { location: `/collection-runs/${run.id}` });
@@ -121,15 +139,20 @@ export class WorkspaceHttpApi {
       if (runPath) {
         if (request.method !== 'GET') return notAllowed('GET');
         const run = await services.runs.get(decodePathSegment(runPath[1] ?? '', 'id'));
-        return run ? json(200, run) : json(404, { error: 'no such collection run', field: 'id' });
+        // Another author's run is answered as if it did not exist: run ids cannot be probed.
+        return run && mayUse(scope, run.author)
+          ? json(200, run)
+          : json(404, { error: 'no such collection run', field: 'id' });
       }
       if (path === '/stats') {
         if (request.method !== 'GET') return notAllowed('GET');
-        return json(200, await services.stats());
+        const stats = await services.stats();
+        return json(200, { ...stats, authors: stats.authors.filter((author) => mayUse(scope, author.name)) });
       }
       return json(404, { error: `no such resource: ${path}` });
     } catch (error) {
       if (error instanceof InvalidInputError) return inputErrorReply(error);
+      if (error instanceof AuthorNotAllowedError) return json(403, { error: error.message, field: 'author' });
       if (error instanceof RunInProgressError) {
         return json(
           409,
@@ -162,6 +185,15 @@ async function receiveUpload(request: HttpRequest, receiver: UploadReceiver): Pr
   }
   await receiver.receive(key, form.file.bytes);
   return { statusCode: 204, headers: {}, body: '' };
+}
+
+/** The saved lists a caller may see; unreadable files are named to operators only (names are slugs). */
+function visibleLinks(
+  listing: Awaited<ReturnType<AuthorLinksRepository['list']>>,
+  scope: AuthorScope,
+): Awaited<ReturnType<AuthorLinksRepository['list']>> {
+  if (scope.kind === 'all') return listing;
+  return { authors: listing.authors.filter((entry) => mayUse(scope, entry.author)), unreadable: [] };
 }
 
 function notAllowed(allow: string): HttpReply {

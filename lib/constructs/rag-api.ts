@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
@@ -10,6 +11,7 @@ import {
   DEFAULT_RERANK_MODEL_ID,
   type SecretSetting,
 } from '../../lambdas/settings/settings.js';
+import { ACCESS_POLICY_KEY } from '../../lambdas/access/policy-store.js';
 import { ContainerFunction } from './container-function.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
@@ -39,6 +41,8 @@ export interface RagApiProps {
   readonly opik?: { workspace?: string; url?: string; projectName?: string };
   /** Containers kept warm (no cold start; billed while idle). Default 0. */
   readonly provisionedConcurrency?: number;
+  /** The artifact bucket, whose access/policy.yaml says which authors each caller may use. */
+  readonly artifacts?: s3.IBucket;
 }
 
 /** The JSON schema API Gateway checks before invoking the function (the function validates fully). */
@@ -94,10 +98,13 @@ export class RagApi extends Construct {
         ...(props.opik?.url ? { OPIK_URL_OVERRIDE: props.opik.url } : {}),
         ...(props.opik?.projectName ? { OPIK_PROJECT_NAME: props.opik.projectName } : {}),
         POWERTOOLS_METRICS_NAMESPACE: 'LlmTwin',
+        ...(props.artifacts ? { ARTIFACT_BUCKET: props.artifacts.bucketName } : {}),
         ...props.secrets.environmentFor(secretNames),
       },
     }).function;
     props.secrets.grantRead(this.function, secretNames);
+    // The access policy only: nothing else of the artifact bucket.
+    props.artifacts?.grantRead(this.function, ACCESS_POLICY_KEY);
     if (props.generator.kind === 'sagemaker') {
       // Invoke this one endpoint (and the twin's component on it), nothing else.
       const { endpointName, inferenceComponentName } = props.generator;
@@ -201,7 +208,18 @@ export class RagApi extends Construct {
       plan.addApiKey(this.apiKey);
     }
 
-    suppressFunctionBaseline(this.function);
+    suppressFunctionBaseline(
+      this.function,
+      props.artifacts
+        ? [
+            {
+              id: 'AwsSolutions-IAM5',
+              reason: `grantRead on the one object ${ACCESS_POLICY_KEY} (the access policy); the wildcards are the read actions.`,
+              appliesTo: ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*'],
+            },
+          ]
+        : [],
+    );
     NagSuppressions.addResourceSuppressions(
       this.api,
       [

@@ -6,6 +6,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { SecretSetting } from '../../lambdas/settings/settings.js';
+import { ACCESS_POLICY_KEY } from '../../lambdas/access/policy-store.js';
 import { RUN_CLAIMS_PREFIX } from '../../lambdas/adapters/runs/s3-run-claims.js';
 import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
 import { AUTHOR_CONFIGS_PREFIX } from '../../lambdas/workspace/author-links.js';
@@ -57,6 +58,7 @@ export class WorkspaceApi extends Construct {
     props.artifacts.grantReadWrite(this.function, `${RUN_CLAIMS_PREFIX}*`);
     // Presigned POSTs for uploaded exports are signed with this role: it may put under exports/ only.
     props.artifacts.grantPut(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
+    props.artifacts.grantRead(this.function, ACCESS_POLICY_KEY);
     props.etlWorkflow.grantStartExecution(this.function);
     // Describe only this workflow's executions (their ARNs share the state machine's name).
     this.function.addToRolePolicy(

@@ -145,7 +145,7 @@ describe.runIf(runnable).each(allVectorStoreKinds())(
       const hits = await features.searchChunks(
         'articles',
         { mode: 'dense', vector: query ?? [] },
-        { limit: 3, authorId: maxime.id },
+        { limit: 3, authorIds: [maxime.id] },
       );
 
       expect(hits[0]).toMatchObject({
