@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../domain/index.js';
 import { IncompleteResultError, type GlobalOptions } from './context.js';
+import { accessCommand } from './access-command.js';
 import { askCommand } from './ask-command.js';
 import { datasetCommand } from './dataset-command.js';
 import { etlCommand } from './etl-command.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(searchCommand(globals));
   program.addCommand(askCommand(globals));
   program.addCommand(serveCommand(globals));
+  program.addCommand(accessCommand(globals));
   program.addCommand(trainCommand(globals));
   program.addCommand(evaluateCommand(globals));
   program.addCommand(modelsCommand(globals));

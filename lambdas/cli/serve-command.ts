@@ -11,6 +11,7 @@ import { bundleWebApp } from '../web-app/bundle.js';
 import { isApiPath, localApp } from '../web-app/local-app.js';
 import { isLoopbackHost } from '../http/local-guard.js';
 import { AuthorLinksRepository } from '../workspace/author-links.js';
+import { AccessControl } from '../access/policy-store.js';
 import { LocalExportUploads } from '../adapters/uploads/local.js';
 import { WorkspaceHttpApi } from '../workspace/http-api.js';
 import { LocalCollectionRuns } from '../workspace/local-runs.js';
@@ -74,6 +75,8 @@ export function serveCommand(globals: () => GlobalOptions): Command {
       };
       await withRagService(globals(), [log], async (service, { settings, warehouse, featureServices }) => {
         const corsOrigins = options.corsOrigin ?? settings.corsOrigins;
+        // Who may use which twins: twin access grant|revoke|token, read again every 30 s.
+        const access = new AccessControl(new FolderArtifactStore(settings.artifactsDir));
         const uploads = new LocalExportUploads(join(settings.dataDir, 'uploads'));
         const runs = new LocalCollectionRuns({
           uploads,
@@ -98,9 +101,10 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           receiver: uploads,
         };
         const app = localApp({
-          rag: new RagHttpApi(() => Promise.resolve(service), { corsOrigins, onError: reportError }),
+          rag: new RagHttpApi(() => Promise.resolve(service), { corsOrigins, access, onError: reportError }),
           workspace: new WorkspaceHttpApi(() => Promise.resolve(workspace), {
             corsOrigins,
+            access,
             onError: reportError,
           }),
           assets,
@@ -110,6 +114,7 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           port,
           corsOrigins,
           isPublic: (path) => !isApiPath(path),
+          principals: (presented) => access.principalOfToken(presented),
           ...(token ? { token } : {}),
         });
         const generation = service.generates
