@@ -3,6 +3,7 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
 import type { Principal } from './principal.js';
+import { foldForMatching } from '../rag/author-mentions.js';
 import { ALL_AUTHORS, type AuthorScope } from './scope.js';
 
 /** `token:<name>`, `api-key:<id>`, `user:<sub>` or `group:<name>`. */
@@ -19,10 +20,12 @@ const EntrySchema = z.strictObject({
 });
 
 export const AccessPolicySchema = z.strictObject({
-  principals: z.record(
-    z.string().regex(PRINCIPAL_ID, 'must be token:, api-key:, user: or group: and a name'),
-    EntrySchema,
-  ),
+  principals: z.record(z.string().regex(PRINCIPAL_ID), EntrySchema, {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'not a principal: keys are token:<name>, api-key:<id>, user:<sub> or group:<name>'
+        : undefined,
+  }),
 });
 export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
 
@@ -40,7 +43,10 @@ export function scopeOf(policy: AccessPolicy | undefined, principal: Principal):
     .filter((entry) => entry !== undefined);
   const names = entries.flatMap((entry) => entry.authors);
   if (names.includes('*')) return ALL_AUTHORS;
-  return { kind: 'authors', names: [...new Set(names)] };
+  const distinct = new Map<string, string>();
+  for (const name of names)
+    if (!distinct.has(foldForMatching(name))) distinct.set(foldForMatching(name), name);
+  return { kind: 'authors', names: [...distinct.values()] };
 }
 
 export function parsePolicy(text: string, source: string): AccessPolicy {

@@ -325,3 +325,36 @@ describe('twin etl --export', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ users: 0 });
   });
 });
+
+describe('twin access', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twin-access-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('grants, lists, issues a token shown once, and revokes', async () => {
+    const env = { TWIN_DATA_DIR: dir };
+    expect((await twin(['access', 'list'], env)).stdout).toMatch(
+      /No access policy: every caller may use every twin/u,
+    );
+    const granted = await twin(['access', 'grant', 'token:alice', 'Ada Lovelace', 'Alan Turing'], env);
+    expect(granted.stdout).toContain('token:alice may now use: Ada Lovelace, Alan Turing');
+    const issued = await twin(['access', 'token', 'token:alice'], env);
+    const token = issued.stdout.trim();
+    expect(token).toMatch(/^twin_[\w-]{32}$/u);
+    const file = await readFile(join(dir, 'artifacts', 'access', 'policy.yaml'), 'utf8');
+    expect(file).not.toContain(token);
+    expect((await twin(['access', 'list'], env)).stdout).toContain(
+      'token:alice: Ada Lovelace, Alan Turing [has a token]',
+    );
+    expect((await twin(['access', 'revoke', 'token:alice', 'Alan Turing'], env)).stdout).toContain(
+      'token:alice may now use: Ada Lovelace',
+    );
+    const bad = await twin(['access', 'grant', 'alice', 'Ada Lovelace'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"alice" is not a principal/u);
+  });
+});
