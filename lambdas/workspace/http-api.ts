@@ -57,7 +57,7 @@ const StartRunBodySchema = z.strictObject({
 });
 
 /** Paths this API answers; everything else belongs to someone else (the twin, the web app). */
-export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports)(\/|$)/u;
+export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports|me)(\/|$)/u;
 
 /**
  * The web app's management API, beside POST /rag and behind the same auth:
@@ -66,6 +66,7 @@ export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports)(\/|$)
  *   POST /collection-runs         {author}: collect that author's saved links (202)
  *   GET /collection-runs/{id}     the run's state and each link's outcome
  *   GET /stats                    warehouse and feature-store counts per author and category
+ *   GET /me                       who is calling, and the authors they may use ("*": all)
  *   POST /exports                 a ticket for uploading a platform export (201)
  *   POST /exports/uploads         locally: the upload itself (multipart: key, then file; 204)
  *   POST /collection-runs         {author, export: {key, platform?, site?}}: import the upload (202)
@@ -106,6 +107,11 @@ export class WorkspaceHttpApi {
           return json(200, await services.links.save(body));
         }
         return notAllowed('GET, PUT');
+      }
+      if (path === '/me') {
+        if (request.method !== 'GET') return notAllowed('GET');
+        const principal = request.principal ?? OPERATOR;
+        return json(200, { principal: principal.id, authors: scope.kind === 'all' ? '*' : scope.names });
       }
       if (path === '/exports') {
         if (request.method !== 'POST') return notAllowed('POST');

@@ -17,6 +17,7 @@ export const API_PATH_PATTERNS = [
   '/collection-runs/*',
   '/stats',
   '/exports',
+  '/me',
 ];
 
 export interface WebAppProps {

@@ -89,6 +89,7 @@ export class WorkspaceApi extends Construct {
     props.api.root.addResource('stats').addMethod('GET', integration, options);
     // Upload tickets; the upload itself goes from the browser straight to the bucket.
     props.api.root.addResource('exports').addMethod('POST', integration, options);
+    props.api.root.addResource('me').addMethod('GET', integration, options);
 
     suppressFunctionBaseline(this.function, [
       {

@@ -13,6 +13,9 @@ import {
   STAND_IN_CROSS_ENCODER_ID,
   standInCrossEncoderAvailable,
 } from '../support/models.js';
+import { AccessControl } from '../../lambdas/access/policy-store.js';
+import { EMPTY_POLICY, grant, issueToken } from '../../lambdas/access/policy.js';
+import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
 import { mediumExportEntries } from '../support/platform-exports.js';
 import { startTwinServe, type TwinServe } from '../support/twin-serve.js';
@@ -302,6 +305,91 @@ describe.runIf(ready)('the web app in a real browser', () => {
       expect(await guarded.stop()).toBe(0);
     }
   }, 120_000);
+});
+
+describe.runIf(ready)('two people on one twin server, each signed in with their own token', () => {
+  let corpus: RagCorpus;
+  let guarded: TwinServe;
+  let browser: Browser;
+  let llm: LlmServer;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    [corpus, llm] = await Promise.all([buildRagCorpus(), startLlmServer({ tokenDelayMs: 1 })]);
+    // As `twin access grant` and `twin access token` write it.
+    let policy = grant(grant(EMPTY_POLICY, 'token:paul', ['Paul Iusztin']), 'token:maxime', [
+      'Maxime Labonne',
+    ]);
+    for (const principal of ['token:paul', 'token:maxime']) {
+      const issued = issueToken(policy, principal);
+      policy = issued.policy;
+      tokens[principal] = issued.token;
+    }
+    await new AccessControl(new FolderArtifactStore(corpus.settings.artifactsDir)).save(policy);
+    const authorsDir = await mkdtemp(join(tmpdir(), 'twin-authors-'));
+    guarded = await startTwinServe(
+      ['--authors-dir', authorsDir, '--token', `operator-${String(process.pid)}-secret`],
+      {
+        ...corpus.env,
+        OPENAI_BASE_URL: llm.url,
+        OPENAI_API_KEY: 'test-key',
+        TWIN_GENERATOR: 'openai',
+        TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+      },
+    );
+    browser = await launchChromium();
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser.close();
+    expect(await guarded.stop()).toBe(0);
+    await Promise.all([corpus.dispose(), llm.close()]);
+  }, 60_000);
+
+  it.each([
+    ['token:paul', 'Paul Iusztin'],
+    ['token:maxime', 'Maxime Labonne'],
+  ])(
+    '%s sees only the twin of %s: who they are, the counts, the picker, the sources',
+    async (principal, author) => {
+      const context = await browser.createBrowserContext();
+      const tab = await context.newPage();
+      try {
+        await tab.goto(`${guarded.url}/`);
+        await tab.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+        await tab.click('details.connection summary');
+        await tab.type('#api-key', tokens[principal] ?? '');
+        await tab.keyboard.press('Tab');
+        await tab.waitForFunction(
+          (name: string) => document.getElementById('connection-who')?.textContent.includes(name),
+          { timeout: 10_000 },
+          principal,
+        );
+        expect(await text(tab, '#connection-who')).toBe(`: ${principal} (${author})`);
+        await tab.waitForFunction(() => (document.querySelector('#stats tbody')?.textContent ?? '') !== '');
+        const counted = await tab.$$eval('#stats tbody th', (cells) => [
+          ...new Set(cells.map((cell) => cell.textContent.trim())),
+        ]);
+        expect(counted).toEqual([author]);
+        const choices = await tab.$$eval('#author option', (options) =>
+          options.map((option) => option.textContent),
+        );
+        expect(choices).toEqual(['Let the twin decide', author]);
+
+        await tab.$eval('#query', (input) => ((input as HTMLTextAreaElement).value = ''));
+        await tab.type('#query', 'How do you fine-tune and deploy a language model?');
+        await askAndWait(tab);
+        const sourceAuthors = await tab.$$eval('#sources li', (items) =>
+          items.map((item) => item.textContent),
+        );
+        expect(sourceAuthors.length).toBeGreaterThan(0);
+        for (const source of sourceAuthors) expect(source).toContain(author);
+      } finally {
+        await context.close();
+      }
+    },
+    120_000,
+  );
 });
 
 /** Sends the writing request and waits until the answer is complete. */

@@ -31,12 +31,13 @@ function synth(auth: 'api-key' | 'iam' = 'api-key') {
 describe('the workspace routes on the twin API', () => {
   const { rag, ragTemplate } = synth();
 
-  it('adds the six routes with the same API key requirement as POST /rag', () => {
+  it('adds the seven routes with the same API key requirement as POST /rag', () => {
     const methods = Object.values(ragTemplate.findResources('AWS::ApiGateway::Method')) as {
       Properties: { HttpMethod: string; ApiKeyRequired?: boolean };
     }[];
     const protectedMethods = methods.filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
     expect(protectedMethods.map((method) => method.Properties.HttpMethod).sort()).toEqual([
+      'GET',
       'GET',
       'GET',
       'GET',
@@ -46,7 +47,7 @@ describe('the workspace routes on the twin API', () => {
       'PUT',
     ]);
     expect(protectedMethods.every((method) => method.Properties.ApiKeyRequired === true)).toBe(true);
-    for (const path of ['authors', 'collection-runs', '{id}', 'stats', 'exports']) {
+    for (const path of ['authors', 'collection-runs', '{id}', 'stats', 'exports', 'me']) {
       ragTemplate.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: path });
     }
   });
@@ -150,6 +151,7 @@ describe('WebStack', () => {
       '/collection-runs/*',
       '/stats',
       '/exports',
+      '/me',
     ]);
     for (const behavior of behaviors) {
       expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled

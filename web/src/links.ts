@@ -9,7 +9,9 @@ const POLL_MS = 1000;
  * The links editor and collection runs: pick or name an author, add and remove links (checked here,
  * then by the server), save, start a run and follow it to the end.
  */
-export async function setUpLinks(options: { onRunFinished: () => Promise<void> }): Promise<void> {
+export async function setUpLinks(options: {
+  onRunFinished: () => Promise<void>;
+}): Promise<{ reload: () => Promise<void> }> {
   const picker = byId('links-author', HTMLSelectElement);
   const name = byId('links-name', HTMLInputElement);
   const newLink = byId('new-link', HTMLInputElement);
@@ -134,6 +136,7 @@ export async function setUpLinks(options: { onRunFinished: () => Promise<void> }
     onError: showSaveError,
   });
   await load();
+  return { reload: () => load() };
 }
 
 /** The export upload: a ticket, the upload, then a run that imports it (followed like any run). */

@@ -1,4 +1,4 @@
-import { rememberApiKey, storedApiKey } from './api.js';
+import { call, rememberApiKey, storedApiKey } from './api.js';
 import { setUpAsk } from './ask.js';
 import { refreshStats } from './data.js';
 import { byId, el } from './dom.js';
@@ -16,20 +16,34 @@ function listAuthors(authors: readonly AuthorCounts[]): void {
   select.value = authors.some((author) => author.name === chosen) ? chosen : '';
 }
 
+/** Says who the twin takes the caller for, and which twins they may use. */
+async function showCaller(): Promise<void> {
+  const summary = byId('connection-who');
+  try {
+    const me = await call<{ principal: string; authors: '*' | string[] }>('GET', '/me');
+    const twins = me.authors === '*' ? 'every twin' : me.authors.join(', ') || 'no twin yet';
+    summary.textContent = me.principal === 'operator' ? '' : `: ${me.principal} (${twins})`;
+  } catch {
+    summary.textContent = '';
+  }
+}
+
 async function refresh(): Promise<void> {
-  listAuthors(await refreshStats());
+  const [authors] = await Promise.all([refreshStats(), showCaller()]);
+  listAuthors(authors);
 }
 
 async function start(): Promise<void> {
   const key = byId('api-key', HTMLInputElement);
   key.value = storedApiKey();
-  key.addEventListener('change', () => {
-    rememberApiKey(key.value.trim());
-    void refresh();
-  });
   setUpAsk();
   byId('refresh-stats').addEventListener('click', () => void refresh());
-  await Promise.all([refresh(), setUpLinks({ onRunFinished: refresh })]);
+  const [, links] = await Promise.all([refresh(), setUpLinks({ onRunFinished: refresh })]);
+  // Another key may be another person: everything shown is read again with it.
+  key.addEventListener('change', () => {
+    rememberApiKey(key.value.trim());
+    void Promise.all([refresh(), links.reload()]);
+  });
   // Marks the moment the app can be used, for tests and the time-to-interactive benchmark.
   document.body.dataset.ready = 'true';
   performance.mark('twin-ready');
