@@ -148,7 +148,8 @@ const rag = new RagStack(app, `LlmTwin-${stage}-Rag`, {
         ...(twinComponent ? { inferenceComponentName: twinComponent } : {}),
       }
     : { kind: 'openai', ...(twinModel ? { model: twinModel } : {}) },
-  auth: context('ragAuth') === 'iam' ? 'iam' : 'api-key',
+  // `-c auth=cognito`: people sign in to the web app (a user pool); `-c ragAuth=iam`: SigV4 callers.
+  auth: context('auth') === 'cognito' ? 'cognito' : context('ragAuth') === 'iam' ? 'iam' : 'api-key',
   throttle: { rateLimit: stageConfig.rag.rateLimit, burstLimit: stageConfig.rag.burstLimit },
   dailyQuota: stageConfig.rag.dailyQuota,
   ...(corsOrigins?.length ? { corsOrigins } : {}),
@@ -166,6 +167,7 @@ new WebStack(app, `LlmTwin-${stage}-Web`, {
   stage,
   env,
   api: rag.rag.api,
+  ...(rag.rag.users ? { users: rag.rag.users } : {}),
   keepData: stageConfig.keepData,
   description: 'LLM Twin web app: S3 + CloudFront, the twin API on the same origin',
 });

@@ -3,11 +3,14 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import { suppressBucketDeployment } from './constructs/function-suppressions.js';
 import { tagTwinResources } from './constructs/tags.js';
+import type { TwinUsers } from './constructs/twin-users.js';
 import { WebApp } from './constructs/web-app.js';
 
 export interface WebStackProps extends StackProps {
   readonly stage: string;
   readonly api: apigateway.RestApi;
+  /** With auth=cognito: the user pool the web app signs people in to. */
+  readonly users?: TwinUsers;
   /** Keep the buckets (and their logs) when the stack is deleted. */
   readonly keepData?: boolean;
 }
@@ -22,6 +25,7 @@ export class WebStack extends Stack {
     this.web = new WebApp(this, 'Web', {
       api: props.api,
       removalPolicy: props.keepData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...(props.users ? { users: props.users } : {}),
     });
     suppressBucketDeployment(
       this.web,

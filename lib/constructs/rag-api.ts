@@ -13,6 +13,7 @@ import {
 } from '../../lambdas/settings/settings.js';
 import { ACCESS_POLICY_KEY } from '../../lambdas/access/policy-store.js';
 import { ContainerFunction } from './container-function.js';
+import { TwinUsers } from './twin-users.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
 
@@ -27,8 +28,11 @@ export interface RagApiProps {
   readonly generator: TwinGenerator;
   /** OpenAI-compatible API for self-query and expansion (and the twin, with generator openai). */
   readonly openAiBaseUrl?: string;
-  /** `api-key` (default): API keys with a usage plan. `iam`: SigV4-signed calls from IAM principals. */
-  readonly auth?: 'api-key' | 'iam';
+  /**
+   * `api-key` (default): API keys with a usage plan. `iam`: SigV4-signed calls from IAM principals.
+   * `cognito`: people signed in to the web app (a Cognito user pool and authorizer).
+   */
+  readonly auth?: 'api-key' | 'iam' | 'cognito';
   /** Browser origins allowed to call the API; none by default (no CORS). */
   readonly corsOrigins?: readonly string[];
   /** Steady requests per second and burst, for the stage and the usage plan. Default 5 and 10. */
@@ -70,7 +74,9 @@ export class RagApi extends Construct {
   readonly function: lambda.DockerImageFunction;
   readonly api: apigateway.RestApi;
   readonly apiKey?: apigateway.IApiKey;
-  /** How every method of this API authenticates callers (API key or IAM); the workspace API uses it too. */
+  /** The user pool, with auth=cognito. */
+  readonly users?: TwinUsers;
+  /** How every method of this API authenticates callers (API key, IAM or Cognito); the workspace API uses it too. */
   readonly methodAuth: apigateway.MethodOptions;
 
   constructor(scope: Construct, id: string, props: RagApiProps) {
@@ -163,8 +169,18 @@ export class RagApi extends Construct {
         : {}),
     });
 
-    this.methodAuth =
-      auth === 'iam' ? { authorizationType: apigateway.AuthorizationType.IAM } : { apiKeyRequired: true };
+    if (auth === 'cognito') {
+      this.users = new TwinUsers(this, 'Users', { stage: props.stage });
+      const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+        cognitoUserPools: [this.users.pool],
+        // The ID token (not the access token): it carries the user's sub and groups.
+        identitySource: apigateway.IdentitySource.header('Authorization'),
+      });
+      this.methodAuth = { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer };
+    } else {
+      this.methodAuth =
+        auth === 'iam' ? { authorizationType: apigateway.AuthorizationType.IAM } : { apiKeyRequired: true };
+    }
 
     // API Gateway refuses malformed bodies itself; say which property was wrong, as the function does.
     this.api.addGatewayResponse('BadBody', {
@@ -248,12 +264,26 @@ export class RagApi extends Construct {
                   'Callers are authenticated by API key with a usage plan (or IAM with auth=iam); no user pool.',
               },
             ]
-          : [
-              {
-                id: 'AwsSolutions-COG4',
-                reason: 'Callers are IAM principals signing with SigV4; no user pool.',
-              },
-            ]),
+          : auth === 'iam'
+            ? [
+                {
+                  id: 'AwsSolutions-COG4',
+                  reason: 'Callers are IAM principals signing with SigV4; no user pool.',
+                },
+              ]
+            : // With auth=cognito every method has the user pool authorizer; only CORS preflights have none.
+              props.corsOrigins?.length
+              ? [
+                  {
+                    id: 'AwsSolutions-APIG4',
+                    reason: 'Only the CORS preflight (OPTIONS) methods go without the authorizer.',
+                  },
+                  {
+                    id: 'AwsSolutions-COG4',
+                    reason: 'Only the CORS preflight (OPTIONS) methods go without the authorizer.',
+                  },
+                ]
+              : []),
       ],
       true,
     );

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { TwinUsers } from './twin-users.js';
 import { WEB_APP_SOURCE, writeWebApp } from '../../lambdas/web-app/bundle.js';
 import { CONTENT_SECURITY_POLICY } from '../../lambdas/web-app/security-headers.js';
 
@@ -24,6 +25,8 @@ export interface WebAppProps {
   /** The twin's API (POST /rag and the workspace routes), served on the same origin as the app. */
   readonly api: apigateway.RestApi;
   readonly removalPolicy?: RemovalPolicy;
+  /** Sign people in with this user pool (auth=cognito): the app gets its client in config.json. */
+  readonly users?: TwinUsers;
 }
 
 /**
@@ -139,6 +142,20 @@ export class WebApp extends Construct {
         },
       },
     });
+    // How the app signs people in, read by the app at start; without it the app asks for an API key.
+    const appUrl = `https://${this.distribution.distributionDomainName}/`;
+    const client = props.users?.addWebClient(this, 'SignInClient', appUrl);
+    const config = s3deploy.Source.jsonData('config.json', {
+      ...(props.users && client
+        ? {
+            signIn: {
+              domain: props.users.domain.baseUrl(),
+              clientId: client.userPoolClientId,
+              redirectUri: appUrl,
+            },
+          }
+        : {}),
+    });
     const assets = new s3deploy.BucketDeployment(this, 'Assets', {
       sources: [files],
       destinationBucket: this.bucket,
@@ -147,14 +164,14 @@ export class WebApp extends Construct {
       cacheControl: [s3deploy.CacheControl.fromString('public, max-age=31536000, immutable')],
     });
     const page = new s3deploy.BucketDeployment(this, 'Page', {
-      sources: [files],
+      sources: [files, config],
       destinationBucket: this.bucket,
       exclude: ['*'],
-      include: ['index.html'],
+      include: ['index.html', 'config.json'],
       prune: false,
       cacheControl: [s3deploy.CacheControl.noCache()],
       distribution: this.distribution,
-      distributionPaths: ['/', '/index.html'],
+      distributionPaths: ['/', '/index.html', '/config.json'],
     });
     // The page must not point at files that are not there yet.
     page.node.addDependency(assets);

@@ -109,19 +109,21 @@ export class WorkspaceApi extends Construct {
         ],
       },
     ]);
-    NagSuppressions.addResourceSuppressions(
-      props.api,
-      [
-        {
-          id: 'AwsSolutions-APIG4',
-          reason: 'The workspace routes use the same auth as POST /rag: API key with a usage plan, or IAM.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason: 'The workspace routes use the same auth as POST /rag: API key with a usage plan, or IAM.',
-        },
-      ],
-      true,
-    );
+    if (props.methodAuth.authorizationType !== apigateway.AuthorizationType.COGNITO) {
+      NagSuppressions.addResourceSuppressions(
+        props.api,
+        [
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: 'The workspace routes use the same auth as POST /rag: API key with a usage plan, or IAM.',
+          },
+          {
+            id: 'AwsSolutions-COG4',
+            reason: 'The workspace routes use the same auth as POST /rag: API key with a usage plan, or IAM.',
+          },
+        ],
+        true,
+      );
+    }
   }
 }

@@ -10,7 +10,7 @@ import { awsSolutionsFindings } from '../support/nag.js';
 
 const ETL_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:llm-twin-test-etl';
 
-function synth(auth: 'api-key' | 'iam' = 'api-key') {
+function synth(auth: 'api-key' | 'iam' | 'cognito' = 'api-key') {
   const app = new App();
   const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
   const rag = new RagStack(app, 'Rag', {
@@ -24,7 +24,11 @@ function synth(auth: 'api-key' | 'iam' = 'api-key') {
       etlWorkflow: sfn.StateMachine.fromStateMachineArn(foundation, 'Etl', ETL_ARN),
     },
   });
-  const web = new WebStack(app, 'Web', { stage: 'test', api: rag.rag.api });
+  const web = new WebStack(app, 'Web', {
+    stage: 'test',
+    api: rag.rag.api,
+    ...(rag.rag.users ? { users: rag.rag.users } : {}),
+  });
   return { rag, web, ragTemplate: Template.fromStack(rag), webTemplate: Template.fromStack(web) };
 }
 
@@ -99,6 +103,53 @@ describe('the workspace routes on the twin API', () => {
     }[];
     const protectedMethods = methods.filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
     expect(protectedMethods.every((method) => method.Properties.AuthorizationType === 'AWS_IAM')).toBe(true);
+  });
+});
+
+describe('signing people in with Cognito (-c auth=cognito)', () => {
+  const { rag, web, ragTemplate, webTemplate } = synth('cognito');
+
+  it('keeps an invite-only user pool with optional authenticator-app MFA and a strict password policy', () => {
+    ragTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+    });
+    ragTemplate.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+  });
+
+  it('guards every route with the user pool authorizer instead of API keys', () => {
+    ragTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+    });
+    const methods = Object.values(ragTemplate.findResources('AWS::ApiGateway::Method')) as {
+      Properties: { HttpMethod: string; AuthorizationType?: string; ApiKeyRequired?: boolean };
+    }[];
+    const guarded = methods.filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
+    expect(guarded).toHaveLength(8); // POST /rag and the seven workspace routes
+    for (const method of guarded) {
+      expect(method.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(method.Properties.ApiKeyRequired).not.toBe(true);
+    }
+    ragTemplate.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+  });
+
+  it('gives the web app a public PKCE client returning to the app, and tells the app about it', () => {
+    webTemplate.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      CallbackURLs: [Match.objectLike({ 'Fn::Join': Match.anyValue() })],
+    });
+    expect(JSON.stringify(webTemplate.findResources('Custom::CDKBucketDeployment'))).toContain('config.json');
+  });
+
+  it('passes the AWS Solutions checks in both stacks', () => {
+    expect(awsSolutionsFindings(rag)).toEqual([]);
+    expect(awsSolutionsFindings(web)).toEqual([]);
   });
 });
 
@@ -183,9 +234,9 @@ describe('WebStack', () => {
       SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
     });
     webTemplate.hasResourceProperties('Custom::CDKBucketDeployment', {
-      Include: ['index.html'],
+      Include: ['index.html', 'config.json'],
       SystemMetadata: { 'cache-control': 'no-cache' },
-      DistributionPaths: ['/', '/index.html'],
+      DistributionPaths: ['/', '/index.html', '/config.json'],
     });
   });
 
