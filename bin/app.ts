@@ -168,6 +168,7 @@ new WebStack(app, `LlmTwin-${stage}-Web`, {
   env,
   api: rag.rag.api,
   ...(rag.rag.users ? { users: rag.rag.users } : {}),
+  uploads: foundation.artifacts.bucket,
   keepData: stageConfig.keepData,
   description: 'LLM Twin web app: S3 + CloudFront, the twin API on the same origin',
 });

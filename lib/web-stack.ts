@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { suppressBucketDeployment } from './constructs/function-suppressions.js';
 import { tagTwinResources } from './constructs/tags.js';
@@ -11,6 +12,8 @@ export interface WebStackProps extends StackProps {
   readonly api: apigateway.RestApi;
   /** With auth=cognito: the user pool the web app signs people in to. */
   readonly users?: TwinUsers;
+  /** The artifact bucket, which the app uploads exports to. */
+  readonly uploads?: s3.IBucket;
   /** Keep the buckets (and their logs) when the stack is deleted. */
   readonly keepData?: boolean;
 }
@@ -26,6 +29,7 @@ export class WebStack extends Stack {
       api: props.api,
       removalPolicy: props.keepData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       ...(props.users ? { users: props.users } : {}),
+      ...(props.uploads ? { uploads: props.uploads } : {}),
     });
     suppressBucketDeployment(
       this.web,

@@ -8,7 +8,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { TwinUsers } from './twin-users.js';
 import { WEB_APP_SOURCE, writeWebApp } from '../../lambdas/web-app/bundle.js';
-import { CONTENT_SECURITY_POLICY } from '../../lambdas/web-app/security-headers.js';
+import { contentSecurityPolicy } from '../../lambdas/web-app/security-headers.js';
 
 /** The API's paths, sent by CloudFront to API Gateway; everything else is the web app's files. */
 export const API_PATH_PATTERNS = [
@@ -27,6 +27,8 @@ export interface WebAppProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Sign people in with this user pool (auth=cognito): the app gets its client in config.json. */
   readonly users?: TwinUsers;
+  /** Where the app uploads platform exports (presigned POSTs to the artifact bucket). */
+  readonly uploads?: s3.IBucket;
 }
 
 /**
@@ -73,7 +75,13 @@ export class WebApp extends Construct {
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'LLM Twin web app: CSP, HSTS, no framing, no sniffing, no referrer',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: contentSecurityPolicy([
+            ...(props.uploads ? [`https://${props.uploads.bucketRegionalDomainName}`] : []),
+            ...(props.users ? [props.users.domain.baseUrl()] : []),
+          ]),
+          override: true,
+        },
         strictTransportSecurity: {
           accessControlMaxAge: Duration.days(365),
           includeSubdomains: true,

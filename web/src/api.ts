@@ -1,5 +1,6 @@
 /** Calls to the twin's API, on the page's own origin (twin serve locally, CloudFront on AWS). */
 
+import { storedIdToken } from './sign-in.js';
 import type { UploadTicket } from './types.js';
 
 const API_KEY_STORAGE = 'llm-twin-api-key';
@@ -23,6 +24,9 @@ export function rememberApiKey(key: string): void {
 export const storedApiKey = (): string => sessionStorage.getItem(API_KEY_STORAGE) ?? '';
 
 function headers(): Record<string, string> {
+  // Signed in with Cognito: the ID token is what the API's authorizer checks.
+  const idToken = storedIdToken();
+  if (idToken) return { 'content-type': 'application/json', authorization: idToken };
   const key = storedApiKey();
   // The key is API Gateway's x-api-key on AWS, and `twin serve --token`'s bearer token locally.
   return {

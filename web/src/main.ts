@@ -3,6 +3,7 @@ import { setUpAsk } from './ask.js';
 import { refreshStats } from './data.js';
 import { byId, el } from './dom.js';
 import { setUpLinks } from './links.js';
+import { setUpSignIn } from './sign-in.js';
 import type { AuthorCounts } from './types.js';
 
 /** Fills the author picker of the request form with the warehouse's authors. */
@@ -36,6 +37,7 @@ async function refresh(): Promise<void> {
 async function start(): Promise<void> {
   const key = byId('api-key', HTMLInputElement);
   key.value = storedApiKey();
+  await setUpSignIn();
   setUpAsk();
   byId('refresh-stats').addEventListener('click', () => void refresh());
   const [, links] = await Promise.all([refresh(), setUpLinks({ onRunFinished: refresh })]);
