@@ -32,7 +32,10 @@ export function principalOf(event: APIGatewayProxyEvent): Principal {
   const claims = (context?.authorizer as { claims?: Record<string, unknown> } | null | undefined)?.claims;
   const sub = typeof claims?.sub === 'string' ? claims.sub : undefined;
   if (sub) return { id: `user:${sub}`, groups: groupsOf(claims?.['cognito:groups']) };
-  const apiKeyId = context?.identity.apiKeyId;
+  // Console test events and other hand-made events may leave out any part of the context.
+  const identity = context?.identity as
+    Partial<APIGatewayProxyEvent['requestContext']['identity']> | undefined;
+  const apiKeyId = identity?.apiKeyId;
   return apiKeyId ? { id: `api-key:${apiKeyId}`, groups: [] } : ANONYMOUS;
 }
 
