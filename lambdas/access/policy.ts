@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { z } from 'zod';
-import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
+import { parseYamlInput } from '../shared/yaml-input.js';
+import { InvalidInputError } from '../domain/index.js';
 import type { Principal } from './principal.js';
 import { foldForMatching } from '../rag/author-mentions.js';
 import { ALL_AUTHORS, type AuthorScope } from './scope.js';
@@ -50,23 +51,7 @@ export function scopeOf(policy: AccessPolicy | undefined, principal: Principal):
 }
 
 export function parsePolicy(text: string, source: string): AccessPolicy {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    throw new InvalidInputError(
-      `${source}: not valid YAML (${error instanceof Error ? error.message : String(error)})`,
-      'access',
-    );
-  }
-  const parsed = AccessPolicySchema.safeParse(raw ?? EMPTY_POLICY);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `${source}: ${describeZodIssues(parsed.error).join('; ')}`,
-      firstFailingField(parsed.error) ?? 'access',
-    );
-  }
-  return parsed.data;
+  return parseYamlInput(text, source, AccessPolicySchema, 'access', EMPTY_POLICY);
 }
 
 export function formatPolicy(policy: AccessPolicy): string {

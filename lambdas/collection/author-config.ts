@@ -1,8 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { describeZodIssues, firstFailingField, InvalidInputError } from '../domain/index.js';
+import { parseYamlInput } from '../shared/yaml-input.js';
+import { InvalidInputError } from '../domain/index.js';
 
 /** An author and the links to collect for them (configs/authors/<name>.yaml). */
 export const AuthorConfigSchema = z.strictObject({
@@ -12,23 +12,7 @@ export const AuthorConfigSchema = z.strictObject({
 export type AuthorConfig = z.infer<typeof AuthorConfigSchema>;
 
 export function parseAuthorConfig(text: string, source: string): AuthorConfig {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    throw new InvalidInputError(
-      `${source}: not valid YAML (${error instanceof Error ? error.message : String(error)})`,
-      'config',
-    );
-  }
-  const parsed = AuthorConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `${source}: ${describeZodIssues(parsed.error).join('; ')}`,
-      firstFailingField(parsed.error) ?? 'config',
-    );
-  }
-  return parsed.data;
+  return parseYamlInput(text, source, AuthorConfigSchema, 'config');
 }
 
 export async function readAuthorConfig(file: string): Promise<AuthorConfig> {
