@@ -189,6 +189,7 @@ describe('offline author detection', () => {
     expect(await matchAuthorName(directory, "Jane Doe's advice on chunking")).toEqual({
       source: 'none',
       note: 'author "Jane Doe" is not in the warehouse; searching all authors',
+      unknown: true, // a scoped caller is refused here (403), as for another author's name
     });
   });
 });
