@@ -14,6 +14,7 @@ import type { HttpRequest } from '../../lambdas/http/contract.js';
 import { startLocalServer, type LocalServer } from '../../lambdas/http/local-server.js';
 import type { CollectionRun } from '../../lambdas/ports/collection-runs.js';
 import type { UploadTicket } from '../../lambdas/ports/export-uploads.js';
+import type { RequestTrace } from '../../lambdas/ports/request-trace.js';
 import type { Warehouse } from '../../lambdas/ports/warehouse.js';
 import { RagHttpApi } from '../../lambdas/rag/http-api.js';
 import { openRagService } from '../../lambdas/rag/open-service.js';
@@ -53,6 +54,7 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
   let server: LocalServer;
   let handle: (request: HttpRequest) => Promise<{ statusCode: number; body: unknown }>;
   const tokens: Record<string, string> = {};
+  const traces: RequestTrace[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
@@ -82,7 +84,7 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
     const rag = await openRagService(corpus.settings, {
       authors: warehouse,
       embedder: featureServices.embedder,
-      sinks: [],
+      sinks: [{ record: (trace) => Promise.resolve(void traces.push(trace)) }],
       reranker: null,
     });
     closers.push(() => rag.close());
@@ -174,9 +176,14 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
       };
     };
 
-  const transports: [string, Caller, Caller][] = [
-    ['the local server (tokens)', viaLocalServer('token:paul'), viaLocalServer('token:maxime')],
-    ['the API Gateway adapter (API key ids)', viaApiGateway('key-a'), viaApiGateway('key-b')],
+  const transports: [string, Caller, Caller, string][] = [
+    ['the local server (tokens)', viaLocalServer('token:paul'), viaLocalServer('token:maxime'), 'token:paul'],
+    [
+      'the API Gateway adapter (API key ids)',
+      viaApiGateway('key-a'),
+      viaApiGateway('key-b'),
+      'api-key:key-a',
+    ],
   ];
 
   const sourcesOf = (reply: Reply) =>
@@ -186,7 +193,7 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
 
   it.each(transports)(
     'via %s, A never sees B',
-    async (_name, a, b) => {
+    async (_name, a, b, aPrincipal) => {
       // What B has: its chunks and links (from B's own answers), its run.
       const bAnswers = await Promise.all(
         ['model merging with mergekit', 'fine-tuning Llama with QLoRA', 'An End-to-End Framework'].map(
@@ -277,6 +284,11 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
         JSON.stringify(reply.json.authors ?? null),
       ]);
       for (const field of structured) expect(field).not.toMatch(B_NAME_WORDS);
+
+      // The traces say who asked, by principal id, and never carry a token.
+      const asked = traces.filter((trace) => trace.query === 'How do I fine-tune and deploy an LLM?');
+      expect(asked.map((trace) => trace.principal)).toContain(aPrincipal);
+      for (const token of Object.values(tokens)) expect(JSON.stringify(traces)).not.toContain(token);
 
       // And B is not kept from its own.
       const mine = await b('GET', `/collection-runs/${bRun.id}`);
