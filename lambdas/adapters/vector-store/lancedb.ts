@@ -309,15 +309,29 @@ export class LanceVectorStore implements VectorStore {
     if (!table) {
       table = this.db
         .tableNames()
-        .then((names) => (names.includes(name) ? this.db.openTable(name) : undefined));
+        .then((names) => (names.includes(name) ? this.openListed(name) : undefined));
       // Remember only tables that exist, so a later ensureCollection is seen.
       const pending = table;
       this.tables.set(name, pending);
-      void pending.then((found) => {
+      const forgetUnlessFound = (found?: Table) => {
         if (!found && this.tables.get(name) === pending) this.tables.delete(name);
-      });
+      };
+      pending.then(forgetUnlessFound, () => forgetUnlessFound());
     }
     return table;
+  }
+
+  /**
+   * A listed table, or none while another process is still creating it: its folder is there before
+   * its first version is (a reader racing `twin features`, or a creation a killed process left).
+   */
+  private async openListed(name: string): Promise<Table | undefined> {
+    try {
+      return await this.db.openTable(name);
+    } catch (error) {
+      if (error instanceof Error && /was not found/u.test(error.message)) return undefined;
+      throw error;
+    }
   }
 
   private forget(name: string): void {
