@@ -14,7 +14,7 @@ interface Received {
   apiKey: string | undefined;
 }
 
-type Reply = { status?: number; result?: unknown; error?: string };
+type Reply = { status?: number; result?: unknown; error?: string; hangUp?: boolean };
 
 /**
  * A loopback HTTP server speaking Qdrant's response envelope (`{result, status, time}`, errors as
@@ -36,6 +36,11 @@ async function qdrantLike(script: (request: Received) => Reply) {
       };
       received.push(entry);
       const reply = script(entry);
+      if (reply.hangUp) {
+        // As a server closing a keep-alive connection the client had just reused: no answer at all.
+        request.socket.destroy();
+        return;
+      }
       const status = reply.status ?? 200;
       const body =
         status < 300
@@ -91,6 +96,30 @@ describe('Qdrant adapter at the HTTP boundary', () => {
         apiKey: 'secret-key',
       },
     ]);
+  });
+
+  it('sends a request again, once, when the connection is closed under it, and not after an HTTP error', async () => {
+    let upserts = 0;
+    const { store, received } = await qdrantLike((request) => {
+      if (request.method === 'PUT' && request.path.includes('/points')) {
+        upserts += 1;
+        if (upserts === 1) return { hangUp: true };
+        if (upserts === 3) return { status: 500, error: 'Service internal error' };
+      }
+      if (request.method === 'GET') return denseInfo;
+      return { result: { operation_id: 1, status: 'completed' } };
+    });
+    const point = {
+      id: randomUUID(),
+      vector: [1, 0],
+      payload: { author_id: AUTHOR, document_id: randomUUID() },
+    };
+
+    await store.upsert('embedded_articles', [point]);
+    expect(received.filter((request) => request.path.includes('/points'))).toHaveLength(2);
+
+    await expect(store.upsert('embedded_articles', [point])).rejects.toThrow(/HTTP 500/u);
+    expect(received.filter((request) => request.path.includes('/points'))).toHaveLength(3);
   });
 
   it('creates payload-only collections without vectors, and accepts losing a creation race', async () => {

@@ -78,10 +78,12 @@ export class QdrantVectorStore implements VectorStore {
     );
     if (!exists) {
       try {
-        await this.client.createCollection(spec.name, {
-          vectors: spec.vectorSize === undefined ? {} : { size: spec.vectorSize, distance: 'Cosine' },
-          ...(spec.lexical ? { sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' as const } } } : {}),
-        });
+        await onceMoreIfReset(() =>
+          this.client.createCollection(spec.name, {
+            vectors: spec.vectorSize === undefined ? {} : { size: spec.vectorSize, distance: 'Cosine' },
+            ...(spec.lexical ? { sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' as const } } } : {}),
+          }),
+        );
       } catch (error) {
         // Another worker created it between our check and our create: that is what we wanted.
         if (statusOf(error) !== 409) throw describe('create collection', spec.name, error);
@@ -269,7 +271,7 @@ export class QdrantVectorStore implements VectorStore {
 
   private async call<T>(operation: string, collection: string, request: () => Promise<T>): Promise<T> {
     try {
-      return await request();
+      return await onceMoreIfReset(request);
     } catch (error) {
       throw describe(operation, collection, error);
     }
@@ -282,7 +284,7 @@ export class QdrantVectorStore implements VectorStore {
     request: () => Promise<T>,
   ): Promise<T | undefined> {
     try {
-      return await request();
+      return await onceMoreIfReset(request);
     } catch (error) {
       if (statusOf(error) === 404) {
         this.known.delete(collection);
@@ -291,6 +293,31 @@ export class QdrantVectorStore implements VectorStore {
       }
       throw describe(operation, collection, error);
     }
+  }
+}
+
+/** Connection-level failures of a request that never got an answer. */
+const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+function wasReset(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (RESET_CODES.has((cause as { code?: string }).code ?? '')) return true;
+  }
+  return false;
+}
+
+/**
+ * Sends a request again, once, when the connection was closed under it: a server may close an idle
+ * keep-alive connection just as the client reuses it ("other side closed"). Every request this
+ * adapter sends is idempotent (points are written by id, deletes are by id or filter), so a second
+ * send does what the first would have done.
+ */
+async function onceMoreIfReset<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!wasReset(error)) throw error;
+    return request();
   }
 }
 
