@@ -33,10 +33,24 @@ export class AccessControl {
   async policy(): Promise<AccessPolicy | undefined> {
     if (this.cached && this.cached.until > this.now()) return this.cached.policy;
     const text = await this.store.read(ACCESS_POLICY_KEY);
-    const policy =
-      text === undefined ? undefined : parsePolicy(text, `${this.store.location}/${ACCESS_POLICY_KEY}`);
+    const policy = text === undefined ? undefined : this.parse(text);
     this.cached = { policy, until: this.now() + this.ttlMs };
     return policy;
+  }
+
+  /**
+   * A broken policy is the deployment's fault, not the caller's: it fails as a server error (500,
+   * logged), never as a 400 that would show the file's contents to whoever asked.
+   */
+  private parse(text: string): AccessPolicy {
+    try {
+      return parsePolicy(text, `${this.store.location}/${ACCESS_POLICY_KEY}`);
+    } catch (error) {
+      throw new Error(
+        `the access policy cannot be used; fix it with twin access: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   async save(policy: AccessPolicy): Promise<void> {

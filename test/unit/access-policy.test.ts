@@ -12,6 +12,7 @@ import {
 } from '../../lambdas/access/policy.js';
 import { OPERATOR } from '../../lambdas/access/principal.js';
 import { mayUse } from '../../lambdas/access/scope.js';
+import { InvalidInputError } from '../../lambdas/domain/index.js';
 import type { ArtifactStore } from '../../lambdas/ports/artifact-store.js';
 
 const alice = { id: 'token:alice', groups: [] };
@@ -80,5 +81,23 @@ describe('the access policy', () => {
     expect(await reader.scopeFor(alice)).toEqual({ kind: 'authors', names: ['Ada Lovelace'] });
     now = 31_000;
     expect(await reader.scopeFor(alice)).toEqual({ kind: 'authors', names: ['Alan Turing'] });
+  });
+});
+
+describe('a broken access policy', () => {
+  it("fails as a server error, never as the caller's 400", async () => {
+    const store: ArtifactStore = {
+      location: 'memory',
+      exists: () => Promise.resolve(true),
+      write: () => Promise.resolve(),
+      read: () => Promise.resolve('principals:\n  alice: [oops\n'),
+      list: () => Promise.resolve([]),
+    };
+    const failure = await new AccessControl(store).scopeFor(alice).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(InvalidInputError);
+    expect((failure as Error).message).toMatch(
+      /^the access policy cannot be used; fix it with twin access: /u,
+    );
   });
 });
