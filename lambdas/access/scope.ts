@@ -1,5 +1,5 @@
 import { fullNameOf, type User } from '../domain/index.js';
-import type { Principal } from './principal.js';
+import { OPERATOR, type Principal } from './principal.js';
 import { foldForMatching } from '../rag/author-mentions.js';
 import type { AuthorDirectory } from '../rag/self-query.js';
 
@@ -11,6 +11,14 @@ export const ALL_AUTHORS: AuthorScope = { kind: 'all' };
 /** What the HTTP APIs ask of access control (AccessControl answers it from the policy). */
 export interface ScopeResolver {
   scopeFor(principal: Principal): Promise<AuthorScope>;
+}
+
+/** A request's scope: its principal's (the operator's when none is set), every author without access control. */
+export function scopeOfRequest(
+  access: ScopeResolver | undefined,
+  principal: Principal | undefined,
+): Promise<AuthorScope> {
+  return access ? access.scopeFor(principal ?? OPERATOR) : Promise.resolve(ALL_AUTHORS);
 }
 
 /** Names compare as people write them: case, accents, spacing and possessives do not matter. */

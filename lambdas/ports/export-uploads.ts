@@ -7,6 +7,11 @@ export const EXPORT_UPLOADS_PREFIX = 'exports/';
 export const EXPORT_UPLOAD_KEY =
   /^exports\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.zip$/u;
 
+/** A fresh upload key (the only shape EXPORT_UPLOAD_KEY accepts). */
+export function newExportUploadKey(): string {
+  return `${EXPORT_UPLOADS_PREFIX}${crypto.randomUUID()}.zip`;
+}
+
 /** The largest export accepted from the web app (LinkedIn, Medium and Substack exports of text are far smaller). */
 export const MAX_EXPORT_UPLOAD_BYTES = 64 * 1024 * 1024;
 

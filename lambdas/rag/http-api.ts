@@ -10,7 +10,7 @@ import {
   type HttpRequest,
 } from '../http/contract.js';
 import { OPERATOR } from '../access/principal.js';
-import { ALL_AUTHORS, AuthorNotAllowedError, type ScopeResolver } from '../access/scope.js';
+import { AuthorNotAllowedError, scopeOfRequest, type ScopeResolver } from '../access/scope.js';
 import { GenerationError } from '../ports/chat-model.js';
 import { QueryTooLongError } from './guardrails.js';
 import { PromptBudgetError } from './prompt.js';
@@ -71,7 +71,7 @@ export class RagHttpApi {
       const principal = request.principal ?? OPERATOR;
       const [service, scope] = await Promise.all([
         this.service(),
-        this.options.access?.scopeFor(principal) ?? Promise.resolve(ALL_AUTHORS),
+        scopeOfRequest(this.options.access, principal),
       ]);
       const ragRequest = {
         scope,

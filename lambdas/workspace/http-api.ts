@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../domain/index.js';
 import { OPERATOR } from '../access/principal.js';
 import {
-  ALL_AUTHORS,
+  scopeOfRequest,
   AuthorNotAllowedError,
   mayUse,
   type AuthorScope,
@@ -91,7 +91,7 @@ export class WorkspaceHttpApi {
     try {
       const [services, scope] = await Promise.all([
         this.services(),
-        this.options.access?.scopeFor(request.principal ?? OPERATOR) ?? Promise.resolve(ALL_AUTHORS),
+        scopeOfRequest(this.options.access, request.principal),
       ]);
       const allowed = (author: string) => {
         if (!mayUse(scope, author)) throw new AuthorNotAllowedError();

@@ -74,9 +74,9 @@ export class LocalCollectionRuns implements CollectionRuns {
   }
 
   /** A run that imports an uploaded export, then featurises what was new. */
-  private async importExport(run: CollectionRun, request: ExportRequest): Promise<void> {
+  private importExport(run: CollectionRun, request: ExportRequest): Promise<void> {
     const { warehouse, featurize, uploads } = this.dependencies;
-    try {
+    return this.track(run, async () => {
       if (!uploads) throw new Error('this server takes no uploaded exports');
       const report = await importUploadedExport(warehouse, uploads, run.author, request);
       run.export = exportOutcome(report);
@@ -84,24 +84,13 @@ export class LocalCollectionRuns implements CollectionRuns {
         run.step = 'featurising';
         run.chunks = await featurize(report.author.id);
       }
-      run.state = 'succeeded';
-    } catch (error) {
-      run.state = 'failed';
-      run.error = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof InvalidInputError)) this.dependencies.onError?.(error);
-    } finally {
-      run.step = 'done';
-      run.finishedAt = new Date().toISOString();
-    }
+    });
   }
 
-  private async execute(
-    run: CollectionRun,
-    config: { author: string; links: readonly string[] },
-  ): Promise<void> {
+  private execute(run: CollectionRun, config: { author: string; links: readonly string[] }): Promise<void> {
     const { warehouse, featurize, crawlers } = this.dependencies;
     const environment = this.dependencies.openEnvironment();
-    try {
+    const work = async () => {
       const report = await crawlLinks(warehouse, environment, config.author, config.links, {
         concurrency: this.dependencies.concurrency,
         perLinkTimeoutMs: this.dependencies.perLinkTimeoutMs,
@@ -122,19 +111,30 @@ export class LocalCollectionRuns implements CollectionRuns {
         run.step = 'featurising';
         run.chunks = await featurize(report.author.id);
       }
-      const allFailed = report.results.every(
-        (result) => result.outcome === 'failed' || result.outcome === 'blocked',
-      );
-      run.state = allFailed ? 'failed' : 'succeeded';
-      if (allFailed) run.error = 'none of the links could be collected; see each link';
+      if (report.results.every((result) => result.outcome === 'failed' || result.outcome === 'blocked')) {
+        run.state = 'failed';
+        run.error = 'none of the links could be collected; see each link';
+      }
+    };
+    return this.track(run, work, () => environment.close());
+  }
+
+  /**
+   * Runs a run's work and records how it ended: succeeded unless the work says otherwise, failed
+   * with the reason when it throws. A bug or a broken store is reported; bad input is the user's.
+   */
+  private async track(run: CollectionRun, work: () => Promise<void>, cleanUp?: () => Promise<void>) {
+    try {
+      await work();
+      if (run.state === 'running') run.state = 'succeeded';
     } catch (error) {
       run.state = 'failed';
       run.error = error instanceof Error ? error.message : String(error);
-      this.dependencies.onError?.(error);
+      if (!(error instanceof InvalidInputError)) this.dependencies.onError?.(error);
     } finally {
       run.step = 'done';
       run.finishedAt = new Date().toISOString();
-      await environment.close();
+      await cleanUp?.();
     }
   }
 

@@ -22,6 +22,15 @@ function s3Error(response: ServerResponse, status: number, code: string, message
   );
 }
 
+function preconditionFailed(response: ServerResponse): void {
+  s3Error(
+    response,
+    412,
+    'PreconditionFailed',
+    'At least one of the pre-conditions you specified did not hold',
+  );
+}
+
 /**
  * S3's object API over real HTTP, path-style, for the SDK's own S3Client: PUT, GET, HEAD and DELETE
  * of objects, with the conditional writes S3 documents (If-None-Match: * creates only; If-Match:
@@ -57,12 +66,7 @@ export async function startS3Simulator(): Promise<{
         const ifNoneMatch = request.headers['if-none-match'];
         const ifMatch = request.headers['if-match'];
         if (ifNoneMatch === '*' && current) {
-          s3Error(
-            response,
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
-          );
+          preconditionFailed(response);
           return;
         }
         if (ifMatch !== undefined && ifMatch !== current?.etag) {
@@ -70,12 +74,7 @@ export async function startS3Simulator(): Promise<{
             s3Error(response, 404, 'NoSuchKey', 'The specified key does not exist.');
             return;
           }
-          s3Error(
-            response,
-            412,
-            'PreconditionFailed',
-            'At least one of the pre-conditions you specified did not hold',
-          );
+          preconditionFailed(response);
           return;
         }
         version += 1;

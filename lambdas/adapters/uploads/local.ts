@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   EXPORT_UPLOAD_KEY,
+  newExportUploadKey,
   EXPORT_UPLOADS_PREFIX,
   MAX_EXPORT_UPLOAD_BYTES,
   type ExportUploads,
@@ -26,7 +26,7 @@ export class LocalExportUploads implements ExportUploads {
   ) {}
 
   ticket(): Promise<UploadTicket> {
-    const key = `${EXPORT_UPLOADS_PREFIX}${randomUUID()}.zip`;
+    const key = newExportUploadKey();
     const expires = Date.now() + TICKET_MS;
     this.open.set(key, expires);
     return Promise.resolve({

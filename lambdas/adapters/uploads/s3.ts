@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import {
   EXPORT_UPLOAD_KEY,
-  EXPORT_UPLOADS_PREFIX,
+  newExportUploadKey,
   MAX_EXPORT_UPLOAD_BYTES,
   type ExportUploads,
   type UploadTicket,
@@ -24,7 +23,7 @@ export class S3ExportUploads implements ExportUploads {
   ) {}
 
   async ticket(): Promise<UploadTicket> {
-    const key = `${EXPORT_UPLOADS_PREFIX}${randomUUID()}.zip`;
+    const key = newExportUploadKey();
     // The presigner pins its own patch release of client-s3; it only reads the client's config,
     // which both releases shape alike (the simulated-S3 test checks the signature it produces).
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
