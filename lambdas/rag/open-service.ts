@@ -72,7 +72,6 @@ export function crossEncoderSettings(settings: Settings): CrossEncoderSettings {
     modelId: settings.retrieval.rerankModelId,
     modelsDir: settings.embedding.modelsDir,
     allowDownload: settings.embedding.allowDownload,
-    batchSize: settings.embedding.batchSize,
     precision: settings.retrieval.rerankPrecision,
     maxPairTokens: settings.retrieval.rerankMaxTokens,
   };

@@ -30,13 +30,11 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       modelId: STAND_IN_CROSS_ENCODER_ID,
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
-      batchSize: 2,
     });
     int8 = await CrossEncoderReranker.load({
       modelId: STAND_IN_CROSS_ENCODER_ID,
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
-      batchSize: 2,
       precision: 'int8',
     });
   });
@@ -75,7 +73,6 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
         modelId: STAND_IN_CROSS_ENCODER_ID,
         modelsDir: folder,
         allowDownload: false,
-        batchSize: 2,
         precision: 'int8',
       });
       expect(fallback.model).toBe(`${STAND_IN_CROSS_ENCODER_ID} (fp32)`);
@@ -93,7 +90,6 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
       modelId: STAND_IN_CROSS_ENCODER_ID,
       modelsDir: TEST_MODELS_DIR,
       allowDownload: false,
-      batchSize: 2,
       maxPairTokens: 32,
     });
     const long = `${passages[0] ?? ''} ${'More words that come after the cap. '.repeat(20)}`;
@@ -141,7 +137,6 @@ describe.runIf(standInCrossEncoderAvailable())('the cross-encoder reranker (on a
         modelId: 'cross-encoder/ms-marco-MiniLM-L-4-v2',
         modelsDir: '/nonexistent/models',
         allowDownload: false,
-        batchSize: 8,
       }),
     ).rejects.toThrow(
       'model cross-encoder/ms-marco-MiniLM-L-4-v2 is not in the local model folder (expected /nonexistent/models/cross-encoder/ms-marco-MiniLM-L-4-v2/onnx/model.onnx) and downloads are off (TWIN_ALLOW_MODEL_DOWNLOAD=false)',

@@ -9,6 +9,12 @@ interface LogitsTensor {
   dispose(): void;
 }
 
+/** A tokenizer's output for a batch of pairs: input_ids, attention_mask, token_type_ids. */
+interface Encoded {
+  input_ids: { dims: number[] };
+  [name: string]: unknown;
+}
+
 type Transformers = Awaited<ReturnType<typeof loadTransformers>>;
 type PretrainedTokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
 type PretrainedModel = Awaited<
@@ -18,9 +24,18 @@ type PretrainedModel = Awaited<
 /** The ms-marco cross-encoders were trained on pairs of at most 512 tokens. */
 const MODEL_MAX_PAIR_TOKENS = 512;
 
+/**
+ * Tokens one ONNX run reads, padding included. On a CPU a single pair of a few hundred tokens already
+ * keeps the matrix kernels busy, so batching long pairs buys nothing and costs the padding of every
+ * shorter one: nine chunk-sized pairs run one by one are about a quarter faster than padded into one
+ * batch (README, Performance). Short pairs (posts, code lines) still share a run.
+ */
+export const DEFAULT_TOKENS_PER_RUN = 512;
+
 export interface CrossEncoderSettings extends ModelLocation {
   modelId: string;
-  batchSize: number;
+  /** Tokens one run may read, padding included (default DEFAULT_TOKENS_PER_RUN). */
+  tokensPerRun?: number;
   /** Default fp32. int8 falls back to fp32 (said in `model`) when the model has no int8 file. */
   precision?: RerankPrecision;
   /** Default (and at most) 512. */
@@ -63,7 +78,7 @@ export class CrossEncoderReranker implements Reranker {
     readonly precision: RerankPrecision,
     private readonly tokenizer: PretrainedTokenizer,
     private readonly classifier: PretrainedModel,
-    private readonly batchSize: number,
+    private readonly tokensPerRun: number,
     private readonly maxPairTokens: number,
   ) {}
 
@@ -92,7 +107,7 @@ export class CrossEncoderReranker implements Reranker {
         loaded.precision,
         tokenizer,
         loaded.classifier,
-        settings.batchSize,
+        settings.tokensPerRun ?? DEFAULT_TOKENS_PER_RUN,
         maxPairTokens,
       );
     } catch (error) {
@@ -101,34 +116,56 @@ export class CrossEncoderReranker implements Reranker {
   }
 
   /**
-   * Scores in batches of passages of similar length (a batch is padded to its longest pair, so mixing
-   * short and long ones wastes work), returned in the order given.
+   * Scores every pair, returned in the order given. Pairs are tokenized alone, then run shortest first
+   * in batches that stay within the run's token budget: a batch is padded to its longest pair, so only
+   * pairs of about the same length share one, and a long pair runs alone on its own encoding.
    */
   async score(query: string, passages: readonly string[]): Promise<number[]> {
-    const byLength = passages
-      .map((text, index) => ({ text, index }))
-      .sort((a, b) => a.text.length - b.text.length);
+    const pairs = passages
+      .map((text, index) => {
+        const alone = this.encode(query, [text], false);
+        return { text, index, alone, tokens: alone.input_ids.dims[1] ?? 0 };
+      })
+      .sort((a, b) => a.tokens - b.tokens);
     const scores = new Array<number>(passages.length).fill(0);
-    for (let start = 0; start < byLength.length; start += this.batchSize) {
-      const batch = byLength.slice(start, start + this.batchSize);
-      const batchScores = await this.scoreBatch(
-        query,
-        batch.map(({ text }) => text),
-      );
+    let batch: typeof pairs = [];
+    const run = async () => {
+      const [only] = batch;
+      const inputs =
+        batch.length === 1 && only
+          ? only.alone
+          : this.encode(
+              query,
+              batch.map(({ text }) => text),
+              true,
+            );
+      const batchScores = await this.scoreEncoded(inputs, batch.length);
       batch.forEach(({ index }, position) => (scores[index] = batchScores[position] ?? 0));
+      batch = [];
+    };
+    for (const pair of pairs) {
+      // Sorted by length, so the pair joining a batch is its longest and sets its padded width.
+      if (batch.length > 0 && (batch.length + 1) * pair.tokens > this.tokensPerRun) await run();
+      batch.push(pair);
     }
+    if (batch.length > 0) await run();
     return scores;
   }
 
-  private async scoreBatch(query: string, passages: readonly string[]): Promise<number[]> {
-    const inputs = this.tokenizer(
+  private encode(query: string, passages: readonly string[], padding: boolean): Encoded {
+    return this.tokenizer(
       passages.map(() => query),
-      { text_pair: [...passages], padding: true, truncation: true, max_length: this.maxPairTokens },
+      { text_pair: [...passages], padding, truncation: true, max_length: this.maxPairTokens },
     );
+  }
+
+  private async scoreEncoded(inputs: Encoded, rows: number): Promise<number[]> {
     const { logits } = (await this.classifier(inputs)) as { logits: LogitsTensor };
     const labels = logits.dims[1] ?? 1;
     // A single-label model's logit is the relevance; a two-label one's is the "relevant" column.
-    const scores = passages.map((_, row) => sigmoid(Number(logits.data[row * labels + labels - 1])));
+    const scores = Array.from({ length: rows }, (_, row) =>
+      sigmoid(Number(logits.data[row * labels + labels - 1])),
+    );
     logits.dispose();
     return scores;
   }

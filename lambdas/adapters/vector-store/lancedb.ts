@@ -220,19 +220,20 @@ export class LanceVectorStore implements VectorStore {
   }
 
   /**
-   * Creates the indexes a table lacks: the full-text index of a lexical table, and from `annMinRows`
-   * rows an HNSW index over the vectors (cosine) with a bitmap index over the author column, which
-   * filtered searches use to pick an author's rows first. Indexes that already existed get the rows
-   * written since folded in: LanceDB searches unindexed rows too, but rows replaced by a merge are only
-   * found again once the index is optimised.
+   * Compacts the table, then creates the indexes it lacks: the full-text index of a lexical table, and
+   * from `annMinRows` rows an HNSW index over the vectors (cosine) with a bitmap index over the author
+   * column, which filtered searches use to pick an author's rows first.
    */
   async refreshIndexes(collection: string): Promise<void> {
     const table = await this.table(collection);
     if (!table) return;
     const lexical = await this.hasTermsColumn(collection, table);
-    const hadIndexes =
-      (await this.hasVectorIndex(collection)) || (lexical && (await this.hasTextIndex(collection, table)));
-    if (hadIndexes) await table.optimize();
+    // Every write (one per document) leaves a small data file, and each search opens every one: the
+    // reference corpus left 76, and an exact search of its 1,148 chunks took 15 ms instead of 5
+    // (README, Performance). Compaction merges them and folds the rows written since into the indexes
+    // that already exist (LanceDB searches unindexed rows too, but a row replaced by a merge is only
+    // found again once the index is optimised).
+    await table.optimize();
     const { Index } = await import('@lancedb/lancedb');
     if (lexical && !(await this.hasTextIndex(collection, table))) {
       await table.createIndex(TERMS, {
