@@ -16,8 +16,7 @@ COPY tsconfig.json ./
 COPY bin ./bin
 COPY lambdas ./lambdas
 ARG HANDLER
-RUN test -n "$HANDLER" && npx esbuild "lambdas/handlers/${HANDLER}.ts" --bundle --packages=external \
-      --platform=node --format=esm --target=node22 --sourcemap --outfile=dist/handler.mjs
+RUN test -n "$HANDLER" && npx tsx lambdas/images/bundle-handler.ts "$HANDLER" dist
 # The models are baked into the image: no download at cold start, and the function needs no internet.
 ARG EMBEDDING_MODEL_ID=""
 ARG RERANK_MODEL_ID=""
