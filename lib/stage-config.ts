@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { describeZodIssues } from '../lambdas/domain/index.js';
+import { RERANK_PRECISIONS } from '../lambdas/settings/settings.js';
 
 const InstanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/u, 'must be a SageMaker instance type');
 
@@ -39,6 +40,11 @@ export const StageConfigSchema = z.strictObject({
     rateLimit: z.number().positive(),
     burstLimit: z.number().int().positive(),
     dailyQuota: z.number().int().positive(),
+    /**
+     * The cross-encoder's precision in the RAG function (TWIN_RERANK_PRECISION), and the file the
+     * image bakes in. Absent: the product's default (fp32; README, Performance, says why).
+     */
+    rerankPrecision: z.enum(RERANK_PRECISIONS).optional(),
   }),
 });
 export type StageConfig = z.infer<typeof StageConfigSchema>;

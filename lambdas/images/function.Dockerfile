@@ -5,6 +5,7 @@
 #   HANDLER             a file of lambdas/handlers, without extension (required)
 #   EMBEDDING_MODEL_ID  the model to bake in; empty for functions that run no model
 #   RERANK_MODEL_ID     the cross-encoder to bake in as well (the RAG function); empty for none
+#   RERANK_PRECISION    its precision, fp32 or int8 (the int8 file for this CPU); empty for the default
 #   SYSTEM_PACKAGES     Amazon Linux packages the function needs (git for the crawler)
 FROM public.ecr.aws/lambda/nodejs:22 AS build
 WORKDIR /build
@@ -20,9 +21,11 @@ RUN test -n "$HANDLER" && npx tsx lambdas/images/bundle-handler.ts "$HANDLER" di
 # The models are baked into the image: no download at cold start, and the function needs no internet.
 ARG EMBEDDING_MODEL_ID=""
 ARG RERANK_MODEL_ID=""
+ARG RERANK_PRECISION=""
 RUN mkdir -p /build/models && if [ -n "$EMBEDDING_MODEL_ID" ]; then \
       env TWIN_MODELS_DIR=/build/models TWIN_EMBEDDING_MODEL_ID="$EMBEDDING_MODEL_ID" \
         ${RERANK_MODEL_ID:+TWIN_RERANK_MODEL_ID=$RERANK_MODEL_ID} \
+        ${RERANK_PRECISION:+TWIN_RERANK_PRECISION=$RERANK_PRECISION} \
         node bin/twin.js models pull $([ -n "$RERANK_MODEL_ID" ] || echo --embedding-only); fi
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \

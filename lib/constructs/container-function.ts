@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { RerankPrecision } from '../../lambdas/settings/settings.js';
 import { traceWithXRay } from './unscoped-actions.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ export interface ContainerFunctionProps {
   readonly embeddingModelId?: string;
   /** Cross-encoder baked in beside the embedding model (named in TWIN_RERANK_MODEL_ID). */
   readonly rerankModelId?: string;
+  /** The cross-encoder's precision: the file baked in, and TWIN_RERANK_PRECISION. */
+  readonly rerankPrecision?: RerankPrecision;
   /** Amazon Linux packages installed in the image (the crawler needs git). */
   readonly systemPackages?: readonly string[];
   /** Lambda's CPU grows with memory (ONNX inference, Chromium). Default: 3008 MB (two vCPUs). */
@@ -51,6 +54,7 @@ export class ContainerFunction extends Construct {
           HANDLER: props.handlerName,
           EMBEDDING_MODEL_ID: embeddingModelId,
           RERANK_MODEL_ID: props.rerankModelId ?? '',
+          RERANK_PRECISION: props.rerankPrecision ?? '',
           SYSTEM_PACKAGES: (props.systemPackages ?? []).join(' '),
         },
         ignoreMode: IgnoreMode.DOCKER,
@@ -67,6 +71,7 @@ export class ContainerFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'llm-twin',
         ...(embeddingModelId ? { TWIN_EMBEDDING_MODEL_ID: embeddingModelId } : {}),
         ...(props.rerankModelId ? { TWIN_RERANK_MODEL_ID: props.rerankModelId } : {}),
+        ...(props.rerankPrecision ? { TWIN_RERANK_PRECISION: props.rerankPrecision } : {}),
         ...props.environment,
       },
     });

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   DEFAULT_EMBEDDING_MODEL_ID,
   DEFAULT_RERANK_MODEL_ID,
+  type RerankPrecision,
   type SecretSetting,
 } from '../../lambdas/settings/settings.js';
 import { ACCESS_POLICY_KEY } from '../../lambdas/access/policy-store.js';
@@ -41,6 +42,8 @@ export interface RagApiProps {
   readonly dailyQuota?: number;
   readonly embeddingModelId?: string;
   readonly rerankModelId?: string;
+  /** The cross-encoder's precision (TWIN_RERANK_PRECISION); default the product's (fp32). */
+  readonly rerankPrecision?: RerankPrecision;
   /** Send request traces to Opik (the OPIK_API_KEY secret must hold a key). */
   readonly opik?: { workspace?: string; url?: string; projectName?: string };
   /** Containers kept warm (no cold start; billed while idle). Default 0. */
@@ -91,6 +94,7 @@ export class RagApi extends Construct {
       description: 'The twin API: retrieval (self-query, expansion, search, rerank) and generation',
       embeddingModelId: props.embeddingModelId ?? DEFAULT_EMBEDDING_MODEL_ID,
       rerankModelId: props.rerankModelId ?? DEFAULT_RERANK_MODEL_ID,
+      ...(props.rerankPrecision ? { rerankPrecision: props.rerankPrecision } : {}),
       timeout: Duration.seconds(90),
       // A ceiling on cost and on load passed to the warehouse, feature store and model.
       reservedConcurrentExecutions: 20,

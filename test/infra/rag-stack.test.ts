@@ -78,6 +78,16 @@ describe('RagStack', () => {
     });
     const functions = JSON.stringify(template.findResources('AWS::Lambda::Function'));
     expect(functions).not.toMatch(/"(MONGODB_URI|OPENAI_API_KEY|QDRANT_API_KEY)"/u);
+    // The reranker runs at the product's default precision unless the stage asks for another.
+    expect(functions).not.toContain('TWIN_RERANK_PRECISION');
+  });
+
+  it("runs the reranker at the stage's precision when it names one", () => {
+    const { template: int8 } = synth({ rerankPrecision: 'int8' });
+    int8.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      Environment: { Variables: Match.objectLike({ TWIN_RERANK_PRECISION: 'int8' }) },
+    });
   });
 
   it('may invoke the one twin endpoint and nothing else on SageMaker', () => {
