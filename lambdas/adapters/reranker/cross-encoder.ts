@@ -128,8 +128,7 @@ export class CrossEncoderReranker implements Reranker {
       })
       .sort((a, b) => a.tokens - b.tokens);
     const scores = new Array<number>(passages.length).fill(0);
-    let batch: typeof pairs = [];
-    const run = async () => {
+    for (const batch of runsWithinBudget(pairs, this.tokensPerRun)) {
       const [only] = batch;
       const inputs =
         batch.length === 1 && only
@@ -141,14 +140,7 @@ export class CrossEncoderReranker implements Reranker {
             );
       const batchScores = await this.scoreEncoded(inputs, batch.length);
       batch.forEach(({ index }, position) => (scores[index] = batchScores[position] ?? 0));
-      batch = [];
-    };
-    for (const pair of pairs) {
-      // Sorted by length, so the pair joining a batch is its longest and sets its padded width.
-      if (batch.length > 0 && (batch.length + 1) * pair.tokens > this.tokensPerRun) await run();
-      batch.push(pair);
     }
-    if (batch.length > 0) await run();
     return scores;
   }
 
@@ -173,6 +165,25 @@ export class CrossEncoderReranker implements Reranker {
   async close(): Promise<void> {
     await this.classifier.dispose();
   }
+}
+
+/**
+ * Splits items sorted by token count (shortest first) into runs whose padded size (items times the
+ * longest) stays within the budget; an item over the budget on its own runs alone.
+ */
+export function runsWithinBudget<T extends { tokens: number }>(sorted: readonly T[], budget: number): T[][] {
+  const runs: T[][] = [];
+  let current: T[] = [];
+  for (const item of sorted) {
+    // Sorted, so the item joining a run is its longest and sets its padded width.
+    if (current.length > 0 && (current.length + 1) * item.tokens > budget) {
+      runs.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
 }
 
 function sigmoid(x: number): number {
