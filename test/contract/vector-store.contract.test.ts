@@ -252,6 +252,39 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       expect(await store.count(texts)).toBe(4);
     });
 
+    it("shows a reader that stays open (twin serve) another connection's writes (twin features)", async () => {
+      const reader = await fixture.reopen();
+      expect(await reader.count(texts)).toBe(4);
+
+      const tokenizers = passage([0, 1, 0.2], BOB, 'Tokenizers split words into subword pieces.');
+      await store.upsert(texts, [tokenizers]);
+      await store.refreshIndexes(texts);
+
+      expect(await reader.count(texts)).toBe(5);
+      expect(
+        (await reader.searchText(texts, lexicalTerms('tokenizers'), { limit: 5 })).map((hit) => hit.id),
+      ).toEqual([tokenizers.id]);
+      const query = { vector: unit([0, 1, 0.2]), terms: lexicalTerms('subword tokenizers') };
+      expect(
+        (await reader.searchHybrid(texts, query, { limit: 1, depth: 10, fusionK: FUSION_K }))[0]?.id,
+      ).toBe(tokenizers.id);
+    });
+
+    it('shows a reader that stays open a collection another connection dropped and rebuilt', async () => {
+      const reader = await fixture.reopen();
+      expect(await reader.count(texts)).toBe(4);
+
+      await store.deleteCollection(texts);
+      await store.ensureCollection({ name: texts, vectorSize: 3, lexical: true });
+      await store.upsert(texts, [gptq]);
+      await store.refreshIndexes(texts);
+
+      expect(await reader.count(texts)).toBe(1);
+      expect(
+        (await reader.searchText(texts, lexicalTerms('quantization'), { limit: 5 })).map((hit) => hit.id),
+      ).toEqual([gptq.id]);
+    });
+
     it('deletes a whole collection, which then reads as empty', async () => {
       await store.deleteCollection(texts);
       await store.deleteCollection(texts);

@@ -9,6 +9,7 @@ import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
 import { startFixtureSites } from '../support/fixture-sites.js';
 import { startHubServer } from '../support/hub-server.js';
 import { startLlmServer } from '../support/llm-server.js';
+import { startTwinServe } from '../support/twin-serve.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 import { mediumExportEntries } from '../support/platform-exports.js';
 import { zipArchive } from '../support/zip-archives.js';
@@ -33,6 +34,25 @@ async function twin(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> 
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** A small warehouse export: both reference users and each author's two shortest articles. */
+async function writeSmallExport(dataDir: string): Promise<string> {
+  const exportDir = join(dataDir, 'small-export');
+  await mkdir(exportDir);
+  const articles = JSON.parse(
+    await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8'),
+  ) as {
+    author_full_name: string;
+    content: { Content?: string };
+  }[];
+  articles.sort((a, b) => (a.content.Content?.length ?? 0) - (b.content.Content?.length ?? 0));
+  const small = ['Paul Iusztin', 'Maxime Labonne'].flatMap((name) =>
+    articles.filter((article) => article.author_full_name === name).slice(0, 2),
+  );
+  await writeFile(join(exportDir, 'ArticleDocument.json'), JSON.stringify(small));
+  await copyFile(join(REFERENCE_WAREHOUSE_DIR, 'UserDocument.json'), join(exportDir, 'UserDocument.json'));
+  return exportDir;
 }
 
 describe('the twin CLI', () => {
@@ -72,24 +92,7 @@ describe('the twin CLI', () => {
   it.runIf(referenceCorpusAvailable() && embeddingModelAvailable())(
     'featurises imported articles, then finds nothing to redo on a second run',
     async () => {
-      // A small export: both reference users and each author's two shortest articles.
-      const exportDir = join(dataDir, 'small-export');
-      await mkdir(exportDir);
-      const articles = JSON.parse(
-        await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8'),
-      ) as {
-        author_full_name: string;
-        content: { Content?: string };
-      }[];
-      articles.sort((a, b) => (a.content.Content?.length ?? 0) - (b.content.Content?.length ?? 0));
-      const small = ['Paul Iusztin', 'Maxime Labonne'].flatMap((name) =>
-        articles.filter((article) => article.author_full_name === name).slice(0, 2),
-      );
-      await writeFile(join(exportDir, 'ArticleDocument.json'), JSON.stringify(small));
-      await copyFile(
-        join(REFERENCE_WAREHOUSE_DIR, 'UserDocument.json'),
-        join(exportDir, 'UserDocument.json'),
-      );
+      const exportDir = await writeSmallExport(dataDir);
       const env = {
         TWIN_DATA_DIR: dataDir,
         TWIN_MODELS_DIR: TEST_MODELS_DIR,
@@ -182,6 +185,48 @@ describe('the twin CLI', () => {
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('unknown author "Ada Lovelace"; the warehouse has ');
       expect(unknown.stderr).toMatch(/Maxime Labonne/);
+    },
+    90_000,
+  );
+
+  it.runIf(referenceCorpusAvailable() && embeddingModelAvailable())(
+    'twin serve, left running, retrieves what twin features writes meanwhile in another process',
+    async () => {
+      const env = {
+        TWIN_DATA_DIR: dataDir,
+        TWIN_MODELS_DIR: TEST_MODELS_DIR,
+        TWIN_ALLOW_MODEL_DOWNLOAD: 'false',
+      };
+      expect((await twin(['warehouse', 'import', await writeSmallExport(dataDir)], env)).code).toBe(0);
+      expect((await twin(['features', '--authors', 'Paul Iusztin'], env)).code).toBe(0);
+
+      const serve = await startTwinServe([], env);
+      const authorsOfSources = async (author?: string) => {
+        const response = await fetch(`${serve.url}/rag`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: 'fine-tuning language models',
+            retrieve_only: true,
+            expand: false,
+            rerank: false,
+            ...(author ? { author } : {}),
+          }),
+        });
+        expect(response.status).toBe(200);
+        const { sources } = (await response.json()) as { sources: { author: string }[] };
+        return new Set(sources.map((source) => source.author));
+      };
+      try {
+        expect(await authorsOfSources()).toEqual(new Set(['Paul Iusztin']));
+
+        expect((await twin(['features', '--authors', 'Maxime Labonne'], env)).code).toBe(0);
+
+        expect(await authorsOfSources('Maxime Labonne')).toEqual(new Set(['Maxime Labonne']));
+        expect(await authorsOfSources()).toEqual(new Set(['Paul Iusztin', 'Maxime Labonne']));
+      } finally {
+        expect(await serve.stop()).toBe(0);
+      }
     },
     90_000,
   );

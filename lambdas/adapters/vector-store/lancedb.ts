@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Field, FixedSizeList } from 'apache-arrow';
 import type { Connection, Table } from '@lancedb/lancedb';
 import type {
@@ -71,9 +73,12 @@ export class LanceVectorStore implements VectorStore {
    * this store's own refresh sets it when it builds one.
    */
   private readonly vectorIndexed = new Map<string, boolean>();
+  /** Each open table's version stamp (see versionStamp) as of its last open or own commit. */
+  private readonly stamps = new Map<string, string | undefined>();
 
   private constructor(
     private readonly db: Connection,
+    private readonly dir: string,
     private readonly annMinRows: number,
   ) {}
 
@@ -84,7 +89,7 @@ export class LanceVectorStore implements VectorStore {
     // left. A few more threads than cores let it finish (1.2 s there); read when the pool starts.
     process.env.LANCE_CPU_THREADS ??= String(Math.max(MIN_LANCE_CPU_THREADS, availableParallelism()));
     const { connect } = await import('@lancedb/lancedb');
-    return new LanceVectorStore(await connect(dir), options.annMinRows ?? DEFAULT_ANN_MIN_ROWS);
+    return new LanceVectorStore(await connect(dir), dir, options.annMinRows ?? DEFAULT_ANN_MIN_ROWS);
   }
 
   ensureCollection(spec: CollectionSpec): Promise<void> {
@@ -106,6 +111,7 @@ export class LanceVectorStore implements VectorStore {
       if (spec.lexical && !(await this.hasTermsColumn(spec.name, existing))) {
         // A table from before lexical search: the column is added empty; re-written points fill it.
         await existing.addColumns([{ name: TERMS, valueSql: "''" }]);
+        await this.committed(spec.name, existing);
         this.termsColumns.set(spec.name, true);
       }
       return;
@@ -124,11 +130,11 @@ export class LanceVectorStore implements VectorStore {
         new Field(VECTOR, new FixedSizeList(spec.vectorSize, new Field('item', new Float32(), true)), false),
       );
     }
-    const created = this.db
-      .createEmptyTable(spec.name, new Schema(fields), { existOk: true })
-      .then((table) => table as Table | undefined);
-    this.tables.set(spec.name, created);
-    await created;
+    // Operations on the table meanwhile wait for it instead of finding it missing.
+    const creating = this.db.createEmptyTable(spec.name, new Schema(fields), { existOk: true });
+    this.stamps.delete(spec.name);
+    this.tables.set(spec.name, creating);
+    await this.committed(spec.name, await creating);
   }
 
   async upsert(collection: string, points: readonly Point[]): Promise<void> {
@@ -154,6 +160,7 @@ export class LanceVectorStore implements VectorStore {
       };
     });
     await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows);
+    await this.committed(collection, table);
   }
 
   async search(
@@ -167,7 +174,7 @@ export class LanceVectorStore implements VectorStore {
       .vectorSearch([...vector])
       .distanceType('cosine')
       .limit(options.limit);
-    if (await this.hasVectorIndex(collection)) query = query.ef(options.limit * HNSW_EF_PER_RESULT);
+    if (await this.hasVectorIndexOn(collection, table)) query = query.ef(options.limit * HNSW_EF_PER_RESULT);
     const where = toSql(options.filter);
     if (where) query = query.where(where);
     const rows = (await query.select(['id', 'payload', '_distance']).toArray()) as Row[];
@@ -234,6 +241,7 @@ export class LanceVectorStore implements VectorStore {
     // that already exist (LanceDB searches unindexed rows too, but a row replaced by a merge is only
     // found again once the index is optimised).
     await table.optimize();
+    await this.committed(collection, table);
     const { Index } = await import('@lancedb/lancedb');
     if (lexical && !(await this.hasTextIndex(collection, table))) {
       await table.createIndex(TERMS, {
@@ -246,22 +254,31 @@ export class LanceVectorStore implements VectorStore {
           withPosition: false,
         }),
       });
+      await this.committed(collection, table);
       this.textIndexed.add(collection);
     }
     const vectors = (await this.vectorDimension(collection, table)) !== undefined;
-    if (vectors && !(await this.hasVectorIndex(collection)) && (await table.countRows()) >= this.annMinRows) {
+    if (
+      vectors &&
+      !(await this.hasVectorIndexOn(collection, table)) &&
+      (await table.countRows()) >= this.annMinRows
+    ) {
       await table.createIndex('author_id', { config: Index.bitmap() });
       await table.createIndex(VECTOR, { config: Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
       this.vectorIndexed.set(collection, true);
     }
+    await this.committed(collection, table);
   }
 
   /** Whether vector search in this collection goes through an ANN index (else it is exact). */
   async hasVectorIndex(collection: string): Promise<boolean> {
+    const table = await this.table(collection);
+    return table !== undefined && (await this.hasVectorIndexOn(collection, table));
+  }
+
+  private async hasVectorIndexOn(collection: string, table: Table): Promise<boolean> {
     const known = this.vectorIndexed.get(collection);
     if (known !== undefined) return known;
-    const table = await this.table(collection);
-    if (!table) return false;
     const indexed = (await table.listIndices()).some((index) => index.columns.includes(VECTOR));
     this.vectorIndexed.set(collection, indexed);
     return indexed;
@@ -291,6 +308,7 @@ export class LanceVectorStore implements VectorStore {
     const table = await this.table(collection);
     if (!table || ids.length === 0) return;
     await table.delete(`id IN (${ids.map(sqlString).join(', ')})`);
+    await this.committed(collection, table);
   }
 
   async count(collection: string, filter?: PointFilter): Promise<number> {
@@ -305,9 +323,20 @@ export class LanceVectorStore implements VectorStore {
     this.db.close();
   }
 
-  private table(name: string): Promise<Table | undefined> {
+  /**
+   * The table as it is now. A handle keeps reading the version it was opened at, so one that stays
+   * open (twin serve) would never see what another process (twin features) wrote: when the table's
+   * version stamp moved since, the handle and what was learnt through it are dropped and it is opened
+   * again, exactly as a new process would. (LanceDB's own read consistency check refreshes the
+   * handle in place, and its full-text search then fails on the newer version's index.)
+   */
+  private async table(name: string): Promise<Table | undefined> {
+    const stamp = await this.versionStamp(name);
+    // A table being created here has no stamp yet.
+    if (this.stamps.has(name) && this.tables.has(name) && this.stamps.get(name) !== stamp) this.forget(name);
     let table = this.tables.get(name);
     if (!table) {
+      this.stamps.set(name, stamp);
       table = this.db
         .tableNames()
         .then((names) => (names.includes(name) ? this.openListed(name) : undefined));
@@ -335,8 +364,36 @@ export class LanceVectorStore implements VectorStore {
     }
   }
 
+  /**
+   * The table's version folder, by inode and modification time: every commit adds a manifest to it,
+   * and a table dropped and created again has a new folder. One stat per read, on the local disk this
+   * store lives on; undefined while the table does not exist.
+   */
+  private async versionStamp(name: string): Promise<string | undefined> {
+    try {
+      const folder = await stat(join(this.dir, `${name}.lance`, '_versions'), { bigint: true });
+      return `${String(folder.ino)}:${String(folder.mtimeNs)}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * After this store's own commit: the handle that made it reads the newest version, so it becomes
+   * the table's handle (one opened meanwhile may be older), under the stamp the folder has now.
+   * Writers take the data folder's lock (README, Security model: one writer at a time), so no other
+   * process committed in between.
+   */
+  private async committed(name: string, writer: Table): Promise<void> {
+    const stamp = await this.versionStamp(name);
+    this.tables.set(name, Promise.resolve(writer));
+    this.stamps.set(name, stamp);
+  }
+
   private forget(name: string): void {
     this.tables.delete(name);
+    this.stamps.delete(name);
     for (const key of this.creations.keys()) if (key.startsWith(`${name}\0`)) this.creations.delete(key);
     this.dimensions.delete(name);
     this.textIndexed.delete(name);
