@@ -252,6 +252,10 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       expect(await store.count(texts)).toBe(4);
     });
 
+    /** Ids of the keyword search for `text` through one connection. */
+    const textHits = async (on: VectorStore, text: string) =>
+      (await on.searchText(texts, lexicalTerms(text), { limit: 5 })).map((hit) => hit.id);
+
     it("shows a reader that stays open (twin serve) another connection's writes (twin features)", async () => {
       const reader = await fixture.reopen();
       expect(await reader.count(texts)).toBe(4);
@@ -261,9 +265,7 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       await store.refreshIndexes(texts);
 
       expect(await reader.count(texts)).toBe(5);
-      expect(
-        (await reader.searchText(texts, lexicalTerms('tokenizers'), { limit: 5 })).map((hit) => hit.id),
-      ).toEqual([tokenizers.id]);
+      expect(await textHits(reader, 'tokenizers')).toEqual([tokenizers.id]);
       const query = { vector: unit([0, 1, 0.2]), terms: lexicalTerms('subword tokenizers') };
       expect(
         (await reader.searchHybrid(texts, query, { limit: 1, depth: 10, fusionK: FUSION_K }))[0]?.id,
@@ -280,9 +282,7 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       await store.refreshIndexes(texts);
 
       expect(await reader.count(texts)).toBe(1);
-      expect(
-        (await reader.searchText(texts, lexicalTerms('quantization'), { limit: 5 })).map((hit) => hit.id),
-      ).toEqual([gptq.id]);
+      expect(await textHits(reader, 'quantization')).toEqual([gptq.id]);
     });
 
     it('deletes a whole collection, which then reads as empty', async () => {
