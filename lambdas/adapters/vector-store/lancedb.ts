@@ -241,7 +241,6 @@ export class LanceVectorStore implements VectorStore {
     // that already exist (LanceDB searches unindexed rows too, but a row replaced by a merge is only
     // found again once the index is optimised).
     await table.optimize();
-    await this.committed(collection, table);
     const { Index } = await import('@lancedb/lancedb');
     if (lexical && !(await this.hasTextIndex(collection, table))) {
       await table.createIndex(TERMS, {
@@ -254,7 +253,6 @@ export class LanceVectorStore implements VectorStore {
           withPosition: false,
         }),
       });
-      await this.committed(collection, table);
       this.textIndexed.add(collection);
     }
     const vectors = (await this.vectorDimension(collection, table)) !== undefined;
@@ -267,6 +265,7 @@ export class LanceVectorStore implements VectorStore {
       await table.createIndex(VECTOR, { config: Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
       this.vectorIndexed.set(collection, true);
     }
+    // Once, after compaction and any index: nothing here reads through table() in between.
     await this.committed(collection, table);
   }
 
