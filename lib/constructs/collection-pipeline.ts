@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -40,6 +41,8 @@ export class CollectionPipeline extends Construct {
       description:
         'ETL: crawls one link (article, Medium story, LinkedIn feed, repository) into the warehouse',
       systemPackages: ['git'],
+      // @sparticuz/chromium ships its Chromium for x86-64 only (README, "Deploying to AWS").
+      architecture: lambda.Architecture.X86_64,
       // Chromium wants memory; one link per invocation stays well inside five minutes.
       memorySize: 2048,
       timeout: Duration.minutes(5),

@@ -27,14 +27,19 @@ export interface ContainerFunctionProps {
   readonly memorySize?: number;
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
+  /**
+   * The CPU the image is built for and runs on. Default: arm64 (cheaper per GB-second). A function
+   * whose native binaries exist for x86-64 only (the crawler's Chromium) must say x86_64.
+   */
+  readonly architecture?: lambda.Architecture;
   /** Concurrency cap, so the workflow cannot exhaust the account's Lambda concurrency. */
   readonly reservedConcurrentExecutions?: number;
 }
 
 /**
  * A Lambda function shipped as a container image (lambdas/images/function.Dockerfile): the bundled
- * handler with its node_modules, plus a baked-in model or system packages when asked; arm64, X-Ray
- * tracing on, its own log group. The image is built by `cdk deploy` (Docker needed there).
+ * handler with its node_modules, plus a baked-in model or system packages when asked; arm64 unless
+ * asked otherwise, X-Ray tracing on, its own log group. The image is built by `cdk deploy` (Docker needed there).
  */
 export class ContainerFunction extends Construct {
   readonly function: lambda.DockerImageFunction;
@@ -42,6 +47,7 @@ export class ContainerFunction extends Construct {
   constructor(scope: Construct, id: string, props: ContainerFunctionProps) {
     super(scope, id);
     const embeddingModelId = props.embeddingModelId ?? '';
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -49,7 +55,7 @@ export class ContainerFunction extends Construct {
     this.function = new lambda.DockerImageFunction(this, 'Function', {
       code: lambda.DockerImageCode.fromImageAsset(REPO_ROOT, {
         file: 'lambdas/images/function.Dockerfile',
-        platform: Platform.LINUX_ARM64,
+        platform: architecture === lambda.Architecture.X86_64 ? Platform.LINUX_AMD64 : Platform.LINUX_ARM64,
         buildArgs: {
           HANDLER: props.handlerName,
           EMBEDDING_MODEL_ID: embeddingModelId,
@@ -60,7 +66,7 @@ export class ContainerFunction extends Construct {
         ignoreMode: IgnoreMode.DOCKER,
       }),
       description: props.description,
-      architecture: lambda.Architecture.ARM_64,
+      architecture,
       memorySize: props.memorySize ?? 3008,
       timeout: props.timeout ?? Duration.minutes(15),
       logGroup,

@@ -48,7 +48,8 @@ export interface TwinFunctionProps extends Omit<
 
 /**
  * A Lambda function of this project: Node.js 24 on arm64, bundled locally by esbuild (no Docker) into
- * one minified ES module, the AWS SDK taken from the runtime, X-Ray tracing on, its own log group.
+ * one minified ES module (class names kept), the AWS SDK taken from the runtime, X-Ray tracing on, its
+ * own log group.
  */
 export class TwinFunction extends Construct {
   readonly function: NodejsFunction;
@@ -73,6 +74,9 @@ export class TwinFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node24',
         minify: true,
+        // Step Functions catches errors by the name Lambda reports (error.name); class names must
+        // survive minification, or every ErrorEquals on them stops matching.
+        keepNames: true,
         sourceMap: true,
         banner: ESM_REQUIRE_BANNER,
         externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES, ...LOCAL_ONLY_NATIVE_MODULES],

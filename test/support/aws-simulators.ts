@@ -286,3 +286,37 @@ export async function startStepFunctionsSimulator(
     close: () => server.close(),
   };
 }
+
+/**
+ * Secrets Manager's GetSecretValue over real HTTP (AWS JSON 1.1, as the SDK's client speaks it), for
+ * code that reads its secrets by ARN; an unknown ARN is ResourceNotFoundException, as on AWS.
+ */
+export async function startSecretsManagerSimulator(
+  secrets: Record<string, string>,
+): Promise<{ url: string; arnOf(name: string): string; close(): Promise<void> }> {
+  const arnOf = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+  const byArn = new Map(Object.entries(secrets).map(([name, value]) => [arnOf(name), value]));
+  const server = await startLoopbackServer((request, response) => {
+    void (async () => {
+      const body = JSON.parse((await bodyOf(request)).toString('utf8') || '{}') as { SecretId?: string };
+      const reply = (status: number, value: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(value));
+      };
+      if (request.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
+        reply(400, { __type: 'UnknownOperationException', message: 'only GetSecretValue is simulated' });
+        return;
+      }
+      const value = byArn.get(body.SecretId ?? '');
+      if (value === undefined) {
+        reply(400, {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret.",
+        });
+        return;
+      }
+      reply(200, { ARN: body.SecretId, Name: body.SecretId, SecretString: value, VersionId: 'v1' });
+    })();
+  });
+  return { url: server.url, arnOf, close: () => server.close() };
+}
