@@ -152,6 +152,9 @@ const rag = new RagStack(app, `LlmTwin-${stage}-Rag`, {
   auth: context('auth') === 'cognito' ? 'cognito' : context('ragAuth') === 'iam' ? 'iam' : 'api-key',
   throttle: { rateLimit: stageConfig.rag.rateLimit, burstLimit: stageConfig.rag.burstLimit },
   dailyQuota: stageConfig.rag.dailyQuota,
+  ...(stageConfig.rag.reservedConcurrency === undefined
+    ? {}
+    : { reservedConcurrency: stageConfig.rag.reservedConcurrency }),
   ...(stageConfig.rag.rerankPrecision ? { rerankPrecision: stageConfig.rag.rerankPrecision } : {}),
   ...(corsOrigins?.length ? { corsOrigins } : {}),
   ...(openAiBaseUrl ? { openAiBaseUrl } : {}),

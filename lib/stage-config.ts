@@ -5,6 +5,16 @@ import { z } from 'zod';
 import { describeZodIssues } from '../lambdas/domain/index.js';
 import { RERANK_PRECISIONS } from '../lambdas/settings/settings.js';
 
+/** What a new AWS account's Lambda quota often is. */
+export const NEW_ACCOUNT_CONCURRENCY = 10;
+/** AWS always leaves this many of an account's executions unreserved. */
+export const UNRESERVED_MINIMUM = 100;
+
+/** How many executions the account lets functions reserve in all. */
+export function reservableConcurrency(config: Pick<StageConfig, 'lambda'>): number {
+  return Math.max(0, config.lambda.accountConcurrency - UNRESERVED_MINIMUM);
+}
+
 const InstanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/u, 'must be a SageMaker instance type');
 
 /** A stage's settings (configs/stages/<stage>.yaml). CDK context values given on the command line win. */
@@ -45,7 +55,22 @@ export const StageConfigSchema = z.strictObject({
      * image bakes in. Absent: the product's default (fp32; README, Performance, says why).
      */
     rerankPrecision: z.enum(RERANK_PRECISIONS).optional(),
+    /**
+     * Lambda executions set aside for the RAG function: the API keeps its capacity while workflows
+     * run. At least burstLimit; only possible where the account's quota leaves AWS its 100 unreserved.
+     */
+    reservedConcurrency: z.number().int().min(1).optional(),
   }),
+  lambda: z
+    .strictObject({
+      /**
+       * The account's Lambda quota of concurrent executions in the region (Service Quotas, "Concurrent
+       * executions"). New accounts often start at 10, so that is the default; the concurrency budget
+       * (README, "Lambda concurrency") is checked against it.
+       */
+      accountConcurrency: z.number().int().min(1).default(NEW_ACCOUNT_CONCURRENCY),
+    })
+    .default({ accountConcurrency: NEW_ACCOUNT_CONCURRENCY }),
 });
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 
@@ -62,6 +87,17 @@ export async function readStageConfig(configsDir: string, stage: string): Promis
   const config = parsed.data;
   if (config.endpoint.maxInstances < config.endpoint.minInstances) {
     throw new Error(`${file}: endpoint.maxInstances is below endpoint.minInstances`);
+  }
+  const reserved = config.rag.reservedConcurrency;
+  if (reserved !== undefined && reserved > reservableConcurrency(config)) {
+    throw new Error(
+      `${file}: rag.reservedConcurrency (${String(reserved)}) is more than the account can reserve: AWS keeps ${String(UNRESERVED_MINIMUM)} of lambda.accountConcurrency (${String(config.lambda.accountConcurrency)}) unreserved. Remove it, or raise the quota (Service Quotas) and lambda.accountConcurrency with it`,
+    );
+  }
+  if (reserved !== undefined && reserved < config.rag.burstLimit) {
+    throw new Error(
+      `${file}: rag.reservedConcurrency (${String(reserved)}) is below rag.burstLimit (${String(config.rag.burstLimit)}): a burst the API lets through would be throttled by Lambda`,
+    );
   }
   if (config.endpoint.deploy && !config.endpoint.hubModelId) {
     throw new Error(`${file}: endpoint.hubModelId is required when endpoint.deploy is true`);

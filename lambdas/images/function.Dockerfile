@@ -27,10 +27,7 @@ RUN mkdir -p /build/models && if [ -n "$EMBEDDING_MODEL_ID" ]; then \
         ${RERANK_MODEL_ID:+TWIN_RERANK_MODEL_ID=$RERANK_MODEL_ID} \
         ${RERANK_PRECISION:+TWIN_RERANK_PRECISION=$RERANK_PRECISION} \
         node bin/twin.js models pull $([ -n "$RERANK_MODEL_ID" ] || echo --embedding-only); fi
-RUN npm prune --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
- && if [ "$(uname -m)" = "aarch64" ]; then rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/x64; \
-    else rm -rf node_modules/onnxruntime-node/bin/napi-v*/linux/arm64; fi
+RUN npm prune --omit=dev --no-audit --no-fund && sh lambdas/images/prune-native.sh node_modules
 
 FROM public.ecr.aws/lambda/nodejs:22
 ARG SYSTEM_PACKAGES=""

@@ -46,7 +46,6 @@ export class CollectionPipeline extends Construct {
       // Chromium wants memory; one link per invocation stays well inside five minutes.
       memorySize: 2048,
       timeout: Duration.minutes(5),
-      reservedConcurrentExecutions: 8,
       environment: {
         TWIN_WAREHOUSE: 'mongodb',
         ARTIFACT_BUCKET: props.artifacts.bucketName,

@@ -32,7 +32,11 @@ export interface ContainerFunctionProps {
    * whose native binaries exist for x86-64 only (the crawler's Chromium) must say x86_64.
    */
   readonly architecture?: lambda.Architecture;
-  /** Concurrency cap, so the workflow cannot exhaust the account's Lambda concurrency. */
+  /**
+   * Executions set aside for this function alone (and its ceiling). Workflow functions need none: their
+   * Map's MaxConcurrency bounds them, and a cap below it only throttles the workflow (README, "Lambda
+   * concurrency").
+   */
   readonly reservedConcurrentExecutions?: number;
 }
 

@@ -35,8 +35,6 @@ export class DatasetPipeline extends Construct {
         'Dataset generation: plans extracts, generates a batch with the LLM, curates and writes the dataset',
       timeout: Duration.minutes(15),
       memorySize: 1024,
-      // Two batches at a time (the workflow's Map) with a little headroom: the LLM's rate limit rules.
-      reservedConcurrentExecutions: 3,
       environment: {
         ARTIFACT_BUCKET: props.artifacts.bucketName,
         TWIN_VECTOR_STORE: 'qdrant',

@@ -28,8 +28,6 @@ export class FeaturePipeline extends Construct {
       handlerName: 'features',
       description: 'Feature pipeline: plans, cleans, chunks, embeds and loads document batches',
       embeddingModelId: props.embeddingModelId ?? DEFAULT_EMBEDDING_MODEL_ID,
-      // The workflow's Map runs 4 batches at a time; a little headroom for a manual invocation.
-      reservedConcurrentExecutions: 5,
       environment: {
         TWIN_WAREHOUSE: 'mongodb',
         TWIN_VECTOR_STORE: 'qdrant',

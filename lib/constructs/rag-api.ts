@@ -38,6 +38,8 @@ export interface RagApiProps {
   readonly corsOrigins?: readonly string[];
   /** Steady requests per second and burst, for the stage and the usage plan. Default 5 and 10. */
   readonly throttle?: { rateLimit: number; burstLimit: number };
+  /** Executions reserved for the RAG function (at least the burst limit); none by default. */
+  readonly reservedConcurrency?: number;
   /** Requests per day per API key. Default 5000. */
   readonly dailyQuota?: number;
   readonly embeddingModelId?: string;
@@ -96,8 +98,11 @@ export class RagApi extends Construct {
       rerankModelId: props.rerankModelId ?? DEFAULT_RERANK_MODEL_ID,
       ...(props.rerankPrecision ? { rerankPrecision: props.rerankPrecision } : {}),
       timeout: Duration.seconds(90),
-      // A ceiling on cost and on load passed to the warehouse, feature store and model.
-      reservedConcurrentExecutions: 20,
+      // Set aside for the API, so that a workflow's burst never takes its capacity; also a ceiling on
+      // cost and on load. Only where the account's quota allows it (stage config, lambda).
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       environment: {
         TWIN_WAREHOUSE: 'mongodb',
         TWIN_VECTOR_STORE: 'qdrant',

@@ -42,7 +42,6 @@ export class WorkspaceApi extends Construct {
       handlerName: 'workspace',
       description: "The web app's API: author links, collection runs, counts",
       timeout: Duration.seconds(20),
-      reservedConcurrentExecutions: 5,
       environment: {
         TWIN_WAREHOUSE: 'mongodb',
         TWIN_VECTOR_STORE: 'qdrant',

@@ -54,10 +54,10 @@ describe('CollectionStack', () => {
     }
   });
 
-  it('runs the crawl function from a container image with git, enough memory for Chromium, and secret ARNs only', () => {
+  it('runs the crawl function from an x86_64 container image (the only CPU Chromium ships for) with git, enough memory for Chromium, and secret ARNs only', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       PackageType: 'Image',
-      Architectures: ['arm64'],
+      Architectures: ['x86_64'],
       MemorySize: 2048,
       Timeout: 300,
       Environment: {

@@ -28,7 +28,6 @@ describe('FeatureStack', () => {
       Architectures: ['arm64'],
       MemorySize: 3008,
       Timeout: 900,
-      ReservedConcurrentExecutions: 5,
       TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({

@@ -54,7 +54,11 @@ export interface StackTemplate {
   stack: string;
   file: string;
   size: number;
-  template: { Resources: Record<string, CfnResource>; Parameters?: Record<string, unknown> };
+  template: {
+    Resources: Record<string, CfnResource>;
+    Parameters?: Record<string, unknown>;
+    Outputs?: Record<string, { Value: CfnValue; Export?: { Name?: CfnValue } }>;
+  };
 }
 
 /** Every stack template of the assembly. */
@@ -172,13 +176,24 @@ export interface AslDefinition {
 /** Every state machine of the assembly, its definition string joined as CloudFormation would. */
 export async function synthesizedStateMachines(assembly: string): Promise<SynthesizedStateMachine[]> {
   const found: SynthesizedStateMachine[] = [];
-  for (const { stack, template } of await stackTemplates(assembly)) {
+  const templates = await stackTemplates(assembly);
+  // What each cross-stack export refers to, so an imported ARN reads as the resource it names.
+  const exports = new Map<string, string>();
+  for (const { template } of templates) {
+    for (const output of Object.values(template.Outputs ?? {})) {
+      if (output.Export?.Name) exports.set(joinCfnString(output.Export.Name), joinCfnString(output.Value));
+    }
+  }
+  const resolveImports = (text: string) =>
+    text.replace(/ref:Fn::ImportValue:([\w:-]+)/gu, (whole, name: string) => exports.get(name) ?? whole);
+  for (const { stack, template } of templates) {
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
       const substitutions = (resource.Properties?.DefinitionSubstitutions ?? {}) as Record<string, CfnValue>;
       const text = joinCfnString(resource.Properties?.DefinitionString).replace(
         /\$\{([A-Za-z0-9_]+)\}/gu,
-        (whole, name: string) => (name in substitutions ? joinCfnString(substitutions[name]) : whole),
+        (whole, name: string) =>
+          name in substitutions ? resolveImports(joinCfnString(substitutions[name])) : whole,
       );
       found.push({
         stack,

@@ -44,4 +44,34 @@ describe('stage configs (configs/stages)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses reservations the account cannot grant, and one below the API burst', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twin-stages-'));
+    try {
+      await mkdir(join(dir, 'stages'));
+      const prod = await readFile(join(CONFIGS, 'stages', 'prod.yaml'), 'utf8');
+      await writeFile(
+        join(dir, 'stages', 'small.yaml'),
+        prod.replace('accountConcurrency: 1000', 'accountConcurrency: 10'),
+      );
+      await expect(readStageConfig(dir, 'small')).rejects.toThrow(
+        /rag\.reservedConcurrency \(20\) is more than the account can reserve: AWS keeps 100 of lambda\.accountConcurrency \(10\)/u,
+      );
+      await writeFile(
+        join(dir, 'stages', 'low.yaml'),
+        prod.replace('reservedConcurrency: 20', 'reservedConcurrency: 5'),
+      );
+      await expect(readStageConfig(dir, 'low')).rejects.toThrow(/below rag\.burstLimit \(20\)/u);
+      // A stage that does not say assumes a new account's quota.
+      await writeFile(
+        join(dir, 'stages', 'plain.yaml'),
+        prod
+          .replace(/\n {2}reservedConcurrency: 20/u, '')
+          .replace(/\nlambda:\n {2}accountConcurrency: 1000/u, ''),
+      );
+      expect((await readStageConfig(dir, 'plain')).lambda.accountConcurrency).toBe(10);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
