@@ -190,7 +190,6 @@ new ContinuousTrainingStack(app, `LlmTwin-${stage}-ContinuousTraining`, {
     training: training.pipeline.stateMachine,
     ...(endpoint ? { deployment: endpoint.deployment.stateMachine } : {}),
   },
-  authors: authors.map(({ config }) => config),
   ...(ctSchedule === 'off' ? {} : { schedule: Schedule.expression(ctSchedule) }),
   description: 'LLM Twin continuous training: the whole loop as one scheduled workflow',
 });

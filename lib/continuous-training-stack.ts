@@ -6,13 +6,17 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { AuthorConfig } from '../lambdas/collection/author-config.js';
+import { join } from 'node:path';
+import { BUNDLED_AUTHOR_CONFIGS } from '../lambdas/collection/author-config.js';
 import { AUTHOR_CONFIGS_PREFIX } from '../lambdas/workspace/author-links.js';
 import { suppressFunctionBaseline } from './constructs/function-suppressions.js';
 import { TwinFunction } from './constructs/node-function.js';
 import { allowSyncWaiting } from './constructs/sagemaker-access.js';
 import { tagTwinResources } from './constructs/tags.js';
 import { Workflow } from './constructs/workflow.js';
+
+/** The deployment workflow's ARN in a stage that has none; the workflow then stops before deploying. */
+export const NO_DEPLOYMENT_WORKFLOW = 'none';
 
 export interface ContinuousTrainingStackProps extends StackProps {
   readonly stage: string;
@@ -27,8 +31,6 @@ export interface ContinuousTrainingStackProps extends StackProps {
     /** Absent when the stage has no endpoint: approved models then wait in the registry. */
     deployment?: sfn.IStateMachine;
   };
-  /** Every author's links (configs/authors), the input of each scheduled run. */
-  readonly authors: readonly AuthorConfig[];
   /** When to run; none: started by hand only. */
   readonly schedule?: events.Schedule;
 }
@@ -52,6 +54,9 @@ export class ContinuousTrainingStack extends Stack {
       timeout: Duration.seconds(30),
       memorySize: 256,
       environment: { ARTIFACT_BUCKET: props.artifacts.bucketName },
+      // Every author's links, read at run time: the schedule's input stays a few bytes however many
+      // there are (EventBridge allows 8,192 characters).
+      copyIntoBundle: [{ from: join('configs', 'authors'), to: BUNDLED_AUTHOR_CONFIGS }],
     }).function;
     props.artifacts.grantRead(authors, `${AUTHOR_CONFIGS_PREFIX}*`);
     suppressFunctionBaseline(authors, [
@@ -75,7 +80,8 @@ export class ContinuousTrainingStack extends Stack {
         FeatureWorkflowArn: workflows.features.stateMachineArn,
         DatasetWorkflowArn: workflows.datasets.stateMachineArn,
         TrainingWorkflowArn: workflows.training.stateMachineArn,
-        DeploymentWorkflowArn: workflows.deployment?.stateMachineArn ?? '',
+        // 'none' in a stage without an endpoint (CloudFormation's linter reads an empty value as missing).
+        DeploymentWorkflowArn: workflows.deployment?.stateMachineArn ?? NO_DEPLOYMENT_WORKFLOW,
         AuthorsFunctionArn: authors.functionArn,
         AlertsTopicArn: props.alerts.topicArn,
       },
@@ -117,7 +123,7 @@ export class ContinuousTrainingStack extends Stack {
         schedule: props.schedule,
         targets: [
           new targets.SfnStateMachine(this.stateMachine, {
-            input: events.RuleTargetInput.fromObject({ authors: props.authors }),
+            input: events.RuleTargetInput.fromObject({ configuredAuthors: true }),
           }),
         ],
       });
@@ -125,7 +131,7 @@ export class ContinuousTrainingStack extends Stack {
     new CfnOutput(this, 'ContinuousTrainingWorkflowArn', {
       value: this.stateMachine.stateMachineArn,
       description:
-        'Start by hand: {"authors": [...]} (author configs), or {} for the lists saved from the web app only',
+        'Start by hand: {"configuredAuthors": true} for configs/authors as deployed (what the schedule sends), {"authors": [...]} for others; the lists saved from the web app are always added',
     });
   }
 }

@@ -26,6 +26,9 @@ export async function readAuthorConfig(file: string): Promise<AuthorConfig> {
 }
 
 /** Every author config of a folder, in file-name order. */
+/** Where configs/authors is copied in the continuous-training authors function's bundle. */
+export const BUNDLED_AUTHOR_CONFIGS = 'authors';
+
 export async function readAuthorConfigs(dir: string): Promise<{ file: string; config: AuthorConfig }[]> {
   const files = (await readdir(dir)).filter((name) => /\.ya?ml$/u.test(name)).sort();
   return Promise.all(files.map(async (file) => ({ file, config: await readAuthorConfig(join(dir, file)) })));

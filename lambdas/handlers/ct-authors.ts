@@ -4,7 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { S3ArtifactStore } from '../adapters/artifacts/s3.js';
-import { AuthorConfigSchema } from '../collection/author-config.js';
+import { join } from 'node:path';
+import {
+  AuthorConfigSchema,
+  BUNDLED_AUTHOR_CONFIGS,
+  readAuthorConfigs,
+  type AuthorConfig,
+} from '../collection/author-config.js';
 import { gatherAuthors, type GatheredAuthors } from '../continuous-training/authors.js';
 import { parseEnvironment } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
@@ -17,13 +23,22 @@ import { parseEvent } from './parse-event.js';
  * bucket, so a weekly run collects what users added there too.
  */
 const CtAuthorsEventSchema = z.object({
-  input: z.object({ authors: z.array(AuthorConfigSchema).max(1000).default([]) }),
+  input: z.object({
+    authors: z.array(AuthorConfigSchema).max(1000).default([]),
+    /** Also collect the author configs deployed with the function (configs/authors): the schedule's run. */
+    configuredAuthors: z.boolean().default(false),
+  }),
 });
 
-export function createCtAuthorsHandler(savedLists: () => Promise<AuthorLinksRepository>, logger?: Logger) {
+export function createCtAuthorsHandler(
+  savedLists: () => Promise<AuthorLinksRepository>,
+  logger?: Logger,
+  configured: () => Promise<readonly AuthorConfig[]> = () => Promise.resolve([]),
+) {
   return async (event: unknown): Promise<GatheredAuthors> => {
     const { input } = parseEvent(CtAuthorsEventSchema, event);
-    const gathered = await gatherAuthors(input.authors, await savedLists());
+    const startedWith = input.configuredAuthors ? [...(await configured()), ...input.authors] : input.authors;
+    const gathered = await gatherAuthors(startedWith, await savedLists());
     if (gathered.unreadable.length > 0) {
       logger?.warn('saved author lists skipped', { unreadable: gathered.unreadable });
     }
@@ -43,6 +58,16 @@ const savedLists = retryingLazy(() => {
   );
 });
 
-export const handler = middy(createCtAuthorsHandler(savedLists, logger)).use(
+/**
+ * The author configs deployed with the function: configs/authors, copied into its bundle at synth
+ * (so a schedule's input stays a few bytes, however many authors and links there are).
+ */
+const configured = retryingLazy(async () =>
+  (await readAuthorConfigs(join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), BUNDLED_AUTHOR_CONFIGS))).map(
+    ({ config }) => config,
+  ),
+);
+
+export const handler = middy(createCtAuthorsHandler(savedLists, logger, configured)).use(
   injectLambdaContext(logger, { resetKeys: true }),
 );

@@ -44,6 +44,8 @@ export interface TwinFunctionProps extends Omit<
   readonly handlerName: string;
   /** How long the function's logs are kept. Default: one month. */
   readonly logsRetainedFor?: logs.RetentionDays;
+  /** Folders of the repository copied into the bundle (`from` relative to the root, `to` in the bundle). */
+  readonly copyIntoBundle?: readonly { from: string; to: string }[];
 }
 
 /**
@@ -56,7 +58,7 @@ export class TwinFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: TwinFunctionProps) {
     super(scope, id);
-    const { handlerName, logsRetainedFor, ...functionProps } = props;
+    const { handlerName, logsRetainedFor, copyIntoBundle = [], ...functionProps } = props;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logsRetainedFor ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -81,6 +83,12 @@ export class TwinFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         externalModules: ['@aws-sdk/*', ...UNUSED_OPTIONAL_MODULES, ...LOCAL_ONLY_NATIVE_MODULES],
         forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            copyIntoBundle.map(({ from, to }) => `cp -R "${join(inputDir, from)}" "${join(outputDir, to)}"`),
+        },
       },
       ...functionProps,
       environment: {

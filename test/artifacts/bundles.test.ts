@@ -5,13 +5,17 @@ import {
   cloudAssembly,
   joinCfnString,
   STAGES,
+  stackTemplates,
   synthesizedFunctions,
   synthesizedStateMachines,
   taskStates,
   type SynthesizedFunction,
 } from '../support/cloud-assembly.js';
 import { startS3Simulator, startSecretsManagerSimulator } from '../support/aws-simulators.js';
-import { IN_CI } from '../support/environment.js';
+import { join } from 'node:path';
+import { readAuthorConfigs } from '../../lambdas/collection/author-config.js';
+import type { GatheredAuthors } from '../../lambdas/continuous-training/authors.js';
+import { IN_CI, REPO_ROOT } from '../support/environment.js';
 import {
   imageTaskRoot,
   invokeInLambdaRuntime,
@@ -108,6 +112,18 @@ async function caughtFromFunctions(assembly: string): Promise<Map<string, Set<st
     }
   }
   return caught;
+}
+
+/** The input continuous training's schedule sends (the one EventBridge rule that starts it). */
+async function scheduleInput(assembly: string): Promise<unknown> {
+  for (const { template } of await stackTemplates(assembly)) {
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type !== 'AWS::Events::Rule') continue;
+      const [target] = (resource.Properties?.Targets ?? []) as { Input?: string }[];
+      if (target?.Input) return JSON.parse(target.Input) as unknown;
+    }
+  }
+  throw new Error('no scheduled rule with an input');
 }
 
 /** The function's environment as deployed, references replaced by local stand-ins. */
@@ -216,6 +232,19 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
       );
     }, 600_000);
   }
+
+  it("continuous training's schedule collects configs/authors as deployed, read from the function's bundle", async () => {
+    const assembly = await cloudAssembly('dev');
+    const gather = (await synthesizedFunctions(assembly)).find((fn) => fn.handlerName === 'ct-authors');
+    if (!gather) throw new Error('no continuous-training authors function');
+    const input = await scheduleInput(assembly);
+    expect(input).toEqual({ configuredAuthors: true });
+    const outcome = await invoke(gather, { event: { input } });
+    const configured = await readAuthorConfigs(join(REPO_ROOT, 'configs', 'authors'));
+    expect(outcome.errorType, outcome.logs).toBeUndefined();
+    expect((outcome.result as GatheredAuthors).authors).toEqual(configured.map(({ config }) => config));
+    expect(configured.length).toBeGreaterThan(0);
+  });
 
   it('each of our functions loads with nothing but its own asset and the runtime', async () => {
     const functions = (await synthesizedFunctions(await cloudAssembly('prod'))).filter((f) => f.ours);

@@ -203,7 +203,7 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
   });
 
   it('keeps an approved model in the registry when the stage has no endpoint', async () => {
-    const output = await run('');
+    const output = await run('none');
     expect(output.stoppedAfter).toBe('NoEndpoint');
     expect(stages()).not.toContain('Deploy');
   });

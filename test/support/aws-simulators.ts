@@ -33,7 +33,7 @@ function preconditionFailed(response: ServerResponse): void {
 
 /**
  * S3's object API over real HTTP, path-style, for the SDK's own S3Client: PUT, GET, HEAD and DELETE
- * of objects, with the conditional writes S3 documents (If-None-Match: * creates only; If-Match:
+ * of objects and ListObjectsV2 (one page), with the conditional writes S3 documents (If-None-Match: * creates only; If-Match:
  * <etag> replaces only that version; a failed condition is 412 PreconditionFailed). Each request is
  * decided whole once its body has arrived, as S3 decides one write before the next.
  */
@@ -47,8 +47,13 @@ export async function startS3Simulator(): Promise<{
   let version = 0;
   const server = await startLoopbackServer((request, response) => {
     void (async () => {
-      const key = decodeURIComponent(new URL(request.url ?? '/', 'http://s3').pathname.slice(1));
+      const url = new URL(request.url ?? '/', 'http://s3');
+      const key = decodeURIComponent(url.pathname.slice(1));
       const body = await bodyOf(request);
+      if (request.method === 'GET' && url.searchParams.get('list-type') === '2') {
+        listObjects(response, objects, key.replace(/\/$/u, ''), url.searchParams.get('prefix') ?? '');
+        return;
+      }
       if (request.method === 'POST' && !key.includes('/')) {
         const stored = await presignedUpload(key, String(request.headers['content-type']), body);
         if ('error' in stored) {
@@ -109,6 +114,26 @@ export async function startS3Simulator(): Promise<{
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return { client, url: server.url, objects, close: () => server.close() };
+}
+
+/** ListObjectsV2, in one page: the bucket's keys under a prefix. */
+function listObjects(
+  response: ServerResponse,
+  objects: Map<string, { body: Buffer; etag: string }>,
+  bucket: string,
+  prefix: string,
+): void {
+  const escape = (text: string) => text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
+  const contents = [...objects]
+    .filter(([path]) => path.startsWith(`${bucket}/${prefix}`))
+    .map(
+      ([path, object]) =>
+        `<Contents><Key>${escape(path.slice(bucket.length + 1))}</Key><Size>${String(object.body.length)}</Size><ETag>${escape(object.etag)}</ETag><LastModified>2026-01-01T00:00:00.000Z</LastModified><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
+  response.writeHead(200, { 'content-type': 'application/xml' });
+  response.end(
+    `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${escape(bucket)}</Name><Prefix>${escape(prefix)}</Prefix><KeyCount>${String(contents.length)}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`,
+  );
 }
 
 type Upload = { key: string; file: Buffer } | { status: number; error: string; message: string };

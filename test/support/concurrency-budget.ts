@@ -1,3 +1,4 @@
+import { NO_DEPLOYMENT_WORKFLOW } from '../../lib/continuous-training-stack.js';
 import type { AslDefinition, AslState, SynthesizedStateMachine } from './cloud-assembly.js';
 
 /**
@@ -67,7 +68,7 @@ function statePeaks(state: AslState, workflows: Workflows, started: readonly str
     if (fn) return { byFunction: new Map([[fn, 1]]), together: 1 };
     if (!/^arn:aws:states:::states:startExecution\.sync/u.test(state.Resource ?? '')) return none;
     const arn = nestedArn(state, workflows.root);
-    if (arn === '') return none; // a stage without that workflow (no endpoint: no deployment workflow)
+    if (arn === NO_DEPLOYMENT_WORKFLOW) return none; // a stage without that workflow (no endpoint: no deployment workflow)
     const child = workflows.machines.get(/^ref:([A-Za-z0-9]+)$/u.exec(arn)?.[1] ?? '');
     if (!child) throw new Error(`a nested execution of ${arn}, which is not a state machine of the app`);
     if (started.includes(arn))
