@@ -66,6 +66,15 @@ export class DeploymentPipeline extends Construct {
       }),
     ];
 
+    // SageMaker watches the rollback alarms during a deployment with the endpoint's execution role;
+    // without DescribeAlarms on them, it cannot roll anything back.
+    props.endpoint.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
+      }),
+    );
+
     const arn = (resource: string, resourceName: string) =>
       Arn.format({ service: 'sagemaker', resource, resourceName }, stack);
     const fn = new TwinFunction(this, 'Deployment', {

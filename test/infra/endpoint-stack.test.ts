@@ -117,6 +117,38 @@ describe('EndpointStack', () => {
     );
   });
 
+  it("lets SageMaker read the rollback alarms with the endpoint's execution role, and only those", () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Principal: { Service: 'sagemaker.amazonaws.com' } }),
+          ]),
+        },
+      },
+    });
+    const roleIds = Object.keys(roles);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: {
+        Roles: { Ref: string }[];
+        PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+      };
+    }[];
+    const describeAlarms = policies
+      .filter((policy) => policy.Properties.Roles.some((role) => roleIds.includes(role.Ref)))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Action).includes('cloudwatch:DescribeAlarms'));
+    expect(describeAlarms).toHaveLength(1);
+    const resources = JSON.stringify(describeAlarms[0]?.Resource);
+    const alarmIds = Object.keys(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: Match.stringLikeRegexp('-endpoint-') },
+      }),
+    );
+    for (const id of alarmIds) expect(resources).toContain(id);
+    expect(alarmIds).toHaveLength(2);
+  });
+
   it('deploys to the same variant and instance type, the update SageMaker allows with autoscaling on', () => {
     const other = new App();
     const base = new FoundationStack(other, 'Foundation', { stage: 'test' });
