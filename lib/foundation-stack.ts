@@ -29,7 +29,7 @@ export class FoundationStack extends Stack {
     this.artifacts = new ArtifactStore(this, 'Artifacts', {
       removalPolicy: props.keepData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    this.secrets = new TwinSecrets(this, 'Secrets', { namePrefix: `llm-twin/${props.stage}` });
+    this.secrets = new TwinSecrets(this, 'Secrets', { keep: props.keepData !== false });
 
     this.alerts = new Alerts(this, 'Alerts', props.alertEmail ? { email: props.alertEmail } : {});
 
@@ -48,7 +48,7 @@ export class FoundationStack extends Stack {
     for (const [name, secret] of Object.entries(this.secrets.secrets)) {
       new CfnOutput(this, `${name.replaceAll('_', '')}SecretName`, {
         value: secret.secretName,
-        description: `Set with: aws secretsmanager put-secret-value --secret-id <this> --secret-string ...`,
+        description: `${name}. Set with: aws secretsmanager put-secret-value --secret-id <this> --secret-string ...`,
       });
     }
   }

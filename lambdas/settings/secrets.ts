@@ -1,5 +1,12 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidSettingsError, loadSettings, SECRET_SETTINGS, type Settings } from './settings.js';
+import {
+  InvalidSettingsError,
+  loadSettings,
+  SECRET_SETTINGS,
+  setSecretCommand,
+  UNSET_SECRET_VALUE,
+  type Settings,
+} from './settings.js';
 
 export type SecretFetcher = (arn: string) => Promise<string>;
 
@@ -47,14 +54,24 @@ export async function loadSettingsWithSecrets(
       }
     }),
   );
+  // A secret still holding the stack's placeholder is not set: the setting is absent, ARN and all, so
+  // that a function needing it fails here, naming the secret, instead of using the placeholder.
+  const unset = new Set(fetched.filter(([, value]) => value === UNSET_SECRET_VALUE).map(([name]) => name));
+  const unsetArns = new Set([...unset].map((name) => `${name}_SECRET_ARN`));
+  const withoutUnset = Object.fromEntries(Object.entries(env).filter(([key]) => !unsetArns.has(key)));
+  const values = fetched.filter(([name]) => !unset.has(name));
   try {
-    return loadSettings({ ...env, ...Object.fromEntries(fetched) });
+    return loadSettings({ ...withoutUnset, ...Object.fromEntries(values) });
   } catch (error) {
     if (!(error instanceof InvalidSettingsError)) throw error;
-    const fromSecret = (problem: string) =>
-      pending.some((name) => problem.startsWith(`${name}:`))
-        ? `${problem} (value read from Secrets Manager)`
-        : problem;
-    throw new InvalidSettingsError(error.problems.map(fromSecret));
+    const explained = (problem: string) => {
+      const name = pending.find((candidate) => problem.startsWith(`${candidate}:`));
+      if (!name) return problem;
+      const arn = declared.secretArns[name] ?? '';
+      return unset.has(name)
+        ? `${problem}; its secret ${arn} still holds the placeholder the stack created it with: set it with ${setSecretCommand(arn)}`
+        : `${problem} (value read from Secrets Manager)`;
+    };
+    throw new InvalidSettingsError(error.problems.map(explained));
   }
 }

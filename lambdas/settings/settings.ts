@@ -20,6 +20,17 @@ export const SECRET_SETTINGS = [
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
+/**
+ * The value the stacks create each secret with. A secret that still holds it has not been set: it reads
+ * as absent, and a function that needs it fails at start-up naming it (never runs on a made-up value).
+ * sagemaker/twin_training/secrets.py knows the same value.
+ */
+export const UNSET_SECRET_VALUE = 'llm-twin: not set yet';
+
+/** The command that sets a secret, for error messages. */
+export const setSecretCommand = (arn: string) =>
+  `aws secretsmanager put-secret-value --secret-id ${arn} --secret-string '...'`;
+
 export const DEFAULT_EMBEDDING_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 
 /** SageMaker's rule for endpoint and inference component names. */

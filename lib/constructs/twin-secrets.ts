@@ -1,9 +1,9 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { SECRET_SETTINGS, type SecretSetting } from '../../lambdas/settings/settings.js';
+import { SECRET_SETTINGS, UNSET_SECRET_VALUE, type SecretSetting } from '../../lambdas/settings/settings.js';
 
 const DESCRIPTIONS: Record<SecretSetting, string> = {
   MONGODB_URI: 'Connection string of the MongoDB warehouse (mongodb+srv://...)',
@@ -17,26 +17,29 @@ const DESCRIPTIONS: Record<SecretSetting, string> = {
 };
 
 export interface TwinSecretsProps {
-  /** Prefix of the secret names, so several stages can share an account. Default: "llm-twin". */
-  readonly namePrefix?: string;
+  /** Keep the secrets (and the values set in them) when the stack is deleted. Default: false. */
+  readonly keep?: boolean;
 }
 
 /**
- * One Secrets Manager secret per secret setting. The stack creates them with a random placeholder; their
- * values are set outside the code (`aws secretsmanager put-secret-value`), never in a template or an
- * environment variable. Functions receive only the ARNs, plus read access to the secrets they need.
+ * One Secrets Manager secret per secret setting. The stack creates them holding UNSET_SECRET_VALUE, a
+ * placeholder that every reader takes as "not set" (a function that needs it fails at start-up naming
+ * the secret and the command that sets it); the values are set outside the code (`aws secretsmanager
+ * put-secret-value`), never in a template or an environment variable. Their names are CloudFormation's,
+ * so a stack deleted and deployed again never meets a name a kept (or recently deleted) secret holds;
+ * the stack's outputs name each one. Functions receive only the ARNs, plus read access to what they need.
  */
 export class TwinSecrets extends Construct {
   readonly secrets: Record<SecretSetting, secretsmanager.Secret>;
 
   constructor(scope: Construct, id: string, props: TwinSecretsProps = {}) {
     super(scope, id);
-    const prefix = props.namePrefix ?? 'llm-twin';
     const entries = SECRET_SETTINGS.map((name) => {
       const secret = new secretsmanager.Secret(this, name, {
-        secretName: `${prefix}/${name.toLowerCase().replaceAll('_', '-')}`,
-        description: DESCRIPTIONS[name],
-        removalPolicy: RemovalPolicy.RETAIN,
+        description: `${DESCRIPTIONS[name]} (${name})`,
+        // Not a secret: the marker of a secret nobody has set yet.
+        secretStringValue: SecretValue.unsafePlainText(UNSET_SECRET_VALUE),
+        removalPolicy: props.keep ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       NagSuppressions.addResourceSuppressions(secret, [
         {

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from .data import read_manifest, read_split
 from .formatting import alpaca_prompt
 from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
+from .secrets import read_secret
 from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
 INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
@@ -51,12 +52,9 @@ def generate_answers(channel: str, prompts: list[str], sampling: dict) -> list[s
 
 
 def judge_all(params: EvaluationHyperparameters, pairs: list[tuple[str, str]]) -> list[Verdict]:
-    import boto3
     from openai import OpenAI
 
-    key = None
-    if params.openai_key_secret_arn:
-        key = boto3.client("secretsmanager").get_secret_value(SecretId=params.openai_key_secret_arn)["SecretString"]
+    key = read_secret(params.openai_key_secret_arn, "OPENAI_API_KEY") if params.openai_key_secret_arn else None
     client = OpenAI(api_key=key or os.environ.get("OPENAI_API_KEY"), base_url=params.openai_base_url or None, max_retries=4)
 
     def judge(pair: tuple[str, str]) -> Verdict:

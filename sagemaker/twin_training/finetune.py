@@ -15,6 +15,7 @@ from pathlib import Path
 from .data import read_manifest, read_split
 from .formatting import dpo_example, sft_text
 from .hyperparameters import TrainingHyperparameters, read_job_hyperparameters
+from .secrets import read_secret
 
 INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
 MODEL_DIR = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
@@ -36,9 +37,7 @@ def base_model_path(params: TrainingHyperparameters) -> str:
 def hf_token(params: TrainingHyperparameters) -> str | None:
     if not params.hf_token_secret_arn:
         return os.environ.get("HF_TOKEN")
-    import boto3
-
-    return boto3.client("secretsmanager").get_secret_value(SecretId=params.hf_token_secret_arn)["SecretString"]
+    return read_secret(params.hf_token_secret_arn, "HF_TOKEN")
 
 
 def main() -> None:

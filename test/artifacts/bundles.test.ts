@@ -15,6 +15,7 @@ import { startS3Simulator, startSecretsManagerSimulator } from '../support/aws-s
 import { join } from 'node:path';
 import { readAuthorConfigs } from '../../lambdas/collection/author-config.js';
 import type { GatheredAuthors } from '../../lambdas/continuous-training/authors.js';
+import { UNSET_SECRET_VALUE } from '../../lambdas/settings/settings.js';
 import { IN_CI, REPO_ROOT } from '../support/environment.js';
 import {
   imageTaskRoot,
@@ -145,6 +146,18 @@ const servers = { mongoUri: inject('mongoUri'), qdrantUrl: inject('qdrantUrl') }
 const ready = Boolean(node[22] && node[24] && servers.mongoUri && servers.qdrantUrl);
 if (!ready && IN_CI) throw new Error('the bundle tests need Node.js 22 and 24, FerretDB and Qdrant');
 
+/** What each secret holds once its owner has set it. */
+const SECRET_VALUES = {
+  MONGODB_URI: servers.mongoUri,
+  QDRANT_URL: servers.qdrantUrl,
+  QDRANT_API_KEY: 'qdrant-key',
+  OPENAI_API_KEY: 'sk-local',
+  HF_TOKEN: 'hf_local',
+  OPIK_API_KEY: 'opik-local',
+  LINKEDIN_USERNAME: 'ada@example.com',
+  LINKEDIN_PASSWORD: 'a-real-password',
+};
+
 describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes them', () => {
   let s3: S3;
   let secrets: Awaited<ReturnType<typeof startSecretsManagerSimulator>>;
@@ -152,15 +165,7 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
 
   beforeAll(async () => {
     s3 = await startS3Simulator();
-    secrets = await startSecretsManagerSimulator({
-      MONGODB_URI: servers.mongoUri,
-      QDRANT_URL: servers.qdrantUrl,
-      QDRANT_API_KEY: 'qdrant-key',
-      OPENAI_API_KEY: 'sk-local',
-      HF_TOKEN: 'hf_local',
-      LINKEDIN_USERNAME: 'ada@example.com',
-      LINKEDIN_PASSWORD: 'not-a-placeholder',
-    });
+    secrets = await startSecretsManagerSimulator(SECRET_VALUES);
   }, 120_000);
   afterAll(async () => {
     await s3.close();
@@ -178,14 +183,14 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
     return root;
   }
 
-  async function invoke(fn: SynthesizedFunction, scenario: Scenario) {
+  async function invoke(fn: SynthesizedFunction, scenario: Scenario, secretStore = secrets) {
     for (const [key, body] of Object.entries(scenario.objects ?? {})) {
       await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     }
     const secretArns = Object.fromEntries(
       Object.keys(fn.environment)
         .filter((name) => name.endsWith('_SECRET_ARN'))
-        .map((name) => [name, secrets.arnOf(name.replace(/_SECRET_ARN$/u, ''))]),
+        .map((name) => [name, secretStore.arnOf(name.replace(/_SECRET_ARN$/u, ''))]),
     );
     return invokeInLambdaRuntime({
       node: node[await runtimeMajorOf(fn)] ?? '',
@@ -194,7 +199,7 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
       environment: environmentOf(fn, {
         ARTIFACT_BUCKET: BUCKET,
         AWS_ENDPOINT_URL_S3: s3.url,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretStore.url,
         ...secretArns,
         ...scenario.environment,
       }),
@@ -244,6 +249,29 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
     expect(outcome.errorType, outcome.logs).toBeUndefined();
     expect((outcome.result as GatheredAuthors).authors).toEqual(configured.map(({ config }) => config));
     expect(configured.length).toBeGreaterThan(0);
+  });
+
+  it("a function whose secret still holds the stack's placeholder stops at start-up, naming it", async () => {
+    const unset = await startSecretsManagerSimulator({ ...SECRET_VALUES, QDRANT_URL: UNSET_SECRET_VALUE });
+    try {
+      const assembly = await cloudAssembly('dev');
+      const datasets = (await synthesizedFunctions(assembly)).find((fn) => fn.handlerName === 'datasets');
+      if (!datasets) throw new Error('no datasets function');
+      const outcome = await invoke(
+        datasets,
+        { event: { action: 'finish', runId: 'run-unset', kind: 'instruct', batches: 0 } },
+        unset,
+      );
+      expect(outcome.errorType).toBe('InvalidSettingsError');
+      expect(outcome.errorMessage).toContain(
+        `QDRANT_URL: required when TWIN_VECTOR_STORE=qdrant (or set QDRANT_URL_SECRET_ARN on AWS); its secret ${unset.arnOf('QDRANT_URL')} still holds the placeholder`,
+      );
+      expect(outcome.errorMessage).toContain(
+        `aws secretsmanager put-secret-value --secret-id ${unset.arnOf('QDRANT_URL')}`,
+      );
+    } finally {
+      await unset.close();
+    }
   });
 
   it('each of our functions loads with nothing but its own asset and the runtime', async () => {

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FoundationStack } from '../../lib/foundation-stack.js';
-import { SECRET_SETTINGS } from '../../lambdas/settings/settings.js';
+import { SECRET_SETTINGS, UNSET_SECRET_VALUE } from '../../lambdas/settings/settings.js';
 import { awsSolutionsFindings } from '../support/nag.js';
 
 describe('FoundationStack', () => {
@@ -43,17 +43,29 @@ describe('FoundationStack', () => {
     for (const bucket of Object.values(buckets)) expect(bucket).toMatchObject({ DeletionPolicy: 'Retain' });
   });
 
-  it('creates one secret per secret setting, named by stage, with no value in the template', () => {
+  it('creates one secret per secret setting, holding the not-set marker and named by CloudFormation', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', SECRET_SETTINGS.length);
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret')) as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+    }[];
+    for (const secret of secrets) {
+      // Never a generated value that a job would use as a token, and no fixed name to collide with.
+      expect(secret.Properties.SecretString).toBe(UNSET_SECRET_VALUE);
+      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+      expect(secret.Properties).not.toHaveProperty('Name');
+      expect(secret.DeletionPolicy).toBe('Retain');
+    }
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'llm-twin/test/mongodb-uri',
-      GenerateSecretString: {},
+      Description: Match.stringLikeRegexp('\\(MONGODB_URI\\)$'),
     });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'llm-twin/test/linkedin-password',
-    });
-    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
-    for (const secret of secrets) expect(secret).not.toHaveProperty('Properties.SecretString');
+  });
+
+  it('deletes the secrets with a disposable stage (keepData: false)', () => {
+    const dev = Template.fromStack(new FoundationStack(new App(), 'Dev', { stage: 'dev', keepData: false }));
+    for (const secret of Object.values(dev.findResources('AWS::SecretsManager::Secret'))) {
+      expect(secret).toMatchObject({ DeletionPolicy: 'Delete' });
+    }
   });
 
   it('runs the warehouse import on the latest Node.js runtime with the MongoDB URI only as a secret ARN', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatTwinPrompt } from '../../lambdas/adapters/llm/sagemaker-tgi.js';
+import { UNSET_SECRET_VALUE } from '../../lambdas/settings/settings.js';
 import { IN_CI, REPO_ROOT } from '../support/environment.js';
 
 const run = promisify(execFile);
@@ -29,6 +30,18 @@ describe.runIf(await pythonWithPytest())('the SageMaker job code (sagemaker/)', 
     expect(stdout).toMatch(/\d+ passed/u);
     expect(stdout).not.toMatch(/failed|error/u);
   }, 60_000);
+
+  it('knows the placeholder the stacks create secrets with, so a job never sends it as a credential', async () => {
+    const { stdout } = await run(
+      'python3',
+      [
+        '-c',
+        'import sys; from twin_training.secrets import UNSET_SECRET_VALUE; sys.stdout.write(UNSET_SECRET_VALUE)',
+      ],
+      { cwd: SAGEMAKER_DIR },
+    );
+    expect(stdout).toBe(UNSET_SECRET_VALUE);
+  });
 
   it('lays out prompts exactly as the TGI adapter asks the deployed twin', async () => {
     const { stdout } = await run(

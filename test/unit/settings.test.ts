@@ -10,6 +10,7 @@ import {
   loadSettingsWithSecrets,
   secretsManagerFetcher,
   SETTING_NAMES,
+  UNSET_SECRET_VALUE,
 } from '../../lambdas/settings/index.js';
 import { REPO_ROOT } from '../support/environment.js';
 
@@ -160,6 +161,17 @@ describe('secrets from Secrets Manager', () => {
     await expect(loadSettingsWithSecrets(env, () => Promise.resolve('localhost:27017'))).rejects.toThrow(
       'MONGODB_URI: must start with mongodb:// or mongodb+srv:// (value read from Secrets Manager)',
     );
+  });
+
+  it("takes a secret still holding the stack's placeholder as not set, and names it with the command to set it", async () => {
+    const env = { TWIN_WAREHOUSE: 'mongodb', MONGODB_URI_SECRET_ARN: ARN, HF_TOKEN_SECRET_ARN: `${ARN}-hf` };
+    const placeholder = () => Promise.resolve(UNSET_SECRET_VALUE);
+    await expect(loadSettingsWithSecrets(env, placeholder)).rejects.toThrow(
+      `MONGODB_URI: required when TWIN_WAREHOUSE=mongodb (or set MONGODB_URI_SECRET_ARN on AWS); its secret ${ARN} still holds the placeholder the stack created it with: set it with aws secretsmanager put-secret-value --secret-id ${ARN} --secret-string '...'`,
+    );
+    // An optional secret left unset is absent, never the placeholder.
+    const settings = await loadSettingsWithSecrets({ HF_TOKEN_SECRET_ARN: `${ARN}-hf` }, placeholder);
+    expect(settings.secrets.HF_TOKEN).toBeUndefined();
   });
 
   it('does not call Secrets Manager when no secret is given by ARN', async () => {
