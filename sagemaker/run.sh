@@ -10,6 +10,13 @@ case "$job" in
   evaluate) requirements="$here/requirements-evaluate.txt" ;;
   *) echo "unknown job: $job" >&2; exit 2 ;;
 esac
-python3 -m pip install --quiet --no-cache-dir -r "$requirements"
+python="python3"
+if [ "$job" = evaluate ]; then
+  # vLLM needs the torch build it was compiled against (requirements-evaluate.txt): an environment of
+  # its own, so that the container's torch is neither used nor replaced.
+  python3 -m venv /tmp/twin-evaluate-env
+  python="/tmp/twin-evaluate-env/bin/python"
+fi
+"$python" -m pip install --quiet --no-cache-dir -r "$requirements"
 cd "$here"
-exec python3 -m "twin_training.$job"
+exec "$python" -m "twin_training.$job"

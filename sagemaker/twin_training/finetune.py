@@ -11,6 +11,7 @@ import json
 import os
 import tarfile
 from pathlib import Path
+from typing import Any
 
 from .data import read_manifest, read_split
 from .formatting import dpo_example, sft_text
@@ -40,6 +41,42 @@ def hf_token(params: TrainingHyperparameters) -> str | None:
     return read_secret(params.hf_token_secret_arn, "HF_TOKEN")
 
 
+def quantization(params: TrainingHyperparameters, torch: Any) -> dict[str, Any]:
+    """QLoRA: the frozen base in 4-bit NF4 (double-quantized), computing in bf16; LoRA stays in full precision."""
+    if not params.load_in_4bit:
+        return {}
+    from transformers import BitsAndBytesConfig
+
+    return {
+        "quantization_config": BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
+    }
+
+
+def merged_model(trainer: Any, params: TrainingHyperparameters, source: str, token: str | None) -> Any:
+    """The base with the adapter merged in, in bf16: what TGI serves and DPO starts from.
+
+    A 4-bit base cannot take the adapter without rounding it away, so the adapter is saved, the base
+    is loaded again in bf16 on the CPU (16 GB of the instance's memory, not the GPU's) and merged there.
+    """
+    if not params.load_in_4bit:
+        return trainer.model.merge_and_unload()
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    adapter = CHECKPOINTS / "adapter"
+    trainer.model.save_pretrained(adapter)
+    base = AutoModelForCausalLM.from_pretrained(
+        source, torch_dtype=torch.bfloat16, token=token, device_map="cpu", low_cpu_mem_usage=True
+    )
+    return PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+
+
 def main() -> None:
     import torch
     from datasets import Dataset, load_dataset
@@ -59,7 +96,9 @@ def main() -> None:
     source = base_model_path(params)
     tokenizer = AutoTokenizer.from_pretrained(source, token=token)
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(source, torch_dtype=torch.bfloat16, token=token)
+    model = AutoModelForCausalLM.from_pretrained(
+        source, torch_dtype=torch.bfloat16, token=token, **quantization(params, torch)
+    )
     lora = LoraConfig(
         r=params.lora_r,
         lora_alpha=params.lora_alpha,
@@ -80,6 +119,9 @@ def main() -> None:
         warmup_steps=params.warmup_steps,
         seed=params.seed,
         bf16=True,
+        # Activations are recomputed in the backward pass instead of kept (memory.py counts both ways).
+        gradient_checkpointing=params.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
         logging_steps=1,
         save_strategy="steps",
         save_steps=50,
@@ -116,7 +158,7 @@ def main() -> None:
         )
     trainer.train(resume_from_checkpoint=resume or None)
 
-    merged = trainer.model.merge_and_unload()
+    merged = merged_model(trainer, params, source, token)
     merged.save_pretrained(MODEL_DIR, safe_serialization=True)
     tokenizer.save_pretrained(MODEL_DIR)
     (MODEL_DIR / "twin_training.json").write_text(

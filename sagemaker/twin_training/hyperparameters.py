@@ -42,6 +42,11 @@ class TrainingHyperparameters:
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     lora_target_modules: tuple[str, ...] = LORA_TARGETS
+    # Memory: the 8 B base in 4-bit NF4 (QLoRA) with activations recomputed, so SFT of 2 x 2048 tokens
+    # fits the default ml.g5.2xlarge's 24 GB A10G (twin_training/memory.py; README, "Training on
+    # SageMaker"). Both need a GPU: a CPU rehearsal turns them off.
+    load_in_4bit: bool = True
+    gradient_checkpointing: bool = True
     # Optimisation.
     learning_rate: float = 3e-4
     lr_scheduler_type: str = "linear"
