@@ -8,7 +8,7 @@ import {
   synthesizedFunctions,
   type SynthesizedFunction,
 } from '../support/cloud-assembly.js';
-import { imageTaskRoot } from '../support/lambda-runtime.js';
+import { imageTaskRoot, taskRootCode } from '../support/lambda-runtime.js';
 import {
   elfMachine,
   importedPackages,
@@ -49,21 +49,12 @@ function imageBinaries(fn: SynthesizedFunction): Promise<NativeBinary[]> {
   if (!scan) {
     scan = (async () => {
       const modules = await imageModules(fn);
-      const imported = importedPackages(await bundleCode((await imageTaskRoot(fn)).dir));
+      const imported = importedPackages(await taskRootCode(await imageTaskRoot(fn)));
       return nativeBinaries(modules, await reachablePackages(modules, imported), fn.architecture);
     })();
     imageScans.set(key, scan);
   }
   return scan;
-}
-
-async function bundleCode(dir: string): Promise<string> {
-  const chunks = await readdir(join(dir, 'chunks')).catch(() => [] as string[]);
-  const files = [
-    join(dir, 'handler.mjs'),
-    ...chunks.filter((n) => n.endsWith('.mjs')).map((n) => join(dir, 'chunks', n)),
-  ];
-  return (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
 }
 
 async function zipBinaries(dir: string, prefix = ''): Promise<{ path: string; machine: string }[]> {

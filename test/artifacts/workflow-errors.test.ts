@@ -1,8 +1,6 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleHandler } from '../../lambdas/images/bundle-handler.js';
 import { awsLintersEnvironment, serviceErrorShapes } from '../support/aws-service-models.js';
 import {
   caughtNames,
@@ -14,6 +12,7 @@ import {
   type SynthesizedFunction,
 } from '../support/cloud-assembly.js';
 import { REPO_ROOT } from '../support/environment.js';
+import { imageTaskRoot, taskRootCode } from '../support/lambda-runtime.js';
 
 /**
  * Every name in a deployed workflow's ErrorEquals is one that something raises: a `States.*` error of
@@ -117,13 +116,7 @@ describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows
       text =
         fn.code.kind === 'zip'
           ? readFile(join(fn.code.assetDir, 'index.mjs'), 'utf8')
-          : (async () => {
-              const dir = await mkdtemp(join(tmpdir(), 'twin-image-bundle-'));
-              await bundleHandler(fn.handlerName ?? '', dir);
-              const chunks = await readdir(join(dir, 'chunks')).catch(() => []);
-              const parts = [join(dir, 'handler.mjs'), ...chunks.map((name) => join(dir, 'chunks', name))];
-              return (await Promise.all(parts.map((path) => readFile(path, 'utf8')))).join('\n');
-            })();
+          : imageTaskRoot(fn).then(taskRootCode);
       bundles.set(fn.logicalId, text);
     }
     return text;

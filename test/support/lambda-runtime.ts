@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +87,19 @@ export async function imageTaskRoot(fn: SynthesizedFunction): Promise<TaskRoot> 
   );
   await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
   return { dir, handler };
+}
+
+/** The code of a task root: its entry module and, for an image, the chunks it imports lazily. */
+export async function taskRootCode(root: TaskRoot): Promise<string> {
+  const entry = join(root.dir, root.handler.slice(0, root.handler.lastIndexOf('.')));
+  const entryFile =
+    ['.mjs', '.js'].map((ext) => entry + ext).find((path) => existsSync(path)) ?? `${entry}.mjs`;
+  const chunks = await readdir(join(root.dir, 'chunks')).catch(() => [] as string[]);
+  const files = [
+    entryFile,
+    ...chunks.filter((n) => n.endsWith('.mjs')).map((n) => join(root.dir, 'chunks', n)),
+  ];
+  return (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
 }
 
 export interface Invocation {
