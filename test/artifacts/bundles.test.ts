@@ -46,9 +46,16 @@ interface Scenario {
 
 /** For each handler, an event that makes it throw each error a workflow catches by name. */
 const SCENARIOS: Record<string, Record<string, (run: string) => Scenario>> = {
-  'ct-authors': { InvalidInputError: () => ({ event: { input: { authors: 'everyone' } } }) },
+  'ct-authors': {
+    InvalidInputError: () => ({ event: { input: { authors: 'everyone' } } }),
+    InvalidSettingsError: () => ({ event: { input: {} }, environment: { ARTIFACT_BUCKET: '' } }),
+  },
   datasets: {
     InvalidInputError: (run) => ({ event: { action: 'plan', runId: run } }),
+    InvalidSettingsError: (run) => ({
+      event: { action: 'finish', runId: run, kind: 'instruct', batches: 0 },
+      environment: { TWIN_VECTOR_STORE: 'pinecone' },
+    }),
     ModelAccessError: (run) => ({
       event: { action: 'generate', runId: run, kind: 'instruct', batch: 0, extractsPerBatch: 20 },
       objects: {
@@ -82,10 +89,23 @@ const SCENARIOS: Record<string, Record<string, (run: string) => Scenario>> = {
       environment: { TRAINING_INSTANCE_TYPE: 'a-laptop' },
     }),
   },
-  deployment: { InvalidInputError: () => ({ event: { action: 'plan' } }) },
-  features: { InvalidInputError: () => ({ event: { action: 'featurize' } }) },
+  deployment: {
+    InvalidInputError: () => ({ event: { action: 'plan' } }),
+    InvalidSettingsError: () => ({ event: { action: 'smoke' }, environment: { MIN_INSTANCES: 'none' } }),
+  },
+  features: {
+    InvalidInputError: () => ({ event: { action: 'featurize' } }),
+    InvalidSettingsError: () => ({
+      event: { action: 'plan' },
+      environment: { TWIN_VECTOR_STORE: 'pinecone' },
+    }),
+  },
   crawl: {
     InvalidInputError: () => ({ event: { action: 'crawl' } }),
+    InvalidSettingsError: () => ({
+      event: { action: 'start', request: { author: 'Ada Lovelace', links: ['https://example.com/a'] } },
+      environment: { TWIN_WAREHOUSE: 'oracle' },
+    }),
     ArchiveRefusedError: () => ({
       event: {
         action: 'import',
@@ -231,6 +251,7 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
           'datasets:IncompleteRunError',
           'datasets:DatasetQualityError',
           'training:InvalidSettingsError',
+          'features:InvalidSettingsError',
           'crawl:ArchiveRefusedError',
           'ct-authors:InvalidInputError',
         ]),

@@ -76,8 +76,8 @@ const SERVICES: Record<string, { stepFunctionsName: string; botocore: string; ja
 /** Step Functions names a service error `<Service>.<Name>Exception`, adding the suffix when the API lacks it. */
 const withSuffix = (name: string) => (name.endsWith('Exception') ? name : `${name}Exception`);
 
-/** The error classes of our code: `class X extends Y` where Y leads to Error. */
-async function errorClassesInSource(): Promise<Set<string>> {
+/** The error classes of our code (`class X extends Y` where Y leads to Error), each with its parent. */
+async function errorClassesInSource(): Promise<Map<string, string>> {
   const parents = new Map<string, string>();
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -93,12 +93,20 @@ async function errorClassesInSource(): Promise<Set<string>> {
   await walk(join(REPO_ROOT, 'lambdas'));
   const isError = (name: string, depth = 0): boolean =>
     name === 'Error' || (depth < 10 && parents.has(name) && isError(parents.get(name) ?? '', depth + 1));
-  return new Set([...parents.keys()].filter((name) => isError(name)));
+  return new Map([...parents].filter(([name]) => isError(name)));
+}
+
+/** The classes a name stands for in our code: itself and its ancestors up to Error. */
+function lineage(name: string, classes: ReadonlyMap<string, string>): string[] {
+  const chain = [name];
+  for (let parent = classes.get(name); parent && parent !== 'Error'; parent = classes.get(parent))
+    chain.push(parent);
+  return chain;
 }
 
 describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows', () => {
   let models: Record<string, string[]>;
-  let errorClasses: Set<string>;
+  let errorClasses: Map<string, string>;
   const bundles = new Map<string, Promise<string>>();
 
   beforeAll(async () => {
@@ -132,7 +140,7 @@ describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows
       const fn = functions.get(ref);
       if (!fn) throw new Error(`task resource ${resource} is not a function of its stack`);
       const code = await bundleText(fn);
-      const own = [...errorClasses].filter((name) => new RegExp(`\\b${name}\\b`, 'u').test(code));
+      const own = [...errorClasses.keys()].filter((name) => new RegExp(`\\b${name}\\b`, 'u').test(code));
       return new Set([...LAMBDA_ERRORS, ...own]);
     }
     const integration = /^arn:aws:states:::(aws-sdk:)?([a-z0-9]+):/u.exec(resource);
@@ -152,6 +160,31 @@ describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows
   }
 
   for (const stage of STAGES) {
+    it(`${stage}: a state that catches an error class by name also names each subclass its function defines`, async () => {
+      // Step Functions matches names exactly: catching InvalidInputError does not catch an
+      // InvalidSettingsError, though the code means "bad input, do not retry" for both.
+      const assembly = await cloudAssembly(stage);
+      const functions = new Map((await synthesizedFunctions(assembly)).map((fn) => [fn.logicalId, fn]));
+      const uncaught: string[] = [];
+      for (const machine of await synthesizedStateMachines(assembly)) {
+        for (const { name, path, state } of taskStates(machine.definition)) {
+          const fn = functions.get(/^ref:([A-Za-z0-9]+)$/u.exec(state.Resource ?? '')?.[1] ?? '');
+          if (!fn) continue;
+          const code = await bundleText(fn);
+          for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {
+            const named = new Set(rule.ErrorEquals);
+            for (const error of errorClasses.keys()) {
+              if (named.has(error) || !new RegExp(`\\b${error}\\b`, 'u').test(code)) continue;
+              const ancestor = lineage(error, errorClasses).find((kind) => named.has(kind));
+              if (ancestor)
+                uncaught.push(`${machine.stack} ${[...path, name].join('/')}: ${error} (a ${ancestor})`);
+            }
+          }
+        }
+      }
+      expect([...new Set(uncaught)]).toEqual([]);
+    }, 300_000);
+
     it(`${stage}: each ErrorEquals name is raised by the state's task or defined by the language`, async () => {
       const assembly = await cloudAssembly(stage);
       const functions = new Map((await synthesizedFunctions(assembly)).map((fn) => [fn.logicalId, fn]));
