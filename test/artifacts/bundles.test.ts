@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   caughtNames,
   cloudAssembly,
+  referencedId,
   joinCfnString,
   STAGES,
   stackTemplates,
@@ -126,7 +127,7 @@ async function caughtFromFunctions(assembly: string): Promise<Map<string, Set<st
   const caught = new Map<string, Set<string>>();
   for (const machine of await synthesizedStateMachines(assembly)) {
     for (const { state } of taskStates(machine.definition)) {
-      const target = /^ref:([A-Za-z0-9]+)$/u.exec(state.Resource ?? '')?.[1];
+      const target = referencedId(state.Resource);
       if (!target) continue;
       const names = caughtNames(state).filter((name) => !name.startsWith('Lambda.'));
       caught.set(target, new Set([...(caught.get(target) ?? []), ...names]));

@@ -5,6 +5,7 @@ import { awsLintersEnvironment, serviceErrorShapes } from '../support/aws-servic
 import {
   caughtNames,
   cloudAssembly,
+  referencedId,
   STAGES,
   synthesizedFunctions,
   synthesizedStateMachines,
@@ -135,7 +136,7 @@ describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows
     resource: string,
     functions: Map<string, SynthesizedFunction>,
   ): Promise<Set<string>> {
-    const ref = /^ref:([A-Za-z0-9]+)$/u.exec(resource)?.[1];
+    const ref = referencedId(resource);
     if (ref) {
       const fn = functions.get(ref);
       if (!fn) throw new Error(`task resource ${resource} is not a function of its stack`);
@@ -168,7 +169,7 @@ describe.skipIf(!awsLintersEnvironment())('error names in the deployed workflows
       const uncaught: string[] = [];
       for (const machine of await synthesizedStateMachines(assembly)) {
         for (const { name, path, state } of taskStates(machine.definition)) {
-          const fn = functions.get(/^ref:([A-Za-z0-9]+)$/u.exec(state.Resource ?? '')?.[1] ?? '');
+          const fn = functions.get(referencedId(state.Resource) ?? '');
           if (!fn) continue;
           const code = await bundleText(fn);
           for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {

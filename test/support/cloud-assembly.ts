@@ -225,6 +225,11 @@ export function joinCfnString(value: CfnValue): string {
   return `ref:${JSON.stringify(value).replace(/[^\w:.-]/gu, '')}`;
 }
 
+/** The logical id a joined value refers to (`ref:<logicalId>`), or undefined for anything else. */
+export function referencedId(value: string | undefined): string | undefined {
+  return /^ref:([A-Za-z0-9]+)$/u.exec(value ?? '')?.[1];
+}
+
 /** Each Task state of a definition, nested ones (Parallel branches, Map processors) included. */
 export function* taskStates(
   definition: AslDefinition,

@@ -1,5 +1,10 @@
 import { NO_DEPLOYMENT_WORKFLOW } from '../../lib/continuous-training-stack.js';
-import type { AslDefinition, AslState, SynthesizedStateMachine } from './cloud-assembly.js';
+import {
+  referencedId,
+  type AslDefinition,
+  type AslState,
+  type SynthesizedStateMachine,
+} from './cloud-assembly.js';
 
 /**
  * How many Lambda invocations a workflow execution can have in flight at once, read from its deployed
@@ -64,12 +69,12 @@ function definitionPeaks(definition: AslDefinition, workflows: Workflows, starte
 function statePeaks(state: AslState, workflows: Workflows, started: readonly string[]): Peaks {
   const none: Peaks = { byFunction: new Map(), together: 0 };
   if (state.Type === 'Task') {
-    const fn = /^ref:([A-Za-z0-9]+)$/u.exec(state.Resource ?? '')?.[1];
+    const fn = referencedId(state.Resource);
     if (fn) return { byFunction: new Map([[fn, 1]]), together: 1 };
     if (!/^arn:aws:states:::states:startExecution\.sync/u.test(state.Resource ?? '')) return none;
     const arn = nestedArn(state, workflows.root);
     if (arn === NO_DEPLOYMENT_WORKFLOW) return none; // a stage without that workflow (no endpoint: no deployment workflow)
-    const child = workflows.machines.get(/^ref:([A-Za-z0-9]+)$/u.exec(arn)?.[1] ?? '');
+    const child = workflows.machines.get(referencedId(arn) ?? '');
     if (!child) throw new Error(`a nested execution of ${arn}, which is not a state machine of the app`);
     if (started.includes(arn))
       throw new Error(`workflows start each other in a cycle: ${[...started, arn].join(' -> ')}`);
