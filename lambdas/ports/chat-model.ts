@@ -22,6 +22,18 @@ export interface ChatModel {
   generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation>;
   /** The answer in pieces as they are written; the generator's return value is the whole answer. */
   stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation>;
+  /**
+   * The prompt size this model reads, counted by its own tokenizer, when the adapter has it (a model
+   * in process); without it the caller estimates from the configured budget.
+   */
+  readonly promptBudget?: PromptBudget;
+  /** Frees what the model holds (a model in process); remote models hold nothing. */
+  close?(): Promise<void>;
+}
+
+export interface PromptBudget {
+  maxInputTokens: number;
+  countTokens: (text: string) => number;
 }
 
 /**

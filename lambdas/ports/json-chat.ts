@@ -16,8 +16,18 @@ export interface JsonCompletion {
  */
 export interface JsonChatModel {
   readonly model: string;
-  completeJson(prompt: string): Promise<JsonCompletion>;
+  /**
+   * The reply to a prompt that asks for JSON. `shape`, a JSON Schema of the reply, lets a model that
+   * can be constrained (llama.cpp's grammars) write nothing else; the caller still validates.
+   */
+  completeJson(prompt: string, shape?: JsonShape): Promise<JsonCompletion>;
 }
+
+/**
+ * The JSON Schema subset llama.cpp's grammars take: object, array (minItems/maxItems), string
+ * (maxLength), null, const, enum and oneOf.
+ */
+export type JsonShape = Readonly<Record<string, unknown>>;
 
 /**
  * The provider refused the credentials (HTTP 401 or 403): every further request would be refused

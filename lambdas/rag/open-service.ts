@@ -1,3 +1,6 @@
+import { LlamaCppChatModel } from '../adapters/llm/llama-cpp/chat-model.js';
+import { LlamaCppJsonModel } from '../adapters/llm/llama-cpp/json-model.js';
+import { leaseLocalLlm, type LocalLlmLease } from '../adapters/llm/llama-cpp/shared.js';
 import { OpenAiChatModel } from '../adapters/llm/openai-chat.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
 import { CrossEncoderReranker, type CrossEncoderSettings } from '../adapters/reranker/cross-encoder.js';
@@ -33,12 +36,27 @@ export interface RagComponents {
   onSinkError?: (error: unknown) => void;
 }
 
-/** The twin as configured: the SageMaker TGI endpoint, an OpenAI-compatible model, or none. */
+/**
+ * The twin as configured: the SageMaker TGI endpoint, an OpenAI-compatible model, a GGUF model in
+ * this process, or none. Close it when done (a local model holds its weights until then).
+ */
 export async function openGenerator(settings: Settings): Promise<ChatModel | undefined> {
   const generator = settings.generator;
   switch (generator.kind) {
     case 'none':
       return undefined;
+    case 'local':
+      return new LlamaCppChatModel(await leaseLocalLlm(generator), {
+        maxNewTokens: generator.maxNewTokens,
+        temperature: generator.temperature,
+        topP: generator.topP,
+        repetitionPenalty: generator.repetitionPenalty,
+        timeoutMs: generator.timeoutMs,
+        // Only a budget set on purpose narrows what the model's context allows.
+        ...(generator.maxInputTokens < generator.contextSize
+          ? { maxInputTokens: generator.maxInputTokens }
+          : {}),
+      });
     case 'openai':
       return OpenAiChatModel.create({
         model: generator.model,
@@ -89,18 +107,11 @@ export async function openRetriever(
   const { embedder, features, ...store } = components.featureServices
     ? { ...components.featureServices, close: () => Promise.resolve() }
     : await openFeatureServices(settings, components.embedder);
-  const queryModel =
+  const query =
     components.queryModel !== undefined
-      ? (components.queryModel ?? undefined)
-      : openAiConfigured(settings)
-        ? await OpenAiJsonModel.create({
-            ...QUERY_MODEL,
-            model: settings.retrieval.queryModel,
-            timeoutMs: Math.min(settings.generator.timeoutMs, 15_000),
-            ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
-            ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
-          })
-        : undefined;
+      ? { model: components.queryModel ?? undefined, release: () => Promise.resolve() }
+      : await openQueryModel(settings);
+  const queryModel = query.model;
   const reranker =
     components.reranker !== undefined ? (components.reranker ?? undefined) : lazyReranker(settings);
   const retriever = new ContextRetriever({
@@ -114,8 +125,49 @@ export async function openRetriever(
   return {
     retriever,
     defaults: { k, expand, queries, rerank, mode, fusionK, maxQueryChars },
-    close: () => store.close(),
+    close: async () => {
+      await query.release();
+      await store.close();
+    },
   };
+}
+
+/** Self-query and expansion replies need more time on a laptop CPU than from an API. */
+const LOCAL_QUERY_TIMEOUT_MS = 60_000;
+
+/**
+ * The model for self-query and expansion (TWIN_QUERY_BACKEND). `auto`: the OpenAI-compatible API
+ * when configured; else the local generator when it is instruction-tuned (a base model or a twin
+ * trained on Alpaca pairs does not follow these instructions); else none, and the name matcher
+ * finds the author.
+ */
+async function openQueryModel(
+  settings: Settings,
+): Promise<{ model: JsonChatModel | undefined; release(): Promise<void> }> {
+  const none = { model: undefined, release: () => Promise.resolve() };
+  const backend = settings.retrieval.queryBackend;
+  if (backend === 'none') return none;
+  if (backend === 'openai' || (backend === 'auto' && openAiConfigured(settings))) {
+    const model = await OpenAiJsonModel.create({
+      ...QUERY_MODEL,
+      model: settings.retrieval.queryModel,
+      timeoutMs: Math.min(settings.generator.timeoutMs, 15_000),
+      ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+      ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+    });
+    return { model, release: none.release };
+  }
+  if (settings.generator.kind !== 'local') return none;
+  const lease: LocalLlmLease = await leaseLocalLlm(settings.generator);
+  if (backend === 'auto' && !lease.llm.instructionTuned) {
+    await lease.release();
+    return none;
+  }
+  const model = new LlamaCppJsonModel(lease.llm, {
+    maxTokens: QUERY_MODEL.maxTokens,
+    timeoutMs: LOCAL_QUERY_TIMEOUT_MS,
+  });
+  return { model, release: () => lease.release() };
 }
 
 export type RetrievalDefaults = Omit<RetrievalOptions, 'author'> & { maxQueryChars: number };
@@ -126,17 +178,32 @@ export async function openRagService(
   components: RagComponents,
 ): Promise<{ service: RagService; close(): Promise<void> }> {
   const { retriever, defaults, ...opened } = await openRetriever(settings, components);
-  const generator =
-    components.generator !== undefined ? (components.generator ?? undefined) : await openGenerator(settings);
+  const ownGenerator = components.generator === undefined;
+  const generator = ownGenerator
+    ? await openGenerator(settings).catch(async (error: unknown) => {
+        await opened.close();
+        throw error;
+      })
+    : (components.generator ?? undefined);
+  const budget = generator?.promptBudget ?? {
+    maxInputTokens: settings.generator.maxInputTokens,
+    countTokens: estimateTokens,
+  };
   const service = new RagService({
     retriever,
     ...(generator ? { generator } : {}),
     defaults,
-    maxInputTokens: settings.generator.maxInputTokens,
-    countTokens: estimateTokens,
+    maxInputTokens: budget.maxInputTokens,
+    countTokens: budget.countTokens,
     sinks: components.sinks,
     secrets: Object.values(settings.secrets),
     ...(components.onSinkError ? { onSinkError: components.onSinkError } : {}),
   });
-  return { service, close: () => opened.close() };
+  return {
+    service,
+    close: async () => {
+      if (ownGenerator) await generator?.close?.();
+      await opened.close();
+    },
+  };
 }

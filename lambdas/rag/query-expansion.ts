@@ -12,6 +12,23 @@ export function expansionPrompt(query: string, alternatives: number): string {
 }
 
 const ExpansionReplySchema = z.object({ queries: z.array(z.unknown()) });
+/** The most characters a rewrite may have when the model can be held to a shape. */
+const MAX_REWRITE_CHARS = 300;
+
+/** The reply's shape for `alternatives` rewrites, for models that can be held to it. */
+function expansionReplyShape(alternatives: number) {
+  return {
+    type: 'object',
+    properties: {
+      queries: {
+        type: 'array',
+        items: { type: 'string', maxLength: MAX_REWRITE_CHARS },
+        minItems: alternatives,
+        maxItems: alternatives,
+      },
+    },
+  } as const;
+}
 
 export interface Expansion {
   /** The original query first, then the distinct rewrites, at most `total` in all. */
@@ -28,7 +45,8 @@ export async function expandQuery(model: JsonChatModel, query: string, total: nu
   if (total <= 1) return { queries: [query] };
   let reply: string;
   try {
-    reply = (await model.completeJson(expansionPrompt(query, total - 1))).text;
+    reply = (await model.completeJson(expansionPrompt(query, total - 1), expansionReplyShape(total - 1)))
+      .text;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {

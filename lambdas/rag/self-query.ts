@@ -59,6 +59,11 @@ export function selfQueryPrompt(query: string): string {
 }
 
 const SelfQueryReplySchema = z.object({ author: z.string().trim().max(200).nullable() });
+/** The reply's shape, for models that can be held to it (the zod schema above still validates). */
+const SELF_QUERY_REPLY_SHAPE = {
+  type: 'object',
+  properties: { author: { oneOf: [{ type: 'string', maxLength: 200 }, { type: 'null' }] } },
+} as const;
 
 /** Finds a named author in the warehouse by id or full name; an unknown one is no filter, said why. */
 export async function lookUpAuthor(
@@ -94,7 +99,7 @@ export async function selfQuery(
 ): Promise<AuthorFilter> {
   let reply: string;
   try {
-    reply = (await model.completeJson(selfQueryPrompt(query))).text;
+    reply = (await model.completeJson(selfQueryPrompt(query), SELF_QUERY_REPLY_SHAPE)).text;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return withNote(

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_FUSION_K, InvalidInputError, RETRIEVAL_MODES, type RetrievalMode } from '../domain/index.js';
 import { defaultDataDir } from './data-dir.js';
+import { DEFAULT_LOCAL_GENERATOR, findLocalModel, localModelFile } from './local-model.js';
 
 /**
  * Secrets can be given directly (a laptop's environment or .env) or, on AWS, as the ARN of a
@@ -66,6 +67,8 @@ export const DEFAULT_RERANK_MAX_TOKENS = 512;
 const HF_MODEL_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 
 const optionalText = z.string().trim().min(1).optional();
+/** A GGUF file on the Hugging Face Hub, as node-llama-cpp writes it: hf:owner/repo/path/to/file.gguf. */
+const HUB_GGUF = /^hf:[\w.-]+\/[\w.-]+\/[\w./-]+\.gguf$/u;
 const secretArn = z
   .string()
   .regex(
@@ -167,9 +170,29 @@ const EnvSchema = z.object({
   TWIN_RAG_MAX_QUERY_CHARS: wholeNumberSetting(100, 20000, 2000),
   TWIN_QUERY_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   TWIN_GENERATOR: z
-    .enum(['auto', 'openai', 'sagemaker', 'none'], {
-      error: 'must be one of auto, openai, sagemaker, none',
+    .enum(['auto', 'local', 'openai', 'sagemaker', 'none'], {
+      error: 'must be one of auto, local, openai, sagemaker, none',
     })
+    .default('auto'),
+  /** The local model: a GGUF file, or `hf:owner/repo/file.gguf` on the Hugging Face Hub. */
+  TWIN_GENERATOR_GGUF: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((value) => !value.startsWith('hf:') || HUB_GGUF.test(value), {
+      error: 'a Hub model must be written hf:owner/repo/file.gguf',
+    })
+    .optional(),
+  TWIN_GENERATOR_GGUF_SHA256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/u, 'must be a sha256 digest (64 hex digits)')
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  TWIN_GENERATOR_CONTEXT: wholeNumberSetting(512, 131072, 4096),
+  TWIN_GENERATOR_SEQUENCES: wholeNumberSetting(1, 16, 2),
+  TWIN_GENERATOR_THREADS: wholeNumber(1, 256).optional(),
+  TWIN_QUERY_BACKEND: z
+    .enum(['auto', 'local', 'openai', 'none'], { error: 'must be one of auto, local, openai, none' })
     .default('auto'),
   TWIN_GENERATOR_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   TWIN_GENERATOR_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -184,7 +207,7 @@ const EnvSchema = z.object({
   TWIN_GENERATION_TOP_P: numberSetting(0.01, 1, 0.9),
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
   TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
-  TWIN_GENERATION_TIMEOUT_MS: wholeNumberSetting(1000, 600000, 25000),
+  TWIN_GENERATION_TIMEOUT_MS: wholeNumber(1000, 600000).optional(),
   TWIN_TRAINING_WORKFLOW_ARN: z
     .string()
     .regex(
@@ -283,6 +306,11 @@ export interface RetrievalSettings {
   maxQueryChars: number;
   /** The OpenAI-compatible model for self-query and expansion (at OPENAI_BASE_URL). */
   queryModel: string;
+  /**
+   * Which model does self-query and expansion. `auto`: the OpenAI-compatible one when configured,
+   * else the local generator when it is instruction-tuned, else none (the name matcher decides).
+   */
+  queryBackend: Env['TWIN_QUERY_BACKEND'];
 }
 
 export type GeneratorSettings = {
@@ -297,7 +325,24 @@ export type GeneratorSettings = {
   | { kind: 'none' }
   | { kind: 'openai'; model: string; baseUrl?: string }
   | { kind: 'sagemaker'; endpointName: string; inferenceComponentName?: string }
+  | ({ kind: 'local' } & LocalGeneratorSettings)
 );
+
+/** A GGUF model run in process by llama.cpp (the offline default when one is in the model folder). */
+export interface LocalGeneratorSettings {
+  /** Where the GGUF file is, or will be once `twin models pull --generator` fetches it. */
+  file: string;
+  /** Set when the model comes from the Hugging Face Hub (TWIN_GENERATOR_GGUF=hf:owner/repo/file). */
+  hub?: { repo: string; path: string };
+  /** Checked at start-up when given. */
+  sha256?: string;
+  /** Tokens the model reads and writes per request (KV cache per sequence). */
+  contextSize: number;
+  /** Requests generated at once; more wait for a free sequence. */
+  sequences: number;
+  /** CPU threads; unset: llama.cpp's count of math cores (never more threads than cores). */
+  threads?: number;
+}
 
 export interface Settings {
   dataDir: string;
@@ -370,6 +415,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
 
   const dataDir = absolute(values.TWIN_DATA_DIR) ?? defaultDataDir(env);
+  const modelsDir = absolute(values.TWIN_MODELS_DIR) ?? join(dataDir, 'models');
 
   return {
     dataDir,
@@ -385,7 +431,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     embedding: {
       modelId: values.TWIN_EMBEDDING_MODEL_ID,
-      modelsDir: absolute(values.TWIN_MODELS_DIR) ?? join(dataDir, 'models'),
+      modelsDir,
       allowDownload: values.TWIN_ALLOW_MODEL_DOWNLOAD,
       batchSize: values.TWIN_EMBEDDING_BATCH_SIZE,
     },
@@ -420,8 +466,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       rerankMaxTokens: values.TWIN_RERANK_MAX_TOKENS,
       maxQueryChars: values.TWIN_RAG_MAX_QUERY_CHARS,
       queryModel: values.TWIN_QUERY_MODEL,
+      queryBackend: values.TWIN_QUERY_BACKEND,
     },
-    generator: generatorSettings(values, secrets, secretArns),
+    generator: generatorSettings(values, secrets, secretArns, modelsDir),
     corsOrigins: values.TWIN_CORS_ORIGINS,
     hubUrl: values.HF_ENDPOINT,
     training: {
@@ -454,24 +501,27 @@ const TGI_MAX_INPUT_TOKENS = 2048;
 /** Hosted chat models read far more; this keeps k=9 chunks with room to spare, and the cost low. */
 const OPENAI_MAX_INPUT_TOKENS = 8192;
 
+/** A hosted model answers within this; a local one on a laptop CPU reads a long prompt first. */
+const REMOTE_TIMEOUT_MS = 25_000;
+const LOCAL_TIMEOUT_MS = 180_000;
+
 /**
  * Which model writes the answers. `auto` picks the SageMaker endpoint when one is named, else an
- * OpenAI-compatible API when a key or base URL is set, else none (retrieval still works offline).
+ * OpenAI-compatible API when a key or base URL is set, else a local GGUF model when one is named
+ * or in the model folder, else none (retrieval still works offline).
  */
 function generatorSettings(
   values: Env,
   secrets: Partial<Record<SecretSetting, string>>,
   secretArns: Partial<Record<SecretSetting, string>>,
+  modelsDir: string,
 ): GeneratorSettings {
-  const shared = {
-    maxNewTokens: values.TWIN_GENERATION_MAX_NEW_TOKENS,
-    temperature: values.TWIN_GENERATION_TEMPERATURE,
-    topP: values.TWIN_GENERATION_TOP_P,
-    repetitionPenalty: values.TWIN_GENERATION_REPETITION_PENALTY,
-    timeoutMs: values.TWIN_GENERATION_TIMEOUT_MS,
-  };
   const baseUrl = values.TWIN_GENERATOR_BASE_URL ?? values.OPENAI_BASE_URL;
   const openAiGiven = Boolean(baseUrl ?? secrets.OPENAI_API_KEY ?? secretArns.OPENAI_API_KEY);
+  const localModel = () =>
+    values.TWIN_GENERATOR_GGUF !== undefined
+      ? localModelFile(values.TWIN_GENERATOR_GGUF, modelsDir)
+      : findLocalModel(modelsDir);
   const kind =
     values.TWIN_GENERATOR !== 'auto'
       ? values.TWIN_GENERATOR
@@ -479,8 +529,31 @@ function generatorSettings(
         ? 'sagemaker'
         : openAiGiven
           ? 'openai'
-          : 'none';
+          : localModel()
+            ? 'local'
+            : 'none';
+  const shared = {
+    maxNewTokens: values.TWIN_GENERATION_MAX_NEW_TOKENS,
+    temperature: values.TWIN_GENERATION_TEMPERATURE,
+    topP: values.TWIN_GENERATION_TOP_P,
+    repetitionPenalty: values.TWIN_GENERATION_REPETITION_PENALTY,
+    timeoutMs: values.TWIN_GENERATION_TIMEOUT_MS ?? (kind === 'local' ? LOCAL_TIMEOUT_MS : REMOTE_TIMEOUT_MS),
+  };
   switch (kind) {
+    case 'local': {
+      const model = localModel() ?? localModelFile(DEFAULT_LOCAL_GENERATOR, modelsDir);
+      return {
+        ...shared,
+        kind,
+        ...model,
+        ...(values.TWIN_GENERATOR_GGUF_SHA256 ? { sha256: values.TWIN_GENERATOR_GGUF_SHA256 } : {}),
+        contextSize: values.TWIN_GENERATOR_CONTEXT,
+        sequences: values.TWIN_GENERATOR_SEQUENCES,
+        ...(values.TWIN_GENERATOR_THREADS ? { threads: values.TWIN_GENERATOR_THREADS } : {}),
+        // The adapter narrows this to what the loaded model's context leaves after the answer.
+        maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? values.TWIN_GENERATOR_CONTEXT,
+      };
+    }
     case 'sagemaker':
       if (!values.TWIN_SAGEMAKER_ENDPOINT) {
         throw new InvalidSettingsError([

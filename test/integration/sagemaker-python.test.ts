@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { formatTwinPrompt } from '../../lambdas/adapters/llm/sagemaker-tgi.js';
+import { formatTwinPrompt } from '../../lambdas/adapters/llm/twin-prompt.js';
 import { UNSET_SECRET_VALUE } from '../../lambdas/settings/settings.js';
 import { IN_CI, REPO_ROOT } from '../support/environment.js';
 

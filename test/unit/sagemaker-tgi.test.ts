@@ -8,11 +8,8 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  formatTwinPrompt,
-  LineSplitter,
-  SageMakerTgiModel,
-} from '../../lambdas/adapters/llm/sagemaker-tgi.js';
+import { LineSplitter, SageMakerTgiModel } from '../../lambdas/adapters/llm/sagemaker-tgi.js';
+import { formatTwinPrompt } from '../../lambdas/adapters/llm/twin-prompt.js';
 import { GenerationError } from '../../lambdas/ports/chat-model.js';
 import { collect } from '../support/async.js';
 

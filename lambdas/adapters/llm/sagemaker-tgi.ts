@@ -2,6 +2,7 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
 import { parseJsonOrUndefined } from '../../shared/json.js';
+import { formatTwinPrompt } from './twin-prompt.js';
 
 export interface TgiOptions {
   endpointName: string;
@@ -12,18 +13,6 @@ export interface TgiOptions {
   topP: number;
   repetitionPenalty: number;
   timeoutMs: number;
-}
-
-/**
- * The prompt layout the twin was fine-tuned on (Alpaca: an instruction, then the response). The
- * training scripts format the instruction dataset the same way, so the two must change together.
- */
-export function formatTwinPrompt(prompt: ChatPrompt): string {
-  return [
-    'Below is an instruction that describes a task. Write a response that appropriately completes the request.',
-    `### Instruction:\n${prompt.system}\n\n${prompt.user}`,
-    '### Response:\n',
-  ].join('\n\n');
 }
 
 /** SageMaker's answer when an inference component has no copy to serve a request (scaled to zero). */

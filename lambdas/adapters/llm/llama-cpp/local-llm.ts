@@ -1,0 +1,191 @@
+import type {
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+  LlamaText,
+  Token,
+} from 'node-llama-cpp';
+import type { ChatPrompt } from '../../../ports/chat-model.js';
+import type { LocalGeneratorSettings } from '../../../settings/index.js';
+import { formatTwinPrompt } from '../twin-prompt.js';
+import { checkGgufFile, localModelProblem } from './gguf-file.js';
+import { SequencePool } from './sequence-pool.js';
+
+type LlamaLibrary = typeof import('node-llama-cpp');
+
+/** Sampling for one request. */
+export interface Sampling {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  repetitionPenalty: number;
+}
+
+export interface CompletionRequest extends Sampling {
+  grammar?: LlamaGrammar;
+  signal: AbortSignal;
+  onText?: (text: string) => void;
+}
+
+export interface Completion {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A prompt as the model reads it: its tokens, and the strings that end its answer. */
+interface RenderedPrompt {
+  tokens: Token[];
+  stopTriggers: (string | LlamaText)[];
+}
+
+/**
+ * Tokens the budget keeps free beyond the answer: the beginning-of-text token llama.cpp adds, the
+ * one-token context-shift reserve, and a margin for the joins between separately counted parts.
+ */
+const BUDGET_MARGIN_TOKENS = 16;
+
+/**
+ * One GGUF model loaded in this process by llama.cpp (node-llama-cpp), with a context of a few
+ * sequences that requests take turns on. The twin (ChatModel) and the query model (JsonChatModel)
+ * share it, so the weights are in memory once.
+ *
+ * Instruction-tuned models (the GGUF carries a chat template) get the system and user turns in
+ * their own chat format; others, base models and twins fine-tuned by our training job, get the
+ * Alpaca layout the twin is trained and served with on SageMaker.
+ */
+export class LocalLlm {
+  private constructor(
+    private readonly library: LlamaLibrary,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly pool: SequencePool<LlamaContextSequence>,
+    readonly file: string,
+  ) {}
+
+  /** Checks the file, then loads it; every failure names the file and what to do. */
+  static async load(settings: LocalGeneratorSettings): Promise<LocalLlm> {
+    await checkGgufFile(settings.file, settings.sha256);
+    const library = await import('node-llama-cpp');
+    // llama.cpp reports why a load failed only in its log; keep the last error line for the message.
+    let lastError = '';
+    const llama = await library.getLlama({
+      gpu: false,
+      build: 'never',
+      logLevel: library.LlamaLogLevel.warn,
+      logger: (level, message) => {
+        if (level === library.LlamaLogLevel.error) lastError = message.trim();
+      },
+    });
+    // More threads than cores makes llama.cpp's threads wait on each other: measured here, 100x slower.
+    const threads = settings.threads ?? llama.cpuMathCores;
+    llama.maxThreads = threads;
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: settings.file });
+    } catch (error) {
+      await llama.dispose();
+      const reason = lastError || (error instanceof Error ? error.message : String(error));
+      throw localModelProblem(settings.file, `could not be loaded by llama.cpp (${reason})`);
+    }
+    const contextSize = Math.min(settings.contextSize, model.trainContextSize);
+    const context = await model.createContext({
+      contextSize,
+      sequences: settings.sequences,
+      threads,
+    });
+    const sequences = Array.from({ length: settings.sequences }, () => context.getSequence());
+    return new LocalLlm(library, llama, model, context, new SequencePool(sequences), settings.file);
+  }
+
+  /** The GGUF's own name for the model, else its file name. */
+  get name(): string {
+    return this.model.fileInfo.metadata.general.name ?? this.file.split('/').at(-1) ?? this.file;
+  }
+
+  /** True when the GGUF carries a chat template: the model follows instructions (self-query, expansion). */
+  get instructionTuned(): boolean {
+    return Boolean(this.model.fileInfo.metadata.tokenizer.chat_template);
+  }
+
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** The model's own token count of a text. */
+  readonly countTokens = (text: string): number => this.model.tokenize(text).length;
+
+  /** The most prompt tokens that leave `answerTokens` of the context for the answer. */
+  inputBudget(answerTokens: number): number {
+    const frame = this.render({ system: '', user: '' }).tokens.length;
+    return this.contextSize - answerTokens - frame - BUDGET_MARGIN_TOKENS;
+  }
+
+  /** A grammar that only lets the model write JSON of this schema (llama.cpp's GBNF). */
+  jsonGrammar(schema: object): Promise<LlamaGrammar> {
+    return this.llama.createGrammarForJsonSchema(
+      schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+    );
+  }
+
+  /**
+   * Writes the answer to a prompt on the next free sequence (waiting for one, or until the signal).
+   * Aborting stops generation and throws the signal's reason.
+   */
+  async complete(prompt: ChatPrompt, request: CompletionRequest): Promise<Completion> {
+    const rendered = this.render(prompt);
+    const sequence = await this.pool.acquire(request.signal);
+    const completion = new this.library.LlamaCompletion({ contextSequence: sequence });
+    let completionTokens = 0;
+    try {
+      const result = await completion.generateCompletionWithMeta(rendered.tokens, {
+        maxTokens: request.maxTokens,
+        temperature: request.temperature,
+        topP: request.topP,
+        repeatPenalty: { penalty: request.repetitionPenalty },
+        customStopTriggers: rendered.stopTriggers,
+        signal: request.signal,
+        // The budget makes the prompt fit; never drop its beginning to make room.
+        disableContextShift: true,
+        contextShiftSize: 1,
+        ...(request.grammar ? { grammar: request.grammar } : {}),
+        onToken: (tokens) => {
+          completionTokens += tokens.length;
+        },
+        ...(request.onText ? { onTextChunk: request.onText } : {}),
+      });
+      return { text: result.response, promptTokens: rendered.tokens.length + 1, completionTokens };
+    } finally {
+      completion.dispose({ disposeSequence: false });
+      this.pool.release(sequence);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.llama.dispose();
+  }
+
+  private render(prompt: ChatPrompt): RenderedPrompt {
+    if (!this.instructionTuned) {
+      return {
+        tokens: this.model.tokenize(formatTwinPrompt(prompt)),
+        stopTriggers: ['### Instruction:', '### Response:'],
+      };
+    }
+    const wrapper = this.library.resolveChatWrapper(this.model);
+    const state = wrapper.generateContextState({
+      chatHistory: [
+        ...(prompt.system === '' ? [] : [{ type: 'system' as const, text: prompt.system }]),
+        { type: 'user', text: prompt.user },
+        { type: 'model', response: [] },
+      ],
+    });
+    const tokens = state.contextText.tokenize(this.model.tokenizer);
+    // LlamaCompletion adds the beginning-of-text token itself; the template's own would be a second.
+    if (tokens[0] !== undefined && tokens[0] === this.model.tokens.bos) tokens.shift();
+    return { tokens, stopTriggers: state.stopGenerationTriggers };
+  }
+}
