@@ -30,6 +30,7 @@ export const LOCAL_ONLY_NATIVE_MODULES = [
   'onnxruntime-node',
   '@huggingface/transformers',
   'sharp',
+  'node-llama-cpp',
 ];
 
 /** ES modules in Lambda still meet CommonJS dependencies that call require(). */

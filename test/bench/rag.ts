@@ -45,14 +45,14 @@ const variants = [
   { name: 'hybrid search only', env: {}, request: { expand: false, rerank: false, mode: 'hybrid' as const } },
   {
     name: '+ self-query, 3-way expansion',
-    env: { OPENAI_BASE_URL: llm.url },
+    env: { OPENAI_BASE_URL: llm.url, TWIN_GENERATOR: 'openai' },
     request: { expand: true, rerank: false },
   },
   ...(standInCrossEncoderAvailable()
     ? [
         {
           name: '+ cross-encoder rerank',
-          env: { OPENAI_BASE_URL: llm.url, TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID },
+          env: { OPENAI_BASE_URL: llm.url, TWIN_GENERATOR: 'openai', TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID },
           request: { expand: true, rerank: true },
         },
       ]

@@ -351,6 +351,7 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     it('twin ask streams the answer, then the sources', async () => {
       const result = await twin(['ask', corpus.questions[3]?.query ?? '', '--no-rerank'], {
         OPENAI_BASE_URL: llm.url,
+        TWIN_GENERATOR: 'openai',
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(
@@ -359,7 +360,11 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
     }, 60_000);
 
     it('twin serve answers POST /rag until stopped', async () => {
-      const serve = await startTwinServe([], { ...corpus.env, OPENAI_BASE_URL: llm.url });
+      const serve = await startTwinServe([], {
+        ...corpus.env,
+        OPENAI_BASE_URL: llm.url,
+        TWIN_GENERATOR: 'openai',
+      });
       try {
         const response = await fetch(`${serve.url}/rag`, {
           method: 'POST',
@@ -378,6 +383,7 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
       const serve = await startTwinServe(['--authors-dir', authorsDir], {
         ...corpus.env,
         OPENAI_BASE_URL: llm.url,
+        TWIN_GENERATOR: 'openai',
       });
       const { port } = new URL(serve.url);
       /** A raw request, so that Host and Origin are exactly what a hostile page would send. */

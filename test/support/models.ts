@@ -47,3 +47,18 @@ export function standInCrossEncoderAvailable(): boolean {
   }
   return available;
 }
+
+/**
+ * The real GGUF model .ci/provision-models.sh provisions for the local generator: Gemma 3 270M, a
+ * base model in Q4_K_M. Its answers are weak; every token is real.
+ */
+export const TEST_GGUF = join(TEST_MODELS_DIR, 'gguf', 'gemma-3-270m-q4_k_m.gguf');
+export const TEST_GGUF_SHA256 = 'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818';
+
+/** True when the CI's GGUF model is on disk; in CI its absence fails the run instead of skipping. */
+export function localModelAvailable(): boolean {
+  const available = existsSync(TEST_GGUF);
+  if (!available && IN_CI)
+    throw new Error(`GGUF model not found at ${TEST_GGUF}: run .ci/provision-models.sh`);
+  return available;
+}

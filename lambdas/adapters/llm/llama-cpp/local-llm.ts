@@ -7,6 +7,7 @@ import type {
   LlamaText,
   Token,
 } from 'node-llama-cpp';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatPrompt } from '../../../ports/chat-model.js';
 import type { LocalGeneratorSettings } from '../../../settings/index.js';
 import { formatTwinPrompt } from '../twin-prompt.js';
@@ -14,6 +15,27 @@ import { checkGgufFile, localModelProblem } from './gguf-file.js';
 import { SequencePool } from './sequence-pool.js';
 
 type LlamaLibrary = typeof import('node-llama-cpp');
+
+/** llama.cpp's error lines, newest last (a failed load is explained only there). */
+const llamaErrors: string[] = [];
+let runtime: Promise<{ library: LlamaLibrary; llama: Llama }> | undefined;
+
+/** The llama.cpp bindings, once per process, on the CPU (prebuilt binaries; never a local build). */
+function llamaRuntime(): Promise<{ library: LlamaLibrary; llama: Llama }> {
+  runtime ??= import('node-llama-cpp').then(async (library) => {
+    const llama = await library.getLlama({
+      gpu: false,
+      build: 'never',
+      logLevel: library.LlamaLogLevel.warn,
+      logger: (level, message) => {
+        if (level === library.LlamaLogLevel.error) llamaErrors.push(message.trim());
+        if (llamaErrors.length > 100) llamaErrors.splice(0, 50);
+      },
+    });
+    return { library, llama };
+  });
+  return runtime;
+}
 
 /** Sampling for one request. */
 export interface Sampling {
@@ -69,26 +91,19 @@ export class LocalLlm {
   /** Checks the file, then loads it; every failure names the file and what to do. */
   static async load(settings: LocalGeneratorSettings): Promise<LocalLlm> {
     await checkGgufFile(settings.file, settings.sha256);
-    const library = await import('node-llama-cpp');
-    // llama.cpp reports why a load failed only in its log; keep the last error line for the message.
-    let lastError = '';
-    const llama = await library.getLlama({
-      gpu: false,
-      build: 'never',
-      logLevel: library.LlamaLogLevel.warn,
-      logger: (level, message) => {
-        if (level === library.LlamaLogLevel.error) lastError = message.trim();
-      },
-    });
+    const { library, llama } = await llamaRuntime();
     // More threads than cores makes llama.cpp's threads wait on each other: measured here, 100x slower.
     const threads = settings.threads ?? llama.cpuMathCores;
     llama.maxThreads = threads;
+    const logged = llamaErrors.length;
     let model: LlamaModel;
     try {
       model = await llama.loadModel({ modelPath: settings.file });
     } catch (error) {
-      await llama.dispose();
-      const reason = lastError || (error instanceof Error ? error.message : String(error));
+      // llama.cpp says why a load failed only in its log, which reaches JavaScript a little later;
+      // its first error line is the reason.
+      for (let waited = 0; llamaErrors.length === logged && waited < 1000; waited += 20) await sleep(20);
+      const reason = llamaErrors[logged] ?? (error instanceof Error ? error.message : String(error));
       throw localModelProblem(settings.file, `could not be loaded by llama.cpp (${reason})`);
     }
     const contextSize = Math.min(settings.contextSize, model.trainContextSize);
@@ -138,6 +153,9 @@ export class LocalLlm {
   async complete(prompt: ChatPrompt, request: CompletionRequest): Promise<Completion> {
     const rendered = this.render(prompt);
     const sequence = await this.pool.acquire(request.signal);
+    // Every request starts from an empty sequence: reusing a cached prefix evaluates the prompt in
+    // other batches, and the float differences change greedy answers; the same request should not.
+    await sequence.clearHistory();
     const completion = new this.library.LlamaCompletion({ contextSequence: sequence });
     let completionTokens = 0;
     try {
@@ -165,7 +183,8 @@ export class LocalLlm {
   }
 
   async close(): Promise<void> {
-    await this.llama.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
   }
 
   private render(prompt: ChatPrompt): RenderedPrompt {

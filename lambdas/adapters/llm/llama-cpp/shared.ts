@@ -6,7 +6,7 @@ interface Loaded {
   users: number;
 }
 
-/** Models loaded in this process, by file: the twin and the query model share one copy. */
+/** Models loaded in this process, by file and context: the twin and the query model share one copy. */
 const loaded = new Map<string, Loaded>();
 
 export interface LocalLlmLease {
@@ -17,12 +17,13 @@ export interface LocalLlmLease {
 
 /** The process's copy of a local model, loaded on first use; a failed load is not kept. */
 export async function leaseLocalLlm(settings: LocalGeneratorSettings): Promise<LocalLlmLease> {
-  let entry = loaded.get(settings.file);
+  const key = JSON.stringify(settings);
+  let entry = loaded.get(key);
   if (!entry) {
     const llm = LocalLlm.load(settings);
     entry = { llm, users: 0 };
-    loaded.set(settings.file, entry);
-    llm.catch(() => loaded.delete(settings.file));
+    loaded.set(key, entry);
+    llm.catch(() => loaded.delete(key));
   }
   entry.users += 1;
   const lease = entry;
@@ -38,7 +39,7 @@ export async function leaseLocalLlm(settings: LocalGeneratorSettings): Promise<L
       released = true;
       lease.users -= 1;
       if (lease.users > 0) return;
-      loaded.delete(settings.file);
+      loaded.delete(key);
       await llm.close();
     },
   };
