@@ -20,8 +20,9 @@ interface AskOptions {
 export const EXIT_NO_ANSWER = 3;
 
 export const GENERATION_HINT =
-  'No generation model is configured, so only the sources are shown. To get answers, set OPENAI_API_KEY ' +
-  '(and OPENAI_BASE_URL for another OpenAI-compatible server, TWIN_GENERATOR_MODEL for the model), or ' +
+  'No generation model is configured, so only the sources are shown. To get answers offline, run ' +
+  '`npx twin models pull --generator` (a local model, about 1 GB); or set OPENAI_API_KEY (and ' +
+  'OPENAI_BASE_URL for another OpenAI-compatible server, TWIN_GENERATOR_MODEL for the model), or ' +
   'TWIN_SAGEMAKER_ENDPOINT for the twin on SageMaker. Pass --retrieve-only to ask for sources on purpose.';
 
 export function askCommand(globals: () => GlobalOptions): Command {

@@ -127,6 +127,25 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     }
   }, 120_000);
 
+  it('asks the local model for the author and the rewrites when told to, and reads every reply', async () => {
+    // Auto leaves a base model out of self-query and expansion; TWIN_QUERY_BACKEND=local uses it anyway.
+    const rag = await openService({ TWIN_QUERY_BACKEND: 'local', TWIN_RAG_EXPAND: 'true' });
+    try {
+      const query = 'Write like Maxime Labonne about fine-tuning LLMs';
+      await rag.service.answer({ query, retrieveOnly: true });
+      const trace = rag.traces[0];
+      expect(trace?.models.query).toMatch(/^local:/u);
+      const step = (name: string) => trace?.steps.find((candidate) => candidate.name === name)?.output;
+      expect(['self-query', 'none']).toContain((step('self_query') as { source: string }).source);
+      const { queries } = step('query_expansion') as { queries: string[] };
+      expect(queries[0]).toBe(query);
+      // The grammar holds replies to their JSON: none is unreadable, and nothing fell back.
+      expect(trace?.flags.join('\n')).not.toMatch(/unreadable|failed/u);
+    } finally {
+      await rag.close();
+    }
+  }, 120_000);
+
   it('still redacts a secret the model writes, across token boundaries', async () => {
     const request = { query: 'Write a LinkedIn post about RAG evaluation', expand: false };
     const greedy = { TWIN_GENERATION_TEMPERATURE: '0' };

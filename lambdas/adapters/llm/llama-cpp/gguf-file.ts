@@ -22,32 +22,31 @@ export function localModelProblem(file: string, problem: string): InvalidSetting
  * sha256 is given. A truncated file passes here and fails at load, where llama.cpp says so.
  */
 export async function checkGgufFile(file: string, sha256?: string): Promise<void> {
+  const problem = await ggufProblem(file, sha256);
+  if (problem !== undefined) throw localModelProblem(file, problem);
+}
+
+/** What is wrong with a GGUF file, in words that follow its name; undefined when nothing is. */
+export async function ggufProblem(file: string, sha256?: string): Promise<string | undefined> {
   const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw localModelProblem(file, 'does not exist');
-  if (info.size < GGUF_HEADER_BYTES)
-    throw localModelProblem(file, `is ${String(info.size)} bytes, not a model`);
+  if (!info?.isFile()) return 'does not exist';
+  if (info.size < GGUF_HEADER_BYTES) return `is ${String(info.size)} bytes, not a model`;
   const handle = await open(file, 'r');
   try {
     const { buffer } = await handle.read(Buffer.alloc(4), 0, 4, 0);
     const magic = buffer.toString('latin1');
-    if (magic !== GGUF_MAGIC) {
-      throw localModelProblem(
-        file,
-        `is not a GGUF model (it starts with ${JSON.stringify(magic)}, not "GGUF")`,
-      );
-    }
+    if (magic !== GGUF_MAGIC)
+      return `is not a GGUF model (it starts with ${JSON.stringify(magic)}, not "GGUF")`;
   } finally {
     await handle.close();
   }
   if (sha256 !== undefined) {
     const actual = await sha256Of(file);
     if (actual !== sha256) {
-      throw localModelProblem(
-        file,
-        `has sha256 ${actual}, not the ${sha256} TWIN_GENERATOR_GGUF_SHA256 expects (a partial or different download?)`,
-      );
+      return `has sha256 ${actual}, not the ${sha256} TWIN_GENERATOR_GGUF_SHA256 expects (a partial or different download?)`;
     }
   }
+  return undefined;
 }
 
 export async function sha256Of(file: string): Promise<string> {
