@@ -10,6 +10,7 @@ import { startFixtureSites, type FixtureSites } from '../support/fixture-sites.j
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import {
   embeddingModelAvailable,
+  localModelAvailable,
   STAND_IN_CROSS_ENCODER_ID,
   standInCrossEncoderAvailable,
 } from '../support/models.js';
@@ -257,6 +258,49 @@ describe.runIf(ready)('the web app in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: true });
   });
+
+  it.runIf(localModelAvailable())(
+    'streams an answer written by the local model when no cloud model is configured',
+    async () => {
+      const offline = await startTwinServe(['--authors-dir', authorsDir], {
+        ...corpus.env,
+        TWIN_GENERATOR: 'auto',
+        OPENAI_BASE_URL: '',
+        OPENAI_API_KEY: '',
+        TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+      });
+      const tab = await browser.newPage();
+      try {
+        await tab.goto(`${offline.url}/`);
+        await tab.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+        await tab.type('#query', 'Write a LinkedIn post about RAG evaluation');
+        await tab.$eval('#k', (input) => ((input as HTMLInputElement).value = '3'));
+        await tab.click('#ask-button');
+        // Part of the answer is on the page while the model is still writing the rest.
+        await tab.waitForFunction(
+          () =>
+            (document.getElementById('answer')?.textContent.trim() ?? '') !== '' &&
+            !document.getElementById('answer-status')?.textContent.startsWith('Done in'),
+          { timeout: 90_000, polling: 50 },
+        );
+        await tab.waitForFunction(
+          () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
+          { timeout: 90_000 },
+        );
+        expect((await text(tab, '#answer')).length).toBeGreaterThan(100);
+        expect(await tab.$$eval('#sources li', (items) => items.length)).toBe(3);
+        const steps = await tab.$$eval('#timings tbody tr td:first-child', (cells) =>
+          cells.map((cell) => cell.textContent),
+        );
+        expect(steps).toEqual(expect.arrayContaining(['search', 'generation', 'total']));
+        await tab.screenshot({ path: join(SCREENSHOTS, 'ask-local-model.png'), fullPage: true });
+      } finally {
+        await tab.close();
+        expect(await offline.stop()).toBe(0);
+      }
+    },
+    180_000,
+  );
 
   it('works in token mode: nothing without the token, everything once it is entered', async () => {
     const token = 'correct-horse-battery-staple';
