@@ -19,11 +19,12 @@ from urllib.parse import urlparse
 from .data import read_manifest, read_split
 from .formatting import alpaca_prompt
 from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
+from .paths import HYPERPARAMETERS, INPUT_DATA
 from .secrets import read_secret
 from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
-INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
-CONFIG = Path("/opt/ml/input/config/hyperparameters.json")
+INPUT = INPUT_DATA
+CONFIG = HYPERPARAMETERS
 
 
 def unpack_model(channel: str) -> str:

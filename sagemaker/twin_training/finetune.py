@@ -15,12 +15,11 @@ from typing import Any
 
 from .data import read_manifest, read_split
 from .formatting import dpo_example, sft_text
-from .hyperparameters import TrainingHyperparameters, read_job_hyperparameters
+from .hyperparameters import HyperparameterError, TrainingHyperparameters, read_job_hyperparameters
+from .paths import CHECKPOINTS, INPUT_DATA, MODEL_DIR
 from .secrets import read_secret
 
-INPUT = Path(os.environ.get("SM_INPUT_DIR", "/opt/ml/input")) / "data"
-MODEL_DIR = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
-CHECKPOINTS = Path("/opt/ml/checkpoints")
+INPUT = INPUT_DATA
 
 
 def base_model_path(params: TrainingHyperparameters) -> str:
@@ -28,7 +27,7 @@ def base_model_path(params: TrainingHyperparameters) -> str:
     archive = INPUT / "base" / "model.tar.gz"
     if params.mode == "sft" or not archive.exists():
         return params.base_model
-    target = Path("/tmp/base-model")
+    target = CHECKPOINTS.parent / "base-model"
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as packed:
         packed.extractall(target, filter="data")
@@ -45,6 +44,8 @@ def quantization(params: TrainingHyperparameters, torch: Any) -> dict[str, Any]:
     """QLoRA: the frozen base in 4-bit NF4 (double-quantized), computing in bf16; LoRA stays in full precision."""
     if not params.load_in_4bit:
         return {}
+    if not torch.cuda.is_available():
+        raise HyperparameterError("load_in_4bit: 4-bit quantization (bitsandbytes) needs a CUDA GPU; set load_in_4bit=false on a CPU")
     from transformers import BitsAndBytesConfig
 
     return {
@@ -55,6 +56,44 @@ def quantization(params: TrainingHyperparameters, torch: Any) -> dict[str, Any]:
             bnb_4bit_compute_dtype=torch.bfloat16,
         )
     }
+
+
+def precision(torch: Any) -> tuple[Any, dict[str, bool]]:
+    """bf16 where the hardware computes in it (the A10G and newer), else fp32: a CPU, or an older GPU."""
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return torch.bfloat16, {"bf16": True}
+    return torch.float32, {"bf16": False, "fp16": False}
+
+
+def packing_plan(params: TrainingHyperparameters) -> tuple[bool, dict[str, Any], str]:
+    """Whether SFT packs samples, the attention that makes it safe, and why.
+
+    Packed samples share a sequence; only flash-attention reads TRL's per-sample position ids and keeps
+    one sample from attending to another. Without it packing would train across sample boundaries,
+    so packing is turned off (padding each sample instead costs time, not correctness).
+    """
+    if not params.packing:
+        return False, {}, "packing off by hyperparameter"
+    try:
+        import flash_attn  # noqa: F401
+        import torch
+
+        if torch.cuda.is_available():
+            return True, {"attn_implementation": "flash_attention_2"}, "packing with flash-attention 2"
+    except ImportError:
+        pass
+    return False, {}, "packing off: flash-attention is not installed here, and without it packed samples attend to each other"
+
+
+def trl_config(config_class: Any, **settings: Any) -> Any:
+    """A TRL config from our settings; a setting the installed TRL does not have is named, not a crash."""
+    import dataclasses
+
+    known = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise HyperparameterError(f"{config_class.__name__} of the installed TRL has no {', '.join(unknown)}")
+    return config_class(**settings)
 
 
 def merged_model(trainer: Any, params: TrainingHyperparameters, source: str, token: str | None) -> Any:
@@ -72,7 +111,7 @@ def merged_model(trainer: Any, params: TrainingHyperparameters, source: str, tok
     adapter = CHECKPOINTS / "adapter"
     trainer.model.save_pretrained(adapter)
     base = AutoModelForCausalLM.from_pretrained(
-        source, torch_dtype=torch.bfloat16, token=token, device_map="cpu", low_cpu_mem_usage=True
+        source, dtype=torch.bfloat16, token=token, device_map="cpu", low_cpu_mem_usage=True
     )
     return PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
 
@@ -96,8 +135,11 @@ def main() -> None:
     source = base_model_path(params)
     tokenizer = AutoTokenizer.from_pretrained(source, token=token)
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+    dtype, precision_flags = precision(torch)
+    packing, attention, packing_reason = packing_plan(params) if params.mode == "sft" else (False, {}, "")
+    print(json.dumps({"precision": str(dtype).removeprefix("torch."), "packing": packing, "why": packing_reason}))
     model = AutoModelForCausalLM.from_pretrained(
-        source, torch_dtype=torch.bfloat16, token=token, **quantization(params, torch)
+        source, dtype=dtype, token=token, **attention, **quantization(params, torch)
     )
     lora = LoraConfig(
         r=params.lora_r,
@@ -118,7 +160,7 @@ def main() -> None:
         weight_decay=params.weight_decay,
         warmup_steps=params.warmup_steps,
         seed=params.seed,
-        bf16=True,
+        **precision_flags,
         # Activations are recomputed in the backward pass instead of kept (memory.py counts both ways).
         gradient_checkpointing=params.gradient_checkpointing,
         gradient_checkpointing_kwargs={"use_reentrant": False},
@@ -140,7 +182,9 @@ def main() -> None:
             processing_class=tokenizer,
             train_dataset=Dataset.from_dict({"text": texts}),
             peft_config=lora,
-            args=SFTConfig(**shared, max_length=params.max_seq_length, packing=params.packing, dataset_text_field="text"),
+            args=trl_config(
+                SFTConfig, **shared, max_length=params.max_seq_length, packing=packing, dataset_text_field="text"
+            ),
         )
     else:
         examples = [dpo_example(row["prompt"], row["chosen"], row["rejected"], tokenizer.eos_token) for row in rows]
@@ -149,12 +193,9 @@ def main() -> None:
             processing_class=tokenizer,
             train_dataset=Dataset.from_list(examples),
             peft_config=lora,
-            args=DPOConfig(
-                **shared,
-                beta=params.beta,
-                max_length=params.max_length,
-                max_prompt_length=params.max_prompt_length,
-            ),
+            # TRL 0.29 truncates prompt and completion together to max_length (keeping the start);
+            # its separate max_prompt_length is gone.
+            args=trl_config(DPOConfig, **shared, beta=params.beta, max_length=params.max_length),
         )
     trainer.train(resume_from_checkpoint=resume or None)
 
@@ -162,7 +203,16 @@ def main() -> None:
     merged.save_pretrained(MODEL_DIR, safe_serialization=True)
     tokenizer.save_pretrained(MODEL_DIR)
     (MODEL_DIR / "twin_training.json").write_text(
-        json.dumps({"mode": params.mode, "dataset": manifest["version"], "base_model": params.base_model, "smoke": params.smoke})
+        json.dumps(
+            {
+                "mode": params.mode,
+                "dataset": manifest["version"],
+                "base_model": params.base_model,
+                "smoke": params.smoke,
+                "precision": str(dtype).removeprefix("torch."),
+                "packing": packing,
+            }
+        )
     )
     if params.push_to_hub:
         merged.push_to_hub(params.hub_model_id, token=token, private=True)

@@ -1,4 +1,4 @@
-"""The prompt layout the twin learns and is asked in. lambdas/adapters/llm/sagemaker-tgi.ts builds
+"""The prompt layout the twin learns and is asked in. lambdas/adapters/llm/twin-prompt.ts builds
 the same text at inference time; a test in the TypeScript suite checks that the two agree."""
 
 ALPACA_TEMPLATE = (

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .paths import HYPERPARAMETERS
+
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 # A tiny model for smoke runs: minutes on any GPU, no gated download, nothing worth deploying.
@@ -64,8 +66,8 @@ class TrainingHyperparameters:
     extra_samples: int = 10000
     # DPO.
     beta: float = 0.5
+    # Prompt and completion together (TRL 0.29 has no separate prompt limit).
     max_length: int = 1024
-    max_prompt_length: int = 1024
     # Output.
     push_to_hub: bool = False
     hub_model_id: str = ""
@@ -98,7 +100,6 @@ class TrainingHyperparameters:
             extra_samples=0,
             max_seq_length=min(self.max_seq_length, 512),
             max_length=min(self.max_length, 512),
-            max_prompt_length=min(self.max_prompt_length, 256),
             optim="adamw_torch",
             push_to_hub=False,
         )
@@ -139,7 +140,7 @@ def parse_hyperparameters(raw: Mapping[str, Any]) -> TrainingHyperparameters:
     return parsed.for_smoke() if parsed.smoke else parsed
 
 
-def read_job_hyperparameters(path: Path = Path("/opt/ml/input/config/hyperparameters.json")) -> TrainingHyperparameters:
+def read_job_hyperparameters(path: Path = HYPERPARAMETERS) -> TrainingHyperparameters:
     raw = json.loads(path.read_text()) if path.exists() else {}
     # SageMaker JSON-encodes each value once more when the caller passed strings through its SDK.
     decoded = {key: _unquote(value) for key, value in raw.items()}

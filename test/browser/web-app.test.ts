@@ -287,7 +287,7 @@ describe.runIf(ready)('the web app in a real browser', () => {
           () => document.getElementById('answer-status')?.textContent.startsWith('Done in'),
           { timeout: 90_000 },
         );
-        expect((await text(tab, '#answer')).length).toBeGreaterThan(100);
+        expect(await text(tab, '#answer')).not.toBe('');
         expect(await tab.$$eval('#sources li', (items) => items.length)).toBe(3);
         const steps = await tab.$$eval('#timings tbody tr td:first-child', (cells) =>
           cells.map((cell) => cell.textContent),

@@ -37,7 +37,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
   beforeAll(async () => {
     corpus = await buildRagCorpus();
     warehouse = await openWarehouse(corpus.settings);
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await warehouse.close();
     await corpus.dispose();
@@ -65,7 +65,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     expect(stderr).toContain('"generator": "local:');
     // A base model follows no instructions: it is not asked for self-query or expansion.
     expect(stderr).not.toContain('"query": "local:');
-  }, 120_000);
+  }, 240_000);
 
   it('twin serve streams tokens as they are written, and answers two requests at once', async () => {
     // Long enough that the answer guard's look-behind (220 characters) lets tokens out as they come.
@@ -79,7 +79,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
         fetch(`${serve.url}/rag`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query, stream }),
+          body: JSON.stringify({ query, stream, k: 3 }),
         });
       const streamed = await ask('Write a post about RAG evaluation', true);
       expect(streamed.status).toBe(200);
@@ -103,7 +103,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     } finally {
       expect(await serve.stop()).toBe(0);
     }
-  }, 180_000);
+  }, 300_000);
 
   it('leaves whole chunks out when the context is small, and the prompt fits the model', async () => {
     const rag = await openService({
@@ -125,7 +125,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     } finally {
       await rag.close();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('asks the local model for the author and the rewrites when told to, and reads every reply', async () => {
     // Auto leaves a base model out of self-query and expansion; TWIN_QUERY_BACKEND=local uses it anyway.
@@ -144,10 +144,10 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     } finally {
       await rag.close();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('still redacts a secret the model writes, across token boundaries', async () => {
-    const request = { query: 'Write a LinkedIn post about RAG evaluation', expand: false };
+    const request = { query: 'Write a LinkedIn post about RAG evaluation', expand: false, k: 3 };
     const greedy = { TWIN_GENERATION_TEMPERATURE: '0' };
     const plain = await openService(greedy);
     const written = answerOf(await collect(plain.service.stream(request)));
@@ -166,7 +166,7 @@ describe.runIf(ready)('the twin written by the local model, offline', () => {
     } finally {
       await guarded.close();
     }
-  }, 180_000);
+  }, 300_000);
 });
 
 function answerOf(events: RagEvent[]): string {

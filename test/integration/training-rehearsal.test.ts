@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  IN_CI,
+  REFERENCE_WAREHOUSE_DIR,
+  REPO_ROOT,
+  referenceCorpusAvailable,
+} from '../support/environment.js';
+
+const run = promisify(execFile);
+
+/** The jobs' Python environment with the container's libraries (.ci/install-training-env.sh). */
+const PYTHON = process.env.TWIN_TRAINING_PYTHON;
+
+function trainingEnvironmentAvailable(): boolean {
+  const available = PYTHON !== undefined && existsSync(PYTHON);
+  if (!available && IN_CI) {
+    throw new Error('TWIN_TRAINING_PYTHON is not set: .ci/run must run .ci/install-training-env.sh');
+  }
+  return available;
+}
+
+interface JobRun {
+  code: number;
+  output: string;
+}
+
+/**
+ * Runs a job module as SageMaker runs it (`python -m twin_training.<job>` in the code folder), with
+ * its /opt/ml tree at `root`: hyperparameters in input/config, channels in input/data/<channel>.
+ * Offline, on the CPU.
+ */
+async function runJob(job: string, root: string): Promise<JobRun> {
+  try {
+    const { stdout, stderr } = await run(PYTHON ?? 'python3', ['-m', `twin_training.${job}`], {
+      cwd: join(REPO_ROOT, 'sagemaker'),
+      env: {
+        ...process.env,
+        TWIN_SAGEMAKER_ROOT: root,
+        HF_HUB_OFFLINE: '1',
+        HF_DATASETS_OFFLINE: '1',
+        CUDA_VISIBLE_DEVICES: '',
+        TOKENIZERS_PARALLELISM: 'false',
+      },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, output: failed.stdout + failed.stderr };
+  }
+}
+
+async function layOut(
+  root: string,
+  hyperparameters: Record<string, string>,
+  channels: Record<string, Record<string, string>>,
+): Promise<void> {
+  await mkdir(join(root, 'input', 'config'), { recursive: true });
+  await writeFile(join(root, 'input', 'config', 'hyperparameters.json'), JSON.stringify(hyperparameters));
+  for (const [channel, files] of Object.entries(channels)) {
+    await mkdir(join(root, 'input', 'data', channel), { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      await writeFile(join(root, 'input', 'data', channel, name), content);
+    }
+  }
+}
+
+const jsonl = (rows: object[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
+
+/** The per-step training log lines the Trainer prints ({'loss': ..., ...}). */
+const lossLines = (output: string) => output.split('\n').filter((line) => /'loss': '?[\d.]/u.test(line));
+
+/** A few steps on a tiny model: the mechanics of each job, not a useful model. */
+const CPU_REHEARSAL = {
+  load_in_4bit: 'false',
+  optim: 'adamw_torch',
+  max_steps: '3',
+  per_device_train_batch_size: '2',
+  gradient_accumulation_steps: '1',
+  extra_samples: '0',
+  max_seq_length: '256',
+  max_length: '256',
+};
+
+describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
+  'the training jobs, run as SageMaker runs them, on the CPU with the container’s libraries',
+  () => {
+    let work: string;
+    let base: string;
+    let instruct: Record<string, string>;
+    let preference: Record<string, string>;
+
+    beforeAll(async () => {
+      work = await mkdtemp(join(tmpdir(), 'twin-rehearsal-'));
+      base = join(work, 'base');
+      await run(PYTHON ?? 'python3', [
+        join(REPO_ROOT, '.ci', 'training', 'rehearsal_model.py'),
+        join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'),
+        base,
+      ]);
+      const articles = JSON.parse(
+        await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8'),
+      ) as {
+        content: { Content?: string };
+      }[];
+      const passages = articles
+        .map((article) => (article.content.Content ?? '').slice(0, 400))
+        .filter((text) => text.length > 100)
+        .slice(0, 12);
+      const pairs = passages.map((text, index) => ({
+        instruction: `Write a paragraph for article ${String(index)} about what this covers.`,
+        output: text,
+      }));
+      instruct = {
+        'manifest.json': JSON.stringify({ kind: 'instruct', version: 'instruct-rehearsal' }),
+        'train.jsonl': jsonl(pairs.slice(0, 8)),
+        'test.jsonl': jsonl(pairs.slice(8)),
+      };
+      const triples = pairs.map((pair, index) => ({
+        prompt: pair.instruction,
+        chosen: pair.output,
+        rejected: passages[(index + 1) % passages.length]?.toUpperCase() ?? '',
+      }));
+      preference = {
+        'manifest.json': JSON.stringify({ kind: 'preference', version: 'preference-rehearsal' }),
+        'train.jsonl': jsonl(triples.slice(0, 8)),
+        'test.jsonl': jsonl(triples.slice(8)),
+      };
+    }, 120_000);
+    afterAll(() => rm(work, { recursive: true, force: true }));
+
+    it('SFT trains on the CPU in fp32, without packing samples into each other, and writes the merged model', async () => {
+      const root = join(work, 'sft');
+      await layOut(
+        root,
+        { mode: 'sft', base_model: base, packing: 'true', ...CPU_REHEARSAL },
+        { dataset: instruct },
+      );
+      const sft = await runJob('finetune', root);
+      for (const line of lossLines(sft.output)) console.log(`SFT rehearsal ${line.trim()}`);
+      expect(sft.code, sft.output).toBe(0);
+      expect(lossLines(sft.output)).toHaveLength(3);
+      expect(sft.output).toContain('"precision": "float32"');
+      expect(sft.output).toContain('flash-attention is not installed here');
+      expect(sft.output).not.toContain('cross-contamination');
+      for (const file of ['model.safetensors', 'config.json', 'tokenizer.json', 'twin_training.json']) {
+        expect(existsSync(join(root, 'model', file)), file).toBe(true);
+      }
+      const record = JSON.parse(await readFile(join(root, 'model', 'twin_training.json'), 'utf8')) as object;
+      expect(record).toMatchObject({
+        mode: 'sft',
+        dataset: 'instruct-rehearsal',
+        precision: 'float32',
+        packing: false,
+      });
+    }, 600_000);
+
+    it('DPO starts from the SFT job’s model.tar.gz and trains with the installed TRL’s DPOConfig', async () => {
+      const sftModel = join(work, 'sft', 'model');
+      expect(existsSync(join(sftModel, 'model.safetensors'))).toBe(true);
+      const root = join(work, 'dpo');
+      await layOut(
+        root,
+        { mode: 'dpo', base_model: 'the-sft-job', ...CPU_REHEARSAL },
+        { dataset: preference },
+      );
+      await mkdir(join(root, 'input', 'data', 'base'), { recursive: true });
+      await run('tar', ['-czf', join(root, 'input', 'data', 'base', 'model.tar.gz'), '-C', sftModel, '.']);
+      const dpo = await runJob('finetune', root);
+      for (const line of lossLines(dpo.output)) console.log(`DPO rehearsal ${line.trim()}`);
+      expect(dpo.code, dpo.output).toBe(0);
+      expect(lossLines(dpo.output)).toHaveLength(3);
+      expect(existsSync(join(root, 'model', 'model.safetensors'))).toBe(true);
+      const record = JSON.parse(await readFile(join(root, 'model', 'twin_training.json'), 'utf8')) as object;
+      expect(record).toMatchObject({ mode: 'dpo', dataset: 'preference-rehearsal' });
+    }, 600_000);
+
+    it('refuses a dataset of the wrong kind, and a setting it does not know, before training', async () => {
+      const wrongKind = join(work, 'wrong-kind');
+      await layOut(wrongKind, { mode: 'dpo', ...CPU_REHEARSAL }, { dataset: instruct });
+      const refused = await runJob('finetune', wrongKind);
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain('dpo needs a preference dataset; the dataset channel holds instruct');
+      expect(existsSync(join(wrongKind, 'model'))).toBe(false);
+
+      const gone = join(work, 'gone-setting');
+      await layOut(
+        gone,
+        { mode: 'dpo', max_prompt_length: '512', ...CPU_REHEARSAL },
+        { dataset: preference },
+      );
+      const unknown = await runJob('finetune', gone);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.output).toContain('unknown hyperparameters: max_prompt_length');
+    }, 120_000);
+  },
+);
