@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from .data import read_manifest, read_split
 from .formatting import alpaca_prompt
 from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
-from .paths import HYPERPARAMETERS, INPUT_DATA
+from .paths import CHECKPOINTS, HYPERPARAMETERS, INPUT_DATA, OUTPUT_DATA
 from .secrets import read_secret
 from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
@@ -28,19 +28,59 @@ CONFIG = HYPERPARAMETERS
 
 
 def unpack_model(channel: str) -> str:
-    target = Path("/tmp") / channel
+    target = CHECKPOINTS.parent / "unpacked" / channel
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(INPUT / channel / "model.tar.gz") as packed:
         packed.extractall(target, filter="data")
     return str(target)
 
 
+def generation_backend() -> str:
+    """vLLM on a GPU, where the job runs on SageMaker; transformers' generate elsewhere (a CPU
+    rehearsal, `twin evaluate --local` without a GPU). Same prompts, same sampling settings."""
+    import torch
+
+    if torch.cuda.is_available():
+        try:
+            import vllm  # noqa: F401
+
+            return "vllm"
+        except ImportError:
+            pass
+    return "transformers"
+
+
 def _generate(model_dir: str, prompts: list[str], sampling: dict) -> list[str]:
+    if generation_backend() == "transformers":
+        return _generate_with_transformers(model_dir, prompts, sampling)
     from vllm import LLM, SamplingParams
 
     llm = LLM(model=model_dir, max_model_len=4096)
     outputs = llm.generate(prompts, SamplingParams(**sampling))
     return [output.outputs[0].text for output in outputs]
+
+
+def _generate_with_transformers(model_dir: str, prompts: list[str], sampling: dict) -> list[str]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    torch.manual_seed(0)
+    answers = []
+    for prompt in prompts:
+        inputs = tokenizer(prompt, return_tensors="pt")
+        output = model.generate(
+            **inputs,
+            do_sample=sampling["temperature"] > 0,
+            temperature=sampling["temperature"],
+            top_p=sampling["top_p"],
+            min_p=sampling["min_p"],
+            max_new_tokens=sampling["max_tokens"],
+            pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+        )
+        answers.append(tokenizer.decode(output[0][inputs["input_ids"].shape[1] :], skip_special_tokens=True))
+    return answers
 
 
 def generate_answers(channel: str, prompts: list[str], sampling: dict) -> list[str]:
@@ -113,8 +153,12 @@ def main() -> None:
         "paired": paired_scores(verdicts, baseline_verdicts),
         "per_sample": [verdict_record(i, a, v) for (i, a), v in zip(pairs, verdicts)],
     }
-    upload(params.metrics_s3_uri, json.dumps(metrics, indent=2))
-    print(json.dumps({key: metrics[key] for key in ("samples", "accuracy", "style")}))
+    body = json.dumps(metrics, indent=2)
+    # Also the job's output (SageMaker keeps it as output.tar.gz), so a local run has it at hand.
+    OUTPUT_DATA.mkdir(parents=True, exist_ok=True)
+    (OUTPUT_DATA / "metrics.json").write_text(body)
+    upload(params.metrics_s3_uri, body)
+    print(json.dumps({"backend": generation_backend(), **{key: metrics[key] for key in ("samples", "accuracy", "style")}}))
 
 
 if __name__ == "__main__":

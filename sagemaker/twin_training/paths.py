@@ -12,3 +12,4 @@ INPUT_DATA = Path(os.environ.get("SM_INPUT_DIR", str(ROOT / "input"))) / "data"
 HYPERPARAMETERS = Path(os.environ.get("SM_INPUT_CONFIG_DIR", str(ROOT / "input" / "config"))) / "hyperparameters.json"
 MODEL_DIR = Path(os.environ.get("SM_MODEL_DIR", str(ROOT / "model")))
 CHECKPOINTS = ROOT / "checkpoints"
+OUTPUT_DATA = Path(os.environ.get("SM_OUTPUT_DATA_DIR", str(ROOT / "output" / "data")))

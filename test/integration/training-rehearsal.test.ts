@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3Simulator } from '../support/aws-simulators.js';
+import { startLoopbackServer } from '../support/http-server.js';
 import {
   IN_CI,
   REFERENCE_WAREHOUSE_DIR,
@@ -35,7 +37,7 @@ interface JobRun {
  * its /opt/ml tree at `root`: hyperparameters in input/config, channels in input/data/<channel>.
  * Offline, on the CPU.
  */
-async function runJob(job: string, root: string): Promise<JobRun> {
+async function runJob(job: string, root: string, env: Record<string, string> = {}): Promise<JobRun> {
   try {
     const { stdout, stderr } = await run(PYTHON ?? 'python3', ['-m', `twin_training.${job}`], {
       cwd: join(REPO_ROOT, 'sagemaker'),
@@ -46,6 +48,7 @@ async function runJob(job: string, root: string): Promise<JobRun> {
         HF_DATASETS_OFFLINE: '1',
         CUDA_VISIBLE_DEVICES: '',
         TOKENIZERS_PARALLELISM: 'false',
+        ...env,
       },
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -179,6 +182,95 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
       expect(existsSync(join(root, 'model', 'model.safetensors'))).toBe(true);
       const record = JSON.parse(await readFile(join(root, 'model', 'twin_training.json'), 'utf8')) as object;
       expect(record).toMatchObject({ mode: 'dpo', dataset: 'preference-rehearsal' });
+    }, 600_000);
+
+    it('evaluation generates with transformers on the CPU, has both models judged, and writes the paired metrics', async () => {
+      const s3 = await startS3Simulator();
+      // The judge is a hosted model in production; here an OpenAI-compatible imitation grades by a
+      // rule (the answer's length), so the scores can be checked. Generation is the real model's.
+      const judged: string[] = [];
+      const judge = await startLoopbackServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          const prompt = (JSON.parse(body) as { messages: { content: string }[] }).messages[0]?.content ?? '';
+          judged.push(prompt);
+          const verdict = {
+            accuracy: { analysis: 'graded by length', score: 1 + (prompt.length % 3) },
+            style: { analysis: 'graded by length', score: 1 + ((prompt.length >> 1) % 3) },
+          };
+          response.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              id: `judge-${String(judged.length)}`,
+              object: 'chat.completion',
+              created: 0,
+              model: 'judge-test',
+              choices: [
+                {
+                  index: 0,
+                  finish_reason: 'stop',
+                  message: { role: 'assistant', content: JSON.stringify(verdict) },
+                },
+              ],
+              usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+            }),
+          );
+        });
+      });
+      try {
+        const root = join(work, 'evaluate');
+        await layOut(
+          root,
+          {
+            model_name: 'dpo-rehearsal',
+            baseline_name: 'sft-rehearsal',
+            judge_model: 'judge-test',
+            openai_base_url: `${judge.url}/v1`,
+            metrics_s3_uri: 's3://rehearsal-artifacts/evaluations/rehearsal/metrics.json',
+            max_tokens: '24',
+            max_samples: '4',
+          },
+          { dataset: instruct },
+        );
+        for (const [channel, job] of [
+          ['model', 'dpo'],
+          ['baseline', 'sft'],
+        ] as const) {
+          await mkdir(join(root, 'input', 'data', channel), { recursive: true });
+          const archive = join(root, 'input', 'data', channel, 'model.tar.gz');
+          await run('tar', ['-czf', archive, '-C', join(work, job, 'model'), '.']);
+        }
+        const evaluation = await runJob('evaluate', root, {
+          OPENAI_API_KEY: 'test-key',
+          AWS_ENDPOINT_URL_S3: s3.url,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_REGION: 'us-east-1',
+        });
+        expect(evaluation.code, evaluation.output).toBe(0);
+        const summary = evaluation.output.split('\n').find((line) => line.startsWith('{"backend"')) ?? '';
+        console.log(`evaluation rehearsal ${summary}`);
+        expect(JSON.parse(summary)).toMatchObject({ backend: 'transformers', samples: 4 });
+        // Four rows, each answered by the candidate and by the approved model, each answer judged.
+        expect(judged).toHaveLength(8);
+        const stored = s3.objects.get('rehearsal-artifacts/evaluations/rehearsal/metrics.json');
+        const metrics = JSON.parse(stored?.body.toString() ?? '{}') as {
+          model: string;
+          baseline: { model: string };
+          paired: object;
+          per_sample: object[];
+        };
+        expect(metrics.model).toBe('dpo-rehearsal');
+        expect(metrics.baseline.model).toBe('sft-rehearsal');
+        expect(metrics.per_sample).toHaveLength(4);
+        expect(metrics.paired).toBeDefined();
+        expect(await readFile(join(root, 'output', 'data', 'metrics.json'), 'utf8')).toBe(
+          stored?.body.toString(),
+        );
+      } finally {
+        await judge.close();
+        await s3.close();
+      }
     }, 600_000);
 
     it('refuses a dataset of the wrong kind, and a setting it does not know, before training', async () => {
