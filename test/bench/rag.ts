@@ -52,7 +52,11 @@ const variants = [
     ? [
         {
           name: '+ cross-encoder rerank',
-          env: { OPENAI_BASE_URL: llm.url, TWIN_GENERATOR: 'openai', TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID },
+          env: {
+            OPENAI_BASE_URL: llm.url,
+            TWIN_GENERATOR: 'openai',
+            TWIN_RERANK_MODEL_ID: STAND_IN_CROSS_ENCODER_ID,
+          },
           request: { expand: true, rerank: true },
         },
       ]
