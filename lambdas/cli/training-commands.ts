@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
 import { InvalidInputError } from '../domain/index.js';
 import type { Settings } from '../settings/index.js';
 import {
@@ -8,6 +10,7 @@ import {
   startTrainingWorkflow,
   trainingInput,
 } from '../training/control.js';
+import { LOCAL_JOBS, packModel, prepareLocalJob, runLocalJob, type LocalJob } from '../training/local-job.js';
 import type { TrainingInput } from '../training/service.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 
@@ -56,24 +59,125 @@ async function start(settings: Settings, input: TrainingInput, what: string): Pr
   console.log(`${what} started: ${execution}\nYou will get a notice on the alerts topic when it ends.`);
 }
 
+interface TrainOptions {
+  instruct?: string;
+  preference?: string;
+  baseModel?: string;
+  smoke?: boolean;
+  local?: boolean;
+  model?: string;
+  baseline?: string;
+  cpu?: boolean;
+  steps?: string;
+  python?: string;
+  set?: string[];
+}
+
 export function trainCommand(globals: () => GlobalOptions): Command {
   return new Command('train')
-    .description('fine-tune the twin on SageMaker: SFT, then DPO, then the LLM judge and the deployment gate')
+    .description(
+      'fine-tune the twin on SageMaker: SFT, then DPO, then the LLM judge and the deployment gate; or one job on this machine (--local)',
+    )
+    .argument('[job]', `with --local, the job to run here: ${LOCAL_JOBS.join(', ')}`)
     .option('--instruct <version>', 'instruction dataset version for SFT (default: the newest)')
     .option('--preference <version>', 'preference dataset version for DPO (default: the newest)')
     .option('--base-model <id>', 'Hugging Face base model (default meta-llama/Llama-3.1-8B)')
     .option('--smoke', 'a few steps on a tiny model, to check the pipeline (never deployed)')
-    .action(
-      async (options: { instruct?: string; preference?: string; baseModel?: string; smoke?: boolean }) => {
-        const input = trainingInput({
-          ...(options.instruct ? { instructVersion: options.instruct } : {}),
-          ...(options.preference ? { preferenceVersion: options.preference } : {}),
-          ...(options.baseModel ? { baseModel: options.baseModel } : {}),
-          smoke: options.smoke === true,
-        });
-        await start(await cliSettings(globals()), input, options.smoke ? 'A smoke training run' : 'Training');
+    .option('--local', 'run the job here with the same code, on a GPU (or a CPU with --cpu)')
+    .option('--model <folder>', 'with --local: the model DPO starts from, or the one evaluate judges')
+    .option('--baseline <folder>', 'with --local evaluate: the approved model to judge beside it')
+    .option('--cpu', 'with --local: no GPU (full precision, no 4-bit base, no 8-bit optimizer)')
+    .option('--steps <n>', 'with --local: stop after this many training steps')
+    .option(
+      '--set <name=value...>',
+      'with --local: job hyperparameters (sagemaker/twin_training/hyperparameters.py), e.g. extra_samples=0',
+    )
+    .option(
+      '--python <path>',
+      'with --local: the Python with the job libraries (default TWIN_TRAINING_PYTHON or python3)',
+    )
+    .action(async (job: string | undefined, options: TrainOptions) => {
+      if (options.local || job !== undefined) {
+        await trainLocally(await cliSettings(globals()), job, options);
+        return;
+      }
+      const input = trainingInput({
+        ...(options.instruct ? { instructVersion: options.instruct } : {}),
+        ...(options.preference ? { preferenceVersion: options.preference } : {}),
+        ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+        smoke: options.smoke === true,
+      });
+      await start(await cliSettings(globals()), input, options.smoke ? 'A smoke training run' : 'Training');
+    });
+}
+
+/** `name=value` pairs as hyperparameters; the job itself names any it does not know. */
+function hyperparameterSettings(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const match = /^([a-z_][a-z0-9_]*)=(.*)$/u.exec(pair);
+      if (!match?.[1]) throw new InvalidInputError(`--set ${pair}: expected name=value`, 'set');
+      return [match[1], match[2] ?? ''];
+    }),
+  );
+}
+
+/** One job of the training workflow on this machine, in a job folder under the data folder. */
+async function trainLocally(
+  settings: Settings,
+  job: string | undefined,
+  options: TrainOptions,
+): Promise<void> {
+  if (!options.local) throw new InvalidInputError(`${String(job)}: add --local to run one job here`, 'local');
+  if (!LOCAL_JOBS.includes(job as LocalJob)) {
+    throw new InvalidInputError(`--local runs one job: ${LOCAL_JOBS.join(', ')}`, 'job');
+  }
+  const steps = options.steps === undefined ? undefined : Number(options.steps);
+  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
+    throw new InvalidInputError('--steps must be a whole number of at least 1', 'steps');
+  }
+  const localJob = job as LocalJob;
+  const root = join(
+    settings.dataDir,
+    'training',
+    `${localJob}-${new Date().toISOString().replace(/[:.]/gu, '-')}`,
+  );
+  const prepared = await prepareLocalJob(
+    new FolderArtifactStore(settings.artifactsDir),
+    {
+      job: localJob,
+      ...((localJob === 'dpo' ? options.preference : options.instruct) !== undefined
+        ? { dataset: (localJob === 'dpo' ? options.preference : options.instruct) ?? '' }
+        : {}),
+      ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+      ...(options.model ? { model: resolve(options.model) } : {}),
+      ...(options.baseline ? { baseline: resolve(options.baseline) } : {}),
+      cpu: options.cpu === true,
+      hyperparameters: {
+        ...hyperparameterSettings(options.set ?? []),
+        ...(steps !== undefined && localJob !== 'evaluate' ? { max_steps: String(steps) } : {}),
+        ...(options.smoke ? { smoke: 'true' } : {}),
       },
+    },
+    root,
+  );
+  process.stderr.write(`Running ${localJob} in ${root}\n`);
+  const python = options.python ?? process.env.TWIN_TRAINING_PYTHON ?? 'python3';
+  const code = await runLocalJob(prepared, python, process.env);
+  if (code !== 0) {
+    throw new Error(
+      `the ${localJob} job failed (exit ${String(code)}); its output is above, its folder is ${root}`,
     );
+  }
+  if (localJob === 'evaluate') {
+    console.log(`Metrics in ${join(root, 'output', 'data', 'metrics.json')}`);
+    return;
+  }
+  const archive = await packModel(root);
+  console.log(`Model in ${join(root, 'model')} (packed as ${archive}).`);
+  console.log(
+    `Next: \`twin train ${localJob === 'sft' ? 'dpo' : 'evaluate'} --local --model ${join(root, 'model')}\`, or upload ${archive} and \`twin evaluate --model s3://...\`.`,
+  );
 }
 
 export function evaluateCommand(globals: () => GlobalOptions): Command {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { DatasetManifest } from '../datasets/pipeline.js';
 import { InvalidInputError } from '../domain/index.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
 import type { TrainingJobConfig } from './config.js';
+import { datasetManifest } from './dataset-versions.js';
 import { gateDecision, type GateDecision, type JudgeScores } from './gate.js';
 import { planEvaluation, planTraining, type TrainingPlan } from './plan.js';
 
@@ -16,11 +16,6 @@ const HyperparameterValues = z.record(
 /** The fewest rows a dataset's splits may have for training (and for the judge's test set). */
 export const MIN_TRAIN_ROWS = 10;
 export const MIN_TEST_ROWS = 1;
-
-/** What training reads of a dataset manifest (older manifests may lack the splits). */
-type ManifestSummary = Pick<DatasetManifest, 'version' | 'createdAt'> & {
-  splits?: Pick<DatasetManifest['splits'], 'train' | 'test'>;
-};
 
 /** What starts a training run (the workflow's input). Versions default to the newest datasets. */
 export const TrainingInputSchema = z.strictObject({
@@ -186,7 +181,7 @@ export class TrainingService {
     kind: 'instruct' | 'preference',
     version: string | undefined,
   ): Promise<string> {
-    const chosen = version ? await this.namedManifest(kind, version) : await this.newestManifest(kind);
+    const chosen = await datasetManifest(this.artifacts, kind, version);
     const train = chosen.splits?.train ?? 0;
     const test = chosen.splits?.test ?? 0;
     if (train < MIN_TRAIN_ROWS || test < MIN_TEST_ROWS) {
@@ -197,37 +192,6 @@ export class TrainingService {
       );
     }
     return chosen.version;
-  }
-
-  private async namedManifest(kind: 'instruct' | 'preference', version: string): Promise<ManifestSummary> {
-    const text = await this.artifacts.read(`datasets/${kind}/${version}/manifest.json`);
-    if (text === undefined) {
-      throw new InvalidInputError(
-        `no ${kind} dataset ${version} in ${this.artifacts.location}`,
-        `${kind}Version`,
-      );
-    }
-    return JSON.parse(text) as ManifestSummary;
-  }
-
-  private async newestManifest(kind: 'instruct' | 'preference'): Promise<ManifestSummary> {
-    const manifests = (await this.artifacts.list(`datasets/${kind}/`)).filter((key) =>
-      /^datasets\/[a-z]+\/[0-9a-f]+\/manifest\.json$/u.test(key),
-    );
-    let newest: ManifestSummary | undefined;
-    for (const key of manifests) {
-      const text = await this.artifacts.read(key);
-      if (!text) continue;
-      const manifest = JSON.parse(text) as ManifestSummary;
-      if (!newest || manifest.createdAt > newest.createdAt) newest = manifest;
-    }
-    if (!newest) {
-      throw new InvalidInputError(
-        `no ${kind} dataset in ${this.artifacts.location} yet; run the dataset workflow first`,
-        `${kind}Version`,
-      );
-    }
-    return newest;
   }
 
   private keyOf(uri: string): string {

@@ -73,9 +73,10 @@ def test_reads_the_job_file_ignoring_sagemakers_own_entries(tmp_path):
     assert params.mode == "dpo" and params.smoke is False
 
 
-def test_evaluation_needs_somewhere_to_write_metrics():
+def test_evaluation_writes_metrics_to_s3_or_only_locally():
     with pytest.raises(HyperparameterError, match="metrics_s3_uri"):
-        parse_evaluation_hyperparameters({})
+        parse_evaluation_hyperparameters({"metrics_s3_uri": "file:///tmp/metrics.json"})
+    assert parse_evaluation_hyperparameters({}).metrics_s3_uri == ""
     params = parse_evaluation_hyperparameters({"metrics_s3_uri": "s3://b/evaluations/x/metrics.json", "smoke": "true"})
     assert (params.temperature, params.top_p, params.min_p) == (0.8, 0.95, 0.05)
     assert params.max_samples == 16

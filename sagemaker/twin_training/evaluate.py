@@ -157,7 +157,8 @@ def main() -> None:
     # Also the job's output (SageMaker keeps it as output.tar.gz), so a local run has it at hand.
     OUTPUT_DATA.mkdir(parents=True, exist_ok=True)
     (OUTPUT_DATA / "metrics.json").write_text(body)
-    upload(params.metrics_s3_uri, body)
+    if params.metrics_s3_uri:
+        upload(params.metrics_s3_uri, body)
     print(json.dumps({"backend": generation_backend(), **{key: metrics[key] for key in ("samples", "accuracy", "style")}}))
 
 

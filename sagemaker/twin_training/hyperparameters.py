@@ -183,6 +183,7 @@ def parse_evaluation_hyperparameters(raw: Mapping[str, Any]) -> EvaluationHyperp
         raise HyperparameterError(f"unknown hyperparameters: {', '.join(unknown)}")
     values = {key: _convert(key, known[key], value) for key, value in ours.items()}
     parsed = EvaluationHyperparameters(**values)
-    if not parsed.metrics_s3_uri.startswith("s3://"):
-        raise HyperparameterError("metrics_s3_uri: required, an s3:// URI")
+    # Empty only for a local run (`twin train evaluate --local`): metrics.json stays in the job's output.
+    if parsed.metrics_s3_uri and not parsed.metrics_s3_uri.startswith("s3://"):
+        raise HyperparameterError("metrics_s3_uri: an s3:// URI, or empty for a local run")
     return replace(parsed, max_samples=parsed.max_samples or (16 if parsed.smoke else 0))

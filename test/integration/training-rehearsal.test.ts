@@ -273,6 +273,75 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
       }
     }, 600_000);
 
+    it('twin train sft --local --cpu, then dpo from its model, on dataset versions from the artifact store', async () => {
+      const dataDir = join(work, 'twin-data');
+      const store = (kind: string, version: string, files: Record<string, string>) =>
+        Promise.all(
+          Object.entries(files).map(async ([name, body]) => {
+            const folder = join(dataDir, 'artifacts', 'datasets', kind, version);
+            await mkdir(folder, { recursive: true });
+            const manifest = {
+              kind,
+              version,
+              createdAt: '2026-12-06T00:00:00.000Z',
+              splits: { train: 8, test: 4 },
+            };
+            await writeFile(join(folder, name), name === 'manifest.json' ? JSON.stringify(manifest) : body);
+          }),
+        );
+      await store('instruct', 'a1b2c3', instruct);
+      await store('preference', 'd4e5f6', preference);
+      const twin = async (args: string[]) => {
+        try {
+          const { stdout, stderr } = await run(
+            process.execPath,
+            [join(REPO_ROOT, 'bin', 'twin.js'), 'train', ...args],
+            {
+              cwd: REPO_ROOT,
+              env: { ...process.env, TWIN_DATA_DIR: dataDir, HF_HUB_OFFLINE: '1', CUDA_VISIBLE_DEVICES: '' },
+              maxBuffer: 64 * 1024 * 1024,
+            },
+          );
+          return { code: 0, stdout, stderr };
+        } catch (error) {
+          return error as { code: number; stdout: string; stderr: string };
+        }
+      };
+      const settings = [
+        '--set',
+        'extra_samples=0',
+        'max_seq_length=256',
+        'max_length=256',
+        'gradient_accumulation_steps=1',
+      ];
+      const sft = await twin(['sft', '--local', '--cpu', '--base-model', base, '--steps', '2', ...settings]);
+      expect(sft.code, sft.stderr).toBe(0);
+      const sftModel = /^Model in (\S+) \(packed as (\S+)\)\.$/mu.exec(sft.stdout);
+      expect(sftModel?.[1]).toBeDefined();
+      expect(existsSync(sftModel?.[2] ?? '')).toBe(true);
+      const record = JSON.parse(
+        await readFile(join(sftModel?.[1] ?? '', 'twin_training.json'), 'utf8'),
+      ) as object;
+      expect(record).toMatchObject({ mode: 'sft', dataset: 'a1b2c3', precision: 'float32' });
+
+      const dpo = await twin([
+        'dpo',
+        '--local',
+        '--cpu',
+        '--model',
+        sftModel?.[1] ?? '',
+        '--steps',
+        '2',
+        ...settings,
+      ]);
+      expect(dpo.code, dpo.stderr).toBe(0);
+      expect(dpo.stdout).toMatch(/^Model in \S+dpo-\S+\/model /mu);
+
+      const noModel = await twin(['dpo', '--local', '--cpu']);
+      expect(noModel.code).toBe(2);
+      expect(noModel.stderr).toContain('dpo needs --model <folder>');
+    }, 600_000);
+
     it('refuses a dataset of the wrong kind, and a setting it does not know, before training', async () => {
       const wrongKind = join(work, 'wrong-kind');
       await layOut(wrongKind, { mode: 'dpo', ...CPU_REHEARSAL }, { dataset: instruct });
