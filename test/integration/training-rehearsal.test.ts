@@ -6,26 +6,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Simulator } from '../support/aws-simulators.js';
-import { startLoopbackServer } from '../support/http-server.js';
+import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import {
-  IN_CI,
-  REFERENCE_WAREHOUSE_DIR,
-  REPO_ROOT,
-  referenceCorpusAvailable,
-} from '../support/environment.js';
+  buildRehearsalBase,
+  jsonl,
+  rehearsalRows,
+  startJudgeImitation,
+  TRAINING_PYTHON,
+  trainingEnvironmentAvailable,
+} from '../support/training-rehearsal.js';
 
 const run = promisify(execFile);
-
-/** The jobs' Python environment with the container's libraries (.ci/install-training-env.sh). */
-const PYTHON = process.env.TWIN_TRAINING_PYTHON;
-
-function trainingEnvironmentAvailable(): boolean {
-  const available = PYTHON !== undefined && existsSync(PYTHON);
-  if (!available && IN_CI) {
-    throw new Error('TWIN_TRAINING_PYTHON is not set: .ci/run must run .ci/install-training-env.sh');
-  }
-  return available;
-}
 
 interface JobRun {
   code: number;
@@ -39,7 +30,7 @@ interface JobRun {
  */
 async function runJob(job: string, root: string, env: Record<string, string> = {}): Promise<JobRun> {
   try {
-    const { stdout, stderr } = await run(PYTHON ?? 'python3', ['-m', `twin_training.${job}`], {
+    const { stdout, stderr } = await run(TRAINING_PYTHON, ['-m', `twin_training.${job}`], {
       cwd: join(REPO_ROOT, 'sagemaker'),
       env: {
         ...process.env,
@@ -74,8 +65,6 @@ async function layOut(
   }
 }
 
-const jsonl = (rows: object[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
-
 /** The per-step training log lines the Trainer prints ({'loss': ..., ...}). */
 const lossLines = (output: string) => output.split('\n').filter((line) => /'loss': '?[\d.]/u.test(line));
 
@@ -101,35 +90,13 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'twin-rehearsal-'));
-      base = join(work, 'base');
-      await run(PYTHON ?? 'python3', [
-        join(REPO_ROOT, '.ci', 'training', 'rehearsal_model.py'),
-        join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'),
-        base,
-      ]);
-      const articles = JSON.parse(
-        await readFile(join(REFERENCE_WAREHOUSE_DIR, 'ArticleDocument.json'), 'utf8'),
-      ) as {
-        content: { Content?: string };
-      }[];
-      const passages = articles
-        .map((article) => (article.content.Content ?? '').slice(0, 400))
-        .filter((text) => text.length > 100)
-        .slice(0, 12);
-      const pairs = passages.map((text, index) => ({
-        instruction: `Write a paragraph for article ${String(index)} about what this covers.`,
-        output: text,
-      }));
+      base = await buildRehearsalBase(join(work, 'base'));
+      const { pairs, triples } = await rehearsalRows(12);
       instruct = {
         'manifest.json': JSON.stringify({ kind: 'instruct', version: 'instruct-rehearsal' }),
         'train.jsonl': jsonl(pairs.slice(0, 8)),
         'test.jsonl': jsonl(pairs.slice(8)),
       };
-      const triples = pairs.map((pair, index) => ({
-        prompt: pair.instruction,
-        chosen: pair.output,
-        rejected: passages[(index + 1) % passages.length]?.toUpperCase() ?? '',
-      }));
       preference = {
         'manifest.json': JSON.stringify({ kind: 'preference', version: 'preference-rehearsal' }),
         'train.jsonl': jsonl(triples.slice(0, 8)),
@@ -186,37 +153,7 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
 
     it('evaluation generates with transformers on the CPU, has both models judged, and writes the paired metrics', async () => {
       const s3 = await startS3Simulator();
-      // The judge is a hosted model in production; here an OpenAI-compatible imitation grades by a
-      // rule (the answer's length), so the scores can be checked. Generation is the real model's.
-      const judged: string[] = [];
-      const judge = await startLoopbackServer((request, response) => {
-        let body = '';
-        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        request.on('end', () => {
-          const prompt = (JSON.parse(body) as { messages: { content: string }[] }).messages[0]?.content ?? '';
-          judged.push(prompt);
-          const verdict = {
-            accuracy: { analysis: 'graded by length', score: 1 + (prompt.length % 3) },
-            style: { analysis: 'graded by length', score: 1 + ((prompt.length >> 1) % 3) },
-          };
-          response.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              id: `judge-${String(judged.length)}`,
-              object: 'chat.completion',
-              created: 0,
-              model: 'judge-test',
-              choices: [
-                {
-                  index: 0,
-                  finish_reason: 'stop',
-                  message: { role: 'assistant', content: JSON.stringify(verdict) },
-                },
-              ],
-              usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-            }),
-          );
-        });
-      });
+      const judge = await startJudgeImitation();
       try {
         const root = join(work, 'evaluate');
         await layOut(
@@ -252,7 +189,7 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
         console.log(`evaluation rehearsal ${summary}`);
         expect(JSON.parse(summary)).toMatchObject({ backend: 'transformers', samples: 4 });
         // Four rows, each answered by the candidate and by the approved model, each answer judged.
-        expect(judged).toHaveLength(8);
+        expect(judge.judged).toHaveLength(8);
         const stored = s3.objects.get('rehearsal-artifacts/evaluations/rehearsal/metrics.json');
         const metrics = JSON.parse(stored?.body.toString() ?? '{}') as {
           model: string;

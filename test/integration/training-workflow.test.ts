@@ -16,7 +16,17 @@ import { SageMakerModelRegistry } from '../../lambdas/adapters/registry/sagemake
 import { createTrainingHandler } from '../../lambdas/handlers/training.js';
 import type { TrainingJobRequest } from '../../lambdas/training/plan.js';
 import { TrainingService } from '../../lambdas/training/service.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
+import { runTrainingJobLocally, type LocalSageMakerOptions } from '../support/local-sagemaker.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
+import {
+  buildRehearsalBase,
+  jsonl,
+  rehearsalRows,
+  startJudgeImitation,
+  TRAINING_PYTHON,
+  trainingEnvironmentAvailable,
+} from '../support/training-rehearsal.js';
 import { TEST_TRAINING_CONFIG } from '../support/training.js';
 
 type Json = Parameters<StateMachine['run']>[0];
@@ -33,6 +43,8 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
   let jobs: TrainingJobRequest[];
   let notifications: { Subject: string; Message: string }[];
   let failJob: string | undefined;
+  /** When set, SageMaker's part is played by the real job code on this machine (no stand-in). */
+  let realJobs: LocalSageMakerOptions | undefined;
   let judged: { accuracy: number | null; style: number | null };
   /** What the judge makes of each test row, for the candidate and the approved model. */
   let verdicts: {
@@ -75,7 +87,9 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
         throw Object.assign(new Error(`${request.TrainingJobName} failed: AlgorithmError`), {
           name: 'States.TaskFailed',
         });
-      if (state === 'Evaluate') {
+      if (realJobs) {
+        await runTrainingJobLocally(request, realJobs);
+      } else if (state === 'Evaluate') {
         const key = String(request.HyperParameters.metrics_s3_uri).replace('s3://twin-artifacts/', '');
         const { samples, candidate, baseline } = verdicts;
         const summary = (mean: number | null) => ({
@@ -163,6 +177,7 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
     jobs = [];
     notifications = [];
     failJob = undefined;
+    realJobs = undefined;
     judged = { accuracy: 2.5, style: 2.2 };
     verdicts = { samples: 40, candidate: () => 2.35, baseline: () => 2.45 };
     await writeManifest('instruct', 'aaaa1111', '2026-11-01T00:00:00.000Z');
@@ -217,6 +232,70 @@ describe('the training workflow (statemachines/training.asl.json) run locally', 
     expect(notifications[0]?.Subject).toBe('LLM Twin: a new model was approved');
     expect(notifications[0]?.Message).toContain(NEW_ARN);
   });
+
+  it.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
+    'runs the real jobs on the CPU, then registers and gates the model on what the real evaluation wrote',
+    async () => {
+      const base = await buildRehearsalBase(join(dir, 'rehearsal-base'));
+      const { pairs, triples } = await rehearsalRows(14);
+      for (const [kind, version, rows] of [
+        ['instruct', 'dddd4444', pairs],
+        ['preference', 'eeee5555', triples],
+      ] as const) {
+        await artifacts.write(`datasets/${kind}/${version}/train.jsonl`, jsonl(rows.slice(0, 10)));
+        await artifacts.write(`datasets/${kind}/${version}/test.jsonl`, jsonl(rows.slice(10)));
+        await writeManifest(kind, version, '2026-12-01T00:00:00.000Z', { train: 10, test: 4 });
+      }
+      const judge = await startJudgeImitation();
+      realJobs = {
+        python: TRAINING_PYTHON,
+        artifactsDir: dir,
+        bucket: TEST_TRAINING_CONFIG.bucket,
+        overrides: {
+          // The plan's 8 B base and GPU settings, swapped for the tiny model on a CPU.
+          finetune: {
+            base_model: base,
+            load_in_4bit: 'false',
+            optim: 'adamw_torch',
+            max_steps: '2',
+            extra_samples: '0',
+            max_seq_length: '256',
+            max_length: '256',
+            gradient_accumulation_steps: '1',
+            hf_token_secret_arn: '',
+          },
+          evaluate: { openai_base_url: `${judge.url}/v1`, openai_key_secret_arn: '', max_tokens: '16' },
+        },
+        env: { OPENAI_API_KEY: 'test-key' },
+      };
+      try {
+        const output = (await run({})) as { registration: { decision: string } };
+        expect(jobs.map((job) => job.TrainingJobName)).toEqual([
+          'twin-run-1-sft',
+          'twin-run-1-dpo',
+          'twin-run-1-eval',
+        ]);
+        expect(judge.judged).toHaveLength(4);
+        const metrics = JSON.parse((await artifacts.read('evaluations/run-1/metrics.json')) ?? '{}') as {
+          samples: number;
+          accuracy: { mean: number };
+        };
+        expect(metrics.samples).toBe(4);
+        const created = sagemaker.commandCalls(CreateModelPackageCommand)[0]?.args[0].input;
+        expect(created?.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(
+          's3://twin-artifacts/models/twin-run-1-dpo/output/model.tar.gz',
+        );
+        expect(await artifacts.exists('models/twin-run-1-dpo/output/model.tar.gz')).toBe(true);
+        expect(created?.CustomerMetadataProperties?.judge_accuracy).toBe(String(metrics.accuracy.mean));
+        // Four judged answers are too few to approve anything: the gate says so.
+        expect(output.registration.decision).toBe('rejected');
+        expect(notifications[0]?.Subject).toMatch(/rejected/iu);
+      } finally {
+        await judge.close();
+      }
+    },
+    600_000,
+  );
 
   it('rejects a model that does not beat the approved one, and says so', async () => {
     approvedModelExists();
