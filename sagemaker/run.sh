@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Entry point of the training and evaluation jobs: SageMaker mounts this folder as the `code` input
-# channel and runs `bash run.sh finetune|evaluate`. It installs the pinned extras into the Hugging
-# Face training container, then runs the job module.
+# channel and runs `bash run.sh finetune|evaluate`. It installs the job's packages from their hash
+# locks (npm run lock:training writes them from the requirements files), then runs the job module.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 job="${1:?usage: run.sh finetune|evaluate}"
 case "$job" in
-  finetune) requirements="$here/requirements.txt" ;;
-  evaluate) requirements="$here/requirements-evaluate.txt" ;;
+  # The container brings torch, transformers, datasets and accelerate with their dependencies; the
+  # extras lock holds the rest, so pip must not resolve again over the container's own releases.
+  finetune) install=(--no-deps -r "$here/requirements-extras.lock") ;;
+  evaluate) install=(-r "$here/requirements-evaluate.lock") ;;
   *) echo "unknown job: $job" >&2; exit 2 ;;
 esac
 python="python3"
@@ -17,6 +19,6 @@ if [ "$job" = evaluate ]; then
   python3 -m venv /tmp/twin-evaluate-env
   python="/tmp/twin-evaluate-env/bin/python"
 fi
-"$python" -m pip install --quiet --no-cache-dir -r "$requirements"
+"$python" -m pip install --quiet --no-cache-dir --require-hashes "${install[@]}"
 cd "$here"
 exec "$python" -m "twin_training.$job"

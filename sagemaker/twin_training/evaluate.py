@@ -21,6 +21,7 @@ from .formatting import alpaca_prompt
 from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperparameters
 from .paths import CHECKPOINTS, HYPERPARAMETERS, INPUT_DATA, OUTPUT_DATA
 from .secrets import read_secret
+from .model_folder import check_model_folder
 from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
 INPUT = INPUT_DATA
@@ -32,6 +33,7 @@ def unpack_model(channel: str) -> str:
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(INPUT / channel / "model.tar.gz") as packed:
         packed.extractall(target, filter="data")
+    check_model_folder(str(target), f"the {channel} channel's model.tar.gz")
     return str(target)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from .data import read_manifest, read_split
 from .formatting import dpo_example, sft_text
 from .hyperparameters import HyperparameterError, TrainingHyperparameters, read_job_hyperparameters
+from .model_folder import check_model_folder
 from .paths import CHECKPOINTS, INPUT_DATA, MODEL_DIR
 from .secrets import read_secret
 
@@ -133,6 +134,7 @@ def main() -> None:
     print(json.dumps({"mode": params.mode, "smoke": params.smoke, "dataset": manifest["version"], "rows": len(rows)}))
 
     source = base_model_path(params)
+    check_model_folder(source, "base model" if params.mode == "sft" else "base model (the base channel's model.tar.gz)")
     tokenizer = AutoTokenizer.from_pretrained(source, token=token)
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
     dtype, precision_flags = precision(torch)

@@ -67,7 +67,8 @@ describe('the evaluation job environment (sagemaker/requirements-evaluate.txt, r
     const evaluateBranch = /if \[ "\$job" = evaluate \]; then([\s\S]*?)\nfi/u.exec(script)?.[1] ?? '';
     expect(evaluateBranch).toMatch(/python3 -m venv \S+/u);
     expect(evaluateBranch).not.toContain('--system-site-packages');
-    expect(script).toMatch(/"\$python" -m pip install .* -r "\$requirements"/u);
+    expect(script).toMatch(/evaluate\) install=\(-r "\$here\/requirements-evaluate\.lock"\)/u);
+    expect(script).toMatch(/"\$python" -m pip install .*--require-hashes "\$\{install\[@\]\}"/u);
     expect(script).toMatch(/exec "\$python" -m "twin_training\.\$job"/u);
   });
 });

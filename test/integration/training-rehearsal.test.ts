@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -296,6 +296,39 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
       const unknown = await runJob('finetune', gone);
       expect(unknown.code).not.toBe(0);
       expect(unknown.output).toContain('unknown hyperparameters: max_prompt_length');
+
+      // A setting our parser still knows but the installed TRL has dropped is named, not a TypeError.
+      const dropped = await run(
+        TRAINING_PYTHON,
+        [
+          '-c',
+          [
+            'from trl import DPOConfig',
+            'from twin_training.finetune import trl_config',
+            'from twin_training.hyperparameters import HyperparameterError',
+            'try:',
+            '    trl_config(DPOConfig, output_dir="/tmp/unused", beta=0.1, max_prompt_length=512)',
+            'except HyperparameterError as error:',
+            '    print(error)',
+          ].join('\n'),
+        ],
+        { cwd: join(REPO_ROOT, 'sagemaker') },
+      );
+      expect(dropped.stdout.trim()).toBe('DPOConfig of the installed TRL has no max_prompt_length');
+    }, 120_000);
+
+    it('refuses a base model folder saved without its tokenizer, naming the folder and the fix', async () => {
+      const bare = join(work, 'bare-base');
+      await mkdir(bare, { recursive: true });
+      for (const file of ['config.json', 'model.safetensors'])
+        await copyFile(join(base, file), join(bare, file));
+      const root = join(work, 'no-tokenizer');
+      await layOut(root, { mode: 'sft', base_model: bare, ...CPU_REHEARSAL }, { dataset: instruct });
+      const refused = await runJob('finetune', root);
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain(`base model: ${bare} holds no tokenizer`);
+      expect(refused.output).not.toContain('Traceback');
+      expect(existsSync(join(root, 'model', 'config.json'))).toBe(false);
     }, 120_000);
   },
 );
