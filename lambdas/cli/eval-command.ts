@@ -20,6 +20,12 @@ import {
   type GoldenQuestion,
   type RetrievalEvaluation,
 } from '../evaluation/retrieval.js';
+import {
+  SINGLE_MODES,
+  formatFusionSelection,
+  selectFusion,
+  type FusionSelection,
+} from '../evaluation/fusion-selection.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { openFeatureServices } from '../features/services.js';
 import { openRetriever } from '../rag/open-service.js';
@@ -38,16 +44,25 @@ interface RetrievalCommandOptions {
   expand: boolean;
   rerank: boolean;
   compare?: boolean;
+  folds?: string;
   floors?: string;
   out?: string;
   json?: boolean;
 }
 
-/** Per mode, the lowest MRR and recall@9 the dev set may score (configs/eval/retrieval-floors.json). */
-const FloorsSchema = z.partialRecord(
-  z.enum(RETRIEVAL_MODES),
-  z.strictObject({ mrr: z.number().min(0).max(1), recall_9: z.number().min(0).max(1) }),
-);
+const share = z.number().min(0).max(1);
+const ModeFloorSchema = z.strictObject({ mrr: share, recall_9: share });
+/**
+ * Per mode, the lowest MRR and recall@9 the dev set may score, and the lowest cross-validated MRR of
+ * the fusion choice (configs/eval/retrieval-floors.json).
+ */
+const FloorsSchema = z.strictObject({
+  dense: ModeFloorSchema.optional(),
+  lexical: ModeFloorSchema.optional(),
+  hybrid: ModeFloorSchema.optional(),
+  cross_validated: z.strictObject({ mrr: share }).optional(),
+});
+type Floors = z.infer<typeof FloorsSchema>;
 /** How far below its floor a mode may score before the check fails (run-to-run noise is smaller). */
 const FLOOR_TOLERANCE = 0.01;
 
@@ -80,6 +95,10 @@ export function evalCommand(globals: () => GlobalOptions): Command {
     .option('--no-rerank', 'skip reranking')
     .option('--compare', 'evaluate dense, lexical and hybrid search side by side in one run')
     .option(
+      '--folds <n>',
+      'also cross-validate the hybrid fusion over n folds by source article (each fold scored by the fusion chosen on the others); exit 1 when the served hybrid scores below dense or lexical on any fold. Implies --compare',
+    )
+    .option(
       '--floors <file>',
       'JSON of the lowest MRR and recall@9 per mode; exit 1 when an evaluated mode falls more than 0.01 below',
     )
@@ -90,23 +109,35 @@ export function evalCommand(globals: () => GlobalOptions): Command {
       if (!Number.isInteger(k) || k < 1 || k > 200) {
         throw new InvalidInputError('--k must be a whole number from 1 to 200', 'k');
       }
+      const folds = options.folds === undefined ? undefined : Number(options.folds);
+      if (folds !== undefined && (!Number.isInteger(folds) || folds < 2 || folds > 20)) {
+        throw new InvalidInputError('--folds must be a whole number from 2 to 20', 'folds');
+      }
       const questions = await readGoldenSet(resolve(options.golden));
+      if (folds !== undefined && questions.length < folds) {
+        throw new InvalidInputError(
+          `--folds ${String(folds)} needs at least ${String(folds)} questions; ${options.golden} holds ${String(questions.length)}`,
+          'folds',
+        );
+      }
       const floors = options.floors ? await readFloors(resolve(options.floors)) : undefined;
       const scratch = options.corpus ? await scratchSettings(options.store ?? 'embedded') : undefined;
       try {
         const settings = scratch ? scratch.settings : await cliSettings(globals());
-        const report = await evaluate(settings, questions, options, k);
+        const report = await evaluate(settings, questions, options, k, folds);
         if (options.out) {
           await mkdir(dirname(resolve(options.out)), { recursive: true });
           await writeFile(resolve(options.out), `${JSON.stringify(report.primary, null, 2)}\n`);
         }
         console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
-        if (floors) {
-          const failures = belowFloors(report.byMode, floors);
-          for (const failure of failures) console.error(`twin: ${failure}`);
-          if (failures.length > 0) process.exitCode = 1;
-          else console.log(`Every evaluated mode is at or above its floor (${options.floors ?? ''}).`);
-        }
+        const failures = [
+          ...(floors ? belowFloors(report, floors) : []),
+          ...(report.fusion ? fusionLosses(report.fusion) : []),
+        ];
+        for (const failure of failures) console.error(`twin: ${failure}`);
+        if (failures.length > 0) process.exitCode = 1;
+        else if (floors)
+          console.log(`Every evaluated figure is at or above its floor (${options.floors ?? ''}).`);
       } finally {
         await scratch?.dispose();
       }
@@ -119,6 +150,8 @@ interface EvaluationReport {
   primary: RetrievalEvaluation;
   /** Every mode evaluated in this run (one, or three with --compare). */
   byMode: Partial<Record<RetrievalMode, RetrievalEvaluation>>;
+  /** With --folds: every fusion of the grid and the cross-validated choice among them. */
+  fusion?: FusionSelection;
 }
 
 async function evaluate(
@@ -126,6 +159,7 @@ async function evaluate(
   questions: readonly GoldenQuestion[],
   options: RetrievalCommandOptions,
   k: number,
+  folds: number | undefined,
 ): Promise<EvaluationReport> {
   const warehouse = await openWarehouse(settings);
   try {
@@ -142,22 +176,37 @@ async function evaluate(
       });
       const { maxQueryChars: _limit, ...served } = defaults;
       const primaryMode = options.mode ?? served.mode;
+      const evaluated = {
+        ...served,
+        k,
+        expand: options.expand && served.expand,
+        rerank: options.rerank && served.rerank,
+      };
+      const details = { model: services.embedder.model.id };
+      const announce = (name: string) => {
+        process.stderr.write(`Evaluating ${name} on ${String(questions.length)} questions\n`);
+        return progressBar();
+      };
+      if (folds !== undefined) {
+        const fusion = await selectFusion(retriever, questions, evaluated, { ...details, folds }, announce);
+        const byMode = {
+          dense: fusion.evaluations.dense,
+          lexical: fusion.evaluations.lexical,
+          hybrid: fusion.evaluations[fusion.served],
+        };
+        const primary = byMode[primaryMode];
+        if (!primary) throw new Error(`no evaluation of ${primaryMode}`);
+        return { primary, byMode, fusion };
+      }
       const modes = options.compare ? [...RETRIEVAL_MODES] : [primaryMode];
       const byMode: EvaluationReport['byMode'] = {};
       for (const mode of modes) {
-        process.stderr.write(`Evaluating ${mode} search on ${String(questions.length)} questions\n`);
         byMode[mode] = await evaluateRetrieval(
           retriever,
           questions,
-          {
-            ...served,
-            k,
-            mode,
-            expand: options.expand && served.expand,
-            rerank: options.rerank && served.rerank,
-          },
-          { model: services.embedder.model.id },
-          progressBar(),
+          { ...evaluated, mode },
+          details,
+          announce(`${mode} search`),
         );
       }
       const primary = byMode[primaryMode];
@@ -176,7 +225,7 @@ function formatReport(report: EvaluationReport): string {
   const rows = Object.entries(report.byMode).map(([name, evaluation]) => ({ name, evaluation }));
   const comparison =
     rows.length > 1 ? `\n\nSide by side, same questions and settings:\n${formatComparison(rows)}` : '';
-  return `${formatEvaluation(report.primary)}${comparison}`;
+  return `${formatEvaluation(report.primary)}${comparison}${report.fusion ? `\n\n${formatFusionSelection(report.fusion)}` : ''}`;
 }
 
 /** A scratch data folder, and for Qdrant a throwaway collection prefix, removed afterwards. */
@@ -192,7 +241,7 @@ async function scratchSettings(store: 'embedded' | 'qdrant') {
   return { settings, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function readFloors(file: string): Promise<z.infer<typeof FloorsSchema>> {
+async function readFloors(file: string): Promise<Floors> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -208,13 +257,22 @@ async function readFloors(file: string): Promise<z.infer<typeof FloorsSchema>> {
   return parsed.data;
 }
 
-/** One line per metric of an evaluated mode that fell more than the tolerance below its floor. */
-export function belowFloors(
-  byMode: EvaluationReport['byMode'],
-  floors: z.infer<typeof FloorsSchema>,
-): string[] {
+/**
+ * One line per metric of an evaluated mode, and for the cross-validated MRR, that fell more than the
+ * tolerance below its floor.
+ */
+export function belowFloors(report: Pick<EvaluationReport, 'byMode' | 'fusion'>, floors: Floors): string[] {
   const failures: string[] = [];
-  for (const [mode, evaluation] of Object.entries(byMode) as [RetrievalMode, RetrievalEvaluation][]) {
+  const crossValidated = report.fusion?.validation.crossValidatedMrr;
+  if (crossValidated !== undefined && floors.cross_validated) {
+    const floor = floors.cross_validated.mrr;
+    if (crossValidated < floor - FLOOR_TOLERANCE) {
+      failures.push(
+        `cross-validated MRR ${crossValidated.toFixed(3)} is below its floor ${floor.toFixed(3)} (by more than ${String(FLOOR_TOLERANCE)})`,
+      );
+    }
+  }
+  for (const [mode, evaluation] of Object.entries(report.byMode) as [RetrievalMode, RetrievalEvaluation][]) {
     const floor = floors[mode];
     if (!floor) continue;
     const measured = { mrr: evaluation.overall.mrr, recall_9: evaluation.overall.recall[9] ?? 0 };
@@ -227,4 +285,13 @@ export function belowFloors(
     }
   }
   return failures;
+}
+
+/** One line per fold on which the served hybrid ranks worse than the better single mode. */
+export function fusionLosses(selection: FusionSelection): string[] {
+  return selection.servedBeatenOn.map((fold) => {
+    const own = fold.mrrByName[selection.served] ?? 0;
+    const best = Math.max(...SINGLE_MODES.map((mode) => fold.mrrByName[mode] ?? 0));
+    return `fold ${String(fold.fold)}: the served hybrid (${selection.served}) MRR ${own.toFixed(3)} is below the better single mode’s ${best.toFixed(3)}`;
+  });
 }

@@ -26,6 +26,30 @@ export type RetrievalMode = (typeof RETRIEVAL_MODES)[number];
  */
 export const DEFAULT_FUSION_K = 60;
 
+/**
+ * How hybrid search fuses its dense and keyword lists: by rank (reciprocal rank fusion, k), or by a
+ * convex combination of the two scores after per-query min-max normalisation, alpha weighing the
+ * dense one (Bruch, Gai and Ingber, ACM TOIS 2023).
+ */
+export const FUSION_KINDS = ['rrf', 'convex'] as const;
+export type FusionKind = (typeof FUSION_KINDS)[number];
+export type Fusion = { kind: 'rrf'; k: number } | { kind: 'convex'; alpha: number };
+/** The fusion the service runs unless configured: chosen by cross-validation on the dev set (README). */
+export const DEFAULT_FUSION: FusionKind = 'convex';
+export const DEFAULT_FUSION_ALPHA = 0.1;
+
+/** A fusion's name in tables, traces and reports: "rrf k=60", "convex alpha=0.3". */
+export function fusionName(fusion: Fusion): string {
+  return fusion.kind === 'rrf' ? `rrf k=${String(fusion.k)}` : `convex alpha=${String(fusion.alpha)}`;
+}
+
+/** The options' fusion as a vector store takes it. */
+export function fusionOf(options: { fusion: FusionKind; fusionK: number; fusionAlpha: number }): Fusion {
+  return options.fusion === 'rrf'
+    ? { kind: 'rrf', k: options.fusionK }
+    : { kind: 'convex', alpha: options.fusionAlpha };
+}
+
 /** Where a cleaned document or chunk came from: the raw document's identity and metadata. */
 export interface SourceFields {
   documentId: string;

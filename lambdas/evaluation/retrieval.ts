@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InvalidInputError, describeZodIssues, type ScoredChunk } from '../domain/index.js';
+import {
+  InvalidInputError,
+  describeZodIssues,
+  fusionName,
+  fusionOf,
+  type ScoredChunk,
+} from '../domain/index.js';
 import { cleanText } from '../features/cleaning.js';
 import type { ContextRetriever, RetrievalOptions } from '../rag/retriever.js';
 import { TraceRecorder } from '../rag/trace.js';
@@ -226,7 +232,7 @@ export function formatEvaluation(evaluation: RetrievalEvaluation): string {
   const { settings } = evaluation;
   const steps = [
     `${settings.mode} search`,
-    settings.mode === 'hybrid' ? `RRF k=${String(settings.fusionK)}` : undefined,
+    settings.mode === 'hybrid' ? `fusion ${fusionName(fusionOf(settings))}` : undefined,
     !settings.expand
       ? 'no expansion'
       : Object.keys(evaluation.flags).some((flag) => flag.startsWith('no query model configured'))

@@ -11,6 +11,7 @@ import {
   type CleanedDocument,
   type EmbeddedChunk,
   type EmbeddingModelInfo,
+  type Fusion,
   type ScoredChunk,
   type Snapshot,
 } from '../domain/index.js';
@@ -37,8 +38,8 @@ export type ChunkQuery =
       mode: 'hybrid';
       vector: readonly number[];
       terms: readonly string[];
-      /** Reciprocal rank fusion's k. */
-      fusionK: number;
+      /** How the dense and the keyword list are fused. */
+      fusion: Fusion;
       /** Chunks each list contributes before fusion. */
       depth: number;
     };
@@ -160,7 +161,7 @@ export class FeatureStore {
         hits = await this.store.searchHybrid(
           collection,
           { vector: query.vector, terms: query.terms },
-          { ...within, fusionK: query.fusionK, depth: query.depth },
+          { ...within, fusion: query.fusion, depth: query.depth },
         );
         break;
     }

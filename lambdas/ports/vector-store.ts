@@ -1,3 +1,5 @@
+import type { Fusion } from '../domain/index.js';
+
 /** Payload fields the stores index and filter on; every point carries both. */
 export interface IndexedPayload {
   author_id: string;
@@ -65,8 +67,11 @@ export interface HybridQuery {
 }
 
 export interface HybridSearchOptions extends SearchOptions {
-  /** Reciprocal rank fusion: a point scores the sum over both lists of 1 / (fusionK + rank). */
-  fusionK: number;
+  /**
+   * Reciprocal rank fusion (a point scores the sum over both lists of 1 / (k + rank)), or the convex
+   * combination of both lists' per-query min-max normalised scores, alpha * dense + (1 - alpha) * keyword.
+   */
+  fusion: Fusion;
   /** How many points each list contributes before fusion (at least `limit`). */
   depth: number;
 }
@@ -89,7 +94,7 @@ export interface VectorStore {
    */
   searchText(collection: string, terms: readonly string[], options: SearchOptions): Promise<ScoredPoint[]>;
   /**
-   * Dense and lexical search at once, fused by reciprocal rank (with the same filter on both lists):
+   * Dense and lexical search at once, fused as `options.fusion` says (with the same filter on both lists):
    * the `limit` best points by fused score, best first.
    */
   searchHybrid(collection: string, query: HybridQuery, options: HybridSearchOptions): Promise<FusedPoint[]>;

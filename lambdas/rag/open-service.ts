@@ -121,10 +121,11 @@ export async function openRetriever(
     ...(queryModel ? { queryModel } : {}),
     ...(reranker ? { reranker, rerankCandidates: settings.retrieval.rerankCandidates } : {}),
   });
-  const { k, expand, queries, rerank, mode, fusionK, maxQueryChars } = settings.retrieval;
+  const { k, expand, queries, rerank, mode, fusion, fusionK, fusionAlpha, maxQueryChars } =
+    settings.retrieval;
   return {
     retriever,
-    defaults: { k, expand, queries, rerank, mode, fusionK, maxQueryChars },
+    defaults: { k, expand, queries, rerank, mode, fusion, fusionK, fusionAlpha, maxQueryChars },
     close: async () => {
       await query.release();
       await store.close();

@@ -1,4 +1,10 @@
-import { CATEGORIES, type RetrievalMode, type ScoredChunk } from '../domain/index.js';
+import {
+  CATEGORIES,
+  fusionOf,
+  type FusionKind,
+  type RetrievalMode,
+  type ScoredChunk,
+} from '../domain/index.js';
 import type { ChunkQuery, FeatureStore } from '../features/feature-store.js';
 import { lexicalTerms } from '../features/lexical-terms.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -28,10 +34,14 @@ export interface RetrievalOptions {
   /** Queries in all when expanding, the original included. */
   queries: number;
   rerank: boolean;
-  /** Dense and keyword search fused by rank (hybrid), or one of them alone. */
+  /** Dense and keyword search fused (hybrid), or one of them alone. */
   mode: RetrievalMode;
-  /** Reciprocal rank fusion's k (hybrid). */
+  /** How hybrid fuses its two lists: by rank (rrf) or by normalised scores (convex). */
+  fusion: FusionKind;
+  /** Reciprocal rank fusion's k (hybrid with rrf; and lexical, to merge the collections by rank). */
   fusionK: number;
+  /** Convex fusion's weight of the dense score. */
+  fusionAlpha: number;
   /** An author named by the caller (name or id): skips self-query. */
   author?: string;
   /** The authors the caller may use; every one when absent. */
@@ -42,7 +52,7 @@ export interface RankedChunk extends ScoredChunk {
   /**
    * The search score: the best cosine similarity (dense) or keyword rank score (lexical,
    * 1 / (fusionK + rank)) over the searched queries, or the sum of the fused scores over the queries
-   * (hybrid: reciprocal rank fusion of every query's two lists).
+   * (hybrid: every query's two lists fused by rank or by normalised score).
    */
   searchScore: number;
   /** Per searched query (in order): the chunk's rank in its dense and keyword lists, where known. */
@@ -121,7 +131,7 @@ export class ContextRetriever {
         ...(authorIds && !author.authorId ? { within_authors: authorIds.length } : {}),
         limit_per_collection: options.k,
         ...(options.mode === 'hybrid'
-          ? { fusion_k: options.fusionK, depth: Math.max(options.k, FUSION_DEPTH) }
+          ? { fusion: fusionOf(options), depth: Math.max(options.k, FUSION_DEPTH) }
           : {}),
       },
       () => this.search(expansion.queries, options, authorIds),
@@ -179,7 +189,7 @@ export class ContextRetriever {
    */
   private async search(
     queries: readonly string[],
-    options: Pick<RetrievalOptions, 'k' | 'mode' | 'fusionK'>,
+    options: Pick<RetrievalOptions, 'k' | 'mode' | 'fusion' | 'fusionK' | 'fusionAlpha'>,
     authorIds?: readonly string[],
   ): Promise<RankedChunk[]> {
     const { mode, k } = options;
@@ -193,7 +203,7 @@ export class ContextRetriever {
             ? { mode, vector }
             : mode === 'lexical'
               ? { mode, terms }
-              : { mode, vector, terms, fusionK: options.fusionK, depth: Math.max(k, FUSION_DEPTH) };
+              : { mode, vector, terms, fusion: fusionOf(options), depth: Math.max(k, FUSION_DEPTH) };
         return this.searchCollections(query, k, options.fusionK, authorIds);
       }),
     );

@@ -134,7 +134,9 @@ export class RagService {
       queries: defaults.queries,
       rerank: request.rerank ?? defaults.rerank,
       mode: request.mode ?? defaults.mode,
+      fusion: defaults.fusion,
       fusionK: defaults.fusionK,
+      fusionAlpha: defaults.fusionAlpha,
       ...(request.author ? { author: request.author } : {}),
       ...(request.scope ? { scope: request.scope } : {}),
     };

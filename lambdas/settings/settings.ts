@@ -1,6 +1,15 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_FUSION_K, InvalidInputError, RETRIEVAL_MODES, type RetrievalMode } from '../domain/index.js';
+import {
+  DEFAULT_FUSION,
+  DEFAULT_FUSION_ALPHA,
+  DEFAULT_FUSION_K,
+  FUSION_KINDS,
+  InvalidInputError,
+  RETRIEVAL_MODES,
+  type FusionKind,
+  type RetrievalMode,
+} from '../domain/index.js';
 import { defaultDataDir } from './data-dir.js';
 import { DEFAULT_LOCAL_GENERATOR, findLocalModel, localModelFile } from './local-model.js';
 
@@ -157,7 +166,11 @@ const EnvSchema = z.object({
   TWIN_RAG_MODE: z
     .enum(RETRIEVAL_MODES, { error: `must be one of ${RETRIEVAL_MODES.join(', ')}` })
     .default('hybrid'),
+  TWIN_RAG_FUSION: z
+    .enum(FUSION_KINDS, { error: `must be one of ${FUSION_KINDS.join(', ')}` })
+    .default(DEFAULT_FUSION),
   TWIN_RAG_FUSION_K: wholeNumberSetting(1, 1000, DEFAULT_FUSION_K),
+  TWIN_RAG_FUSION_ALPHA: numberSetting(0, 1, DEFAULT_FUSION_ALPHA),
   TWIN_RERANK_MODEL_ID: z
     .string()
     .regex(HF_MODEL_ID, 'must be a Hugging Face model id such as cross-encoder/ms-marco-MiniLM-L-4-v2')
@@ -295,8 +308,15 @@ export interface RetrievalSettings {
   rerank: boolean;
   /** How chunks are searched: dense and keyword fused (hybrid), or one of them alone. */
   mode: RetrievalMode;
-  /** Reciprocal rank fusion's k for hybrid search. */
+  /** How hybrid search fuses its two lists: by rank (rrf) or by normalised scores (convex). */
+  fusion: FusionKind;
+  /**
+   * Reciprocal rank fusion's k for hybrid search; also how keyword results of the three collections
+   * are merged (by rank: BM25 scores do not compare across collections).
+   */
   fusionK: number;
+  /** Convex fusion's weight of the dense score (the keyword score weighs 1 - alpha). */
+  fusionAlpha: number;
   rerankModelId: string;
   rerankPrecision: RerankPrecision;
   /** How many of the best candidates after fusion the cross-encoder reads. */
@@ -459,7 +479,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       queries: values.TWIN_RAG_QUERIES,
       rerank: values.TWIN_RAG_RERANK,
       mode: values.TWIN_RAG_MODE,
+      fusion: values.TWIN_RAG_FUSION,
       fusionK: values.TWIN_RAG_FUSION_K,
+      fusionAlpha: values.TWIN_RAG_FUSION_ALPHA,
       rerankModelId: values.TWIN_RERANK_MODEL_ID,
       rerankPrecision: values.TWIN_RERANK_PRECISION,
       rerankCandidates: values.TWIN_RERANK_CANDIDATES,

@@ -145,7 +145,7 @@ async function latencies(store: LanceVectorStore, queries: Synthetic['queries'])
       store.searchHybrid(
         COLLECTION,
         { vector: query.vector, terms: query.terms },
-        { limit: K, depth: 50, fusionK: 60, filter: { authorIds: [query.authorId] } },
+        { limit: K, depth: 50, fusion: { kind: 'rrf', k: 60 }, filter: { authorIds: [query.authorId] } },
       ),
   };
   const rows: Record<string, { p50: number; p95: number }> = {};

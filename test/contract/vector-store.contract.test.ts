@@ -219,7 +219,7 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       const fused = await store.searchHybrid(
         texts,
         { vector: unit([1, 0, 0]), terms: lexicalTerms('GPTQ calibration') },
-        { limit: 3, depth: 10, fusionK: FUSION_K },
+        { limit: 3, depth: 10, fusion: { kind: 'rrf', k: FUSION_K } },
       );
 
       expect(fused.map((hit) => hit.id)).toEqual([quantization.id, gptq.id, lora.id]);
@@ -232,11 +232,28 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       }
     });
 
+    it('fuses by normalised score too: alpha weighs the dense list, 1 - alpha the keyword one', async () => {
+      const query = { vector: unit([1, 0, 0]), terms: lexicalTerms('GPTQ calibration') };
+      const convex = (alpha: number) =>
+        store.searchHybrid(texts, query, { limit: 3, depth: 10, fusion: { kind: 'convex', alpha } });
+
+      const denseOnly = await convex(1);
+      expect(denseOnly.map((hit) => hit.id)).toEqual([quantization.id, lora.id, gptq.id]);
+      expect(denseOnly[0]?.score).toBeCloseTo(1, 6);
+      const keywordOnly = await convex(0);
+      expect(keywordOnly[0]?.id).toBe(gptq.id);
+      expect(keywordOnly[0]?.score).toBeCloseTo(1, 6);
+      for (const hit of await convex(0.5)) {
+        expect(hit.score).toBeGreaterThanOrEqual(0);
+        expect(hit.score).toBeLessThanOrEqual(1);
+      }
+    });
+
     it('applies the author filter to both lists of a hybrid search', async () => {
       const fused = await store.searchHybrid(
         texts,
         { vector: unit([1, 0, 0]), terms: lexicalTerms('GPTQ calibration') },
-        { limit: 10, depth: 10, fusionK: FUSION_K, filter: { authorIds: [BOB] } },
+        { limit: 10, depth: 10, fusion: { kind: 'rrf', k: FUSION_K }, filter: { authorIds: [BOB] } },
       );
       expect(fused.map((hit) => hit.id)).toEqual([gptq.id, unrelated.id]);
     });
@@ -268,7 +285,13 @@ describe.each(allVectorStoreKinds())('VectorStore contract: $name', (kind) => {
       expect(await textHits(reader, 'tokenizers')).toEqual([tokenizers.id]);
       const query = { vector: unit([0, 1, 0.2]), terms: lexicalTerms('subword tokenizers') };
       expect(
-        (await reader.searchHybrid(texts, query, { limit: 1, depth: 10, fusionK: FUSION_K }))[0]?.id,
+        (
+          await reader.searchHybrid(texts, query, {
+            limit: 1,
+            depth: 10,
+            fusion: { kind: 'rrf', k: FUSION_K },
+          })
+        )[0]?.id,
       ).toBe(tokenizers.id);
     });
 

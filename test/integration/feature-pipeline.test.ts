@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import {
+  DEFAULT_FUSION,
+  DEFAULT_FUSION_ALPHA,
   DEFAULT_FUSION_K,
   RETRIEVAL_MODES,
   type RawDocument,
@@ -169,7 +171,9 @@ describe.runIf(runnable).each(allVectorStoreKinds())(
           queries: 1,
           rerank: false,
           mode,
+          fusion: DEFAULT_FUSION,
           fusionK: DEFAULT_FUSION_K,
+          fusionAlpha: DEFAULT_FUSION_ALPHA,
           ...(author ? { author } : {}),
         },
         new TraceRecorder(query),

@@ -59,7 +59,13 @@ describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
         const [vector] = await embedder.embed(['feature pipeline']);
         const found = await features.searchChunks(
           'articles',
-          { mode: 'hybrid', vector: vector ?? [], terms: ['feature', 'pipeline'], fusionK: 60, depth: 50 },
+          {
+            mode: 'hybrid',
+            vector: vector ?? [],
+            terms: ['feature', 'pipeline'],
+            fusion: { kind: 'rrf', k: 60 },
+            depth: 50,
+          },
           { limit: 50 },
         );
         expect(found).toHaveLength(Math.min(50, embedded.articles));

@@ -406,7 +406,7 @@ describe('Qdrant adapter at the HTTP boundary', () => {
       const hits = await store.searchHybrid(
         'embedded_articles',
         { vector: [0.6, 0.8], terms },
-        { limit: 9, depth: 50, fusionK: 60, filter: { authorIds: [AUTHOR] } },
+        { limit: 9, depth: 50, fusion: { kind: 'rrf', k: 60 }, filter: { authorIds: [AUTHOR] } },
       );
 
       const filter = { must: [{ key: 'author_id', match: { any: [AUTHOR] } }] };
@@ -439,14 +439,15 @@ describe('Qdrant adapter at the HTTP boundary', () => {
       await store.searchHybrid(
         'embedded_articles',
         { vector: [0.6, 0.8], terms },
-        { limit: 3, depth: 50, fusionK: 60 },
+        { limit: 3, depth: 50, fusion: { kind: 'rrf', k: 60 } },
       );
 
       expect(received.map((request) => `${request.method} ${request.path}`)).toEqual([
         'GET /collections/embedded_articles',
         'POST /collections/embedded_articles/points/query',
       ]);
-      expect(received[1]?.body).toEqual({ query: [0.6, 0.8], limit: 3, with_payload: true });
+      // As deep as a hybrid search's lists, so its scores are normalised over the same depth.
+      expect(received[1]?.body).toEqual({ query: [0.6, 0.8], limit: 50, with_payload: true });
       expect(await store.hasLexicalIndex('embedded_articles')).toBe(false);
     });
   });

@@ -64,6 +64,16 @@ describe('settings', () => {
     expect(error.field).toBe('TWIN_WAREHOUSE');
   });
 
+  it('takes the hybrid fusion and its weight, and refuses a fusion it does not know or a weight outside 0–1', () => {
+    const { retrieval } = loadSettings({ TWIN_RAG_FUSION: 'rrf', TWIN_RAG_FUSION_K: '30' });
+    expect(retrieval).toMatchObject({ fusion: 'rrf', fusionK: 30 });
+    expect(loadSettings({}).retrieval).toMatchObject({ fusion: 'convex', fusionAlpha: 0.1 });
+    const error = failureOf({ TWIN_RAG_FUSION: 'borda', TWIN_RAG_FUSION_ALPHA: '1.5' });
+    expect(error.field).toBe('TWIN_RAG_FUSION');
+    expect(error.problems[0]).toBe('TWIN_RAG_FUSION: must be one of rrf, convex');
+    expect(error.problems[1]).toMatch(/^TWIN_RAG_FUSION_ALPHA: /);
+  });
+
   it('rejects malformed URLs and secret ARNs', () => {
     expect(failureOf({ MONGODB_URI: 'postgres://x' }).problems).toEqual([
       'MONGODB_URI: must start with mongodb:// or mongodb+srv://',

@@ -17,8 +17,8 @@ import type {
   SearchOptions,
   VectorStore,
 } from '../../ports/vector-store.js';
-import { reciprocalRankFusion } from '../../shared/rank-fusion.js';
 import { filterConditions, matchesNothing } from './filters.js';
+import { fuseHybridLists } from './hybrid-fusion.js';
 
 const VECTOR = 'vector';
 /** The point's index terms, joined by spaces: already tokenized, so the index only splits on spaces. */
@@ -196,7 +196,7 @@ export class LanceVectorStore implements VectorStore {
     return rows.map((row) => ({ id: row.id, payload: parsePayload(row), score: row._score ?? 0 }));
   }
 
-  /** Both searches run here and are fused by reciprocal rank, so each point's two ranks are known. */
+  /** Both searches run here and are fused in this process, so each point's two ranks are known. */
   async searchHybrid(
     collection: string,
     query: HybridQuery,
@@ -208,17 +208,7 @@ export class LanceVectorStore implements VectorStore {
       this.search(collection, query.vector, within),
       this.searchText(collection, query.terms, within),
     ]);
-    return reciprocalRankFusion([dense, lexical], (point) => point.id, options.fusionK)
-      .slice(0, options.limit)
-      .map(({ item, score, ranks: [denseRank, lexicalRank] }) => ({
-        id: item.id,
-        payload: item.payload,
-        score,
-        ranks: {
-          ...(denseRank === undefined ? {} : { dense: denseRank }),
-          ...(lexicalRank === undefined ? {} : { lexical: lexicalRank }),
-        },
-      }));
+    return fuseHybridLists(dense, lexical, options.fusion, options.limit);
   }
 
   async hasLexicalIndex(collection: string): Promise<boolean> {

@@ -12,9 +12,9 @@ import type {
   SearchOptions,
   VectorStore,
 } from '../../ports/vector-store.js';
-import { rankShare } from '../../shared/rank-fusion.js';
 import { documentSparseVector, querySparseVector } from './bm25-sparse.js';
 import { INDEXED_FIELDS, filterConditions, matchesNothing } from './filters.js';
+import { fuseHybridLists } from './hybrid-fusion.js';
 
 /** The sparse vector of lexical collections, beside the unnamed dense one. */
 export const SPARSE_VECTOR = 'bm25';
@@ -161,9 +161,11 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   /**
-   * One Query API call: a dense and a sparse prefetch (each filtered, `depth` deep) fused by RRF on
-   * the server. Qdrant counts ranks from 0 (a point's share is 1 / (k + rank)), so it is sent
-   * fusionK + 1 to score exactly as the port defines. Qdrant does not report the two ranks.
+   * Reciprocal rank fusion is Qdrant's own: one Query API call, a dense and a sparse prefetch (each
+   * filtered, `depth` deep) fused on the server. Qdrant counts ranks from 0 (a point's share is
+   * 1 / (k + rank)), so it is sent k + 1 to score exactly as the port defines; it does not report the
+   * two ranks. Convex fusion needs each list's scores normalised per query, which the server's
+   * fusions (RRF, DBSF) and score formulas cannot express: both lists are fetched and fused here.
    */
   async searchHybrid(
     collection: string,
@@ -171,13 +173,23 @@ export class QdrantVectorStore implements VectorStore {
     options: HybridSearchOptions,
   ): Promise<FusedPoint[]> {
     if (matchesNothing(options.filter)) return [];
+    const depth = Math.max(options.depth, options.limit);
+    const deep = { limit: depth, ...(options.filter ? { filter: options.filter } : {}) };
     if (query.terms.length === 0 || !(await this.isLexical(collection))) {
       // Nothing to match by keyword: the fused ranking is the dense one.
-      const dense = await this.search(collection, query.vector, options);
-      return dense.map((point, index) => ({ ...point, score: rankShare(options.fusionK, index + 1) }));
+      const dense = await this.search(collection, query.vector, deep);
+      return fuseHybridLists(dense, [], options.fusion, options.limit);
     }
+    const { fusion } = options;
+    if (fusion.kind === 'convex') {
+      const [dense, lexical] = await Promise.all([
+        this.search(collection, query.vector, deep),
+        this.searchText(collection, query.terms, deep),
+      ]);
+      return fuseHybridLists(dense, lexical, fusion, options.limit);
+    }
+    const serverK = fusion.k + 1;
     const filter = toQdrantFilter(options.filter);
-    const depth = Math.max(options.depth, options.limit);
     const within = { limit: depth, ...(filter ? { filter } : {}) };
     const result = await this.read('hybrid query', collection, () =>
       this.client.query(collection, {
@@ -185,7 +197,7 @@ export class QdrantVectorStore implements VectorStore {
           { query: [...query.vector], ...within },
           { query: querySparseVector(query.terms), using: SPARSE_VECTOR, ...within },
         ],
-        query: { rrf: { k: options.fusionK + 1 } },
+        query: { rrf: { k: serverK } },
         limit: options.limit,
         with_payload: true,
       }),
