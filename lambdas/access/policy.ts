@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseYamlInput } from '../shared/yaml-input.js';
-import { InvalidInputError } from '../domain/index.js';
+import { InvalidInputError, foldForMatching } from '../domain/index.js';
 import type { Principal } from './principal.js';
-import { foldForMatching } from '../rag/author-mentions.js';
 import { ALL_AUTHORS, type AuthorScope } from './scope.js';
 
 /** `token:<name>`, `api-key:<id>`, `user:<sub>` or `group:<name>`. */

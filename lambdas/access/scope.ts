@@ -1,7 +1,6 @@
-import { fullNameOf, type User } from '../domain/index.js';
+import { foldForMatching, fullNameOf, type User } from '../domain/index.js';
+import type { AuthorDirectory } from '../ports/warehouse.js';
 import { OPERATOR, type Principal } from './principal.js';
-import { foldForMatching } from '../rag/author-mentions.js';
-import type { AuthorDirectory } from '../rag/self-query.js';
 
 /** The authors a principal may use: every one (an operator), or these names (possibly none). */
 export type AuthorScope = { kind: 'all' } | { kind: 'authors'; names: readonly string[] };

@@ -8,6 +8,7 @@ import type { Warehouse } from '../ports/warehouse.js';
 import { openRagService } from '../rag/open-service.js';
 import type { RagService } from '../rag/service.js';
 import type { Settings } from '../settings/index.js';
+import { CachedAuthorDirectory } from '../warehouse/cached-author-directory.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 
 /** Opik, when configured, beside the local sinks. */
@@ -24,6 +25,8 @@ export async function configuredSinks(settings: Settings, local: readonly TraceS
 export interface RagContext {
   settings: Settings;
   warehouse: Warehouse;
+  /** The authors as the service reads them, kept a while: invalidate it after a run adds authors. */
+  authors: CachedAuthorDirectory;
   /** The embedder and the feature store the service reads (one connection sees every write). */
   featureServices: { embedder: Embedder; features: FeatureStore };
 }
@@ -40,8 +43,9 @@ export async function withRagService<T>(
     const featureServices = await openFeatureServices(settings);
     try {
       const sinks = await configuredSinks(settings, localSinks);
+      const authors = new CachedAuthorDirectory(warehouse);
       const rag = await openRagService(settings, {
-        authors: warehouse,
+        authors,
         sinks,
         featureServices,
         onSinkError: (error) => {
@@ -51,7 +55,7 @@ export async function withRagService<T>(
         },
       });
       try {
-        return await work(rag.service, { settings, warehouse, featureServices });
+        return await work(rag.service, { settings, warehouse, authors, featureServices });
       } finally {
         await rag.close();
       }

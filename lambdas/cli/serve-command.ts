@@ -73,63 +73,76 @@ export function serveCommand(globals: () => GlobalOptions): Command {
           `twin serve: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
         );
       };
-      await withRagService(globals(), [log], async (service, { settings, warehouse, featureServices }) => {
-        const corsOrigins = options.corsOrigin ?? settings.corsOrigins;
-        // Who may use which twins: twin access grant|revoke|token, read again every 30 s.
-        const access = new AccessControl(new FolderArtifactStore(settings.artifactsDir));
-        const uploads = new LocalExportUploads(join(settings.dataDir, 'uploads'));
-        const runs = new LocalCollectionRuns({
-          uploads,
-          warehouse,
-          openEnvironment: () =>
-            openCrawlEnvironment(settings, options.allowLoopback ? { network: { allowLoopback: true } } : {}),
-          featurize: async (authorId) => {
-            const summary = await asOnlyWriter(settings, 'twin serve (a collection run)', () =>
-              runFeaturePipeline({ warehouse, ...featureServices }, { authorIds: [authorId] }),
-            );
-            return Object.values(summary.categories).reduce((sum, category) => sum + category.chunks, 0);
-          },
-          concurrency: settings.crawl.concurrency,
-          perLinkTimeoutMs: PER_LINK_TIMEOUT_MS,
-          onError: reportError,
-        });
-        const workspace = {
-          links: new AuthorLinksRepository(new FolderArtifactStore(resolve(options.authorsDir))),
-          runs,
-          stats: () => workspaceStats(warehouse, featureServices.features),
-          uploads,
-          receiver: uploads,
-        };
-        const app = localApp({
-          rag: new RagHttpApi(() => Promise.resolve(service), { corsOrigins, access, onError: reportError }),
-          workspace: new WorkspaceHttpApi(() => Promise.resolve(workspace), {
-            corsOrigins,
-            access,
+      await withRagService(
+        globals(),
+        [log],
+        async (service, { settings, warehouse, authors, featureServices }) => {
+          const corsOrigins = options.corsOrigin ?? settings.corsOrigins;
+          // Who may use which twins: twin access grant|revoke|token, read again every 30 s.
+          const access = new AccessControl(new FolderArtifactStore(settings.artifactsDir));
+          const uploads = new LocalExportUploads(join(settings.dataDir, 'uploads'));
+          const runs = new LocalCollectionRuns({
+            uploads,
+            warehouse,
+            openEnvironment: () =>
+              openCrawlEnvironment(
+                settings,
+                options.allowLoopback ? { network: { allowLoopback: true } } : {},
+              ),
+            featurize: async (authorId) => {
+              const summary = await asOnlyWriter(settings, 'twin serve (a collection run)', () =>
+                runFeaturePipeline({ warehouse, ...featureServices }, { authorIds: [authorId] }),
+              );
+              // The run may have added its author: name matching sees it on the next request.
+              authors.invalidate();
+              return Object.values(summary.categories).reduce((sum, category) => sum + category.chunks, 0);
+            },
+            concurrency: settings.crawl.concurrency,
+            perLinkTimeoutMs: PER_LINK_TIMEOUT_MS,
             onError: reportError,
-          }),
-          assets,
-        });
-        const server = await startLocalServer(app, {
-          host: options.host,
-          port,
-          corsOrigins,
-          isPublic: (path) => !isApiPath(path),
-          principals: (presented) => access.principalOfToken(presented),
-          ...(token ? { token } : {}),
-        });
-        const generation = service.generates
-          ? 'answers and sources'
-          : 'sources only (no generation model configured)';
-        console.log(
-          `LLM Twin on ${server.url}/ : the web app, and the API at ${server.url}/rag (${generation}).`,
-        );
-        console.log('Ctrl-C to stop.');
-        await new Promise<void>((done) => {
-          process.once('SIGINT', done);
-          process.once('SIGTERM', done);
-        });
-        await server.close();
-        await runs.settle();
-      });
+          });
+          const workspace = {
+            links: new AuthorLinksRepository(new FolderArtifactStore(resolve(options.authorsDir))),
+            runs,
+            stats: () => workspaceStats(warehouse, featureServices.features),
+            uploads,
+            receiver: uploads,
+          };
+          const app = localApp({
+            rag: new RagHttpApi(() => Promise.resolve(service), {
+              corsOrigins,
+              access,
+              onError: reportError,
+            }),
+            workspace: new WorkspaceHttpApi(() => Promise.resolve(workspace), {
+              corsOrigins,
+              access,
+              onError: reportError,
+            }),
+            assets,
+          });
+          const server = await startLocalServer(app, {
+            host: options.host,
+            port,
+            corsOrigins,
+            isPublic: (path) => !isApiPath(path),
+            principals: (presented) => access.principalOfToken(presented),
+            ...(token ? { token } : {}),
+          });
+          const generation = service.generates
+            ? 'answers and sources'
+            : 'sources only (no generation model configured)';
+          console.log(
+            `LLM Twin on ${server.url}/ : the web app, and the API at ${server.url}/rag (${generation}).`,
+          );
+          console.log('Ctrl-C to stop.');
+          await new Promise<void>((done) => {
+            process.once('SIGINT', done);
+            process.once('SIGTERM', done);
+          });
+          await server.close();
+          await runs.settle();
+        },
+      );
     });
 }

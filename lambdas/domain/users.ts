@@ -29,3 +29,17 @@ export function splitFullName(fullName: string): PersonName {
 export function fullNameOf(name: PersonName): string {
   return name.firstName === name.lastName ? name.firstName : `${name.firstName} ${name.lastName}`;
 }
+
+/**
+ * A name or a text folded for comparing people's names as people write them: lower case, accents
+ * and possessive endings off ("Müller's" = "muller"), everything but letters and digits a space.
+ */
+export function foldForMatching(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/['’`´]s\b/gu, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}

@@ -18,6 +18,7 @@ import { lazyReranker, openRagService } from '../rag/open-service.js';
 import { loadSettings, loadSettingsWithSecrets } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
 import { StartupTimings } from '../shared/startup-timings.js';
+import { CachedAuthorDirectory } from '../warehouse/cached-author-directory.js';
 
 /**
  * The twin's API behind API Gateway (POST /rag), with response streaming so answers can be sent as
@@ -49,7 +50,8 @@ const service = retryingLazy(async () => {
   }
   const rag = await timings.time('service', () =>
     openRagService(settings, {
-      authors: warehouse,
+      // Name matching reads the authors once per 30 s, not per request.
+      authors: new CachedAuthorDirectory(warehouse),
       embedder,
       reranker,
       sinks,

@@ -49,3 +49,6 @@ export interface Warehouse {
   stats(): Promise<WarehouseStats>;
   close(): Promise<void>;
 }
+
+/** The warehouse as readers of its authors see it: finding authors, never creating one. */
+export type AuthorDirectory = Pick<Warehouse, 'findUserByName' | 'findUserById' | 'listUsers'>;

@@ -1,4 +1,4 @@
-import { fullNameOf, type User } from '../domain/index.js';
+import { foldForMatching, fullNameOf, type User } from '../domain/index.js';
 
 /**
  * Offline author detection: which known authors a request names, without a language model. Names
@@ -12,17 +12,6 @@ export type MentionMatch =
   | { kind: 'several'; names: string[] }
   | { kind: 'unknown'; name: string }
   | { kind: 'none' };
-
-/** Lower case, accents and possessive endings off, everything but letters and digits a space. */
-export function foldForMatching(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/['’`´]s\b/gu, '')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
-}
 
 /**
  * A name the request seems to ask for but no known author has: two capitalised words after "like",

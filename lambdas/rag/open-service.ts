@@ -14,7 +14,7 @@ import type { Reranker } from '../ports/reranker.js';
 import { openAiConfigured, type Settings } from '../settings/index.js';
 import { estimateTokens } from './prompt.js';
 import { ContextRetriever, type RetrievalOptions } from './retriever.js';
-import type { AuthorDirectory } from './self-query.js';
+import type { AuthorDirectory } from '../ports/warehouse.js';
 import { RagService } from './service.js';
 
 /** Self-query and expansion replies are short; a slow query model should not hold up an answer. */

@@ -8,17 +8,12 @@ import {
 import type { ChunkQuery, FeatureStore } from '../features/feature-store.js';
 import { lexicalTerms } from '../features/lexical-terms.js';
 import type { Embedder } from '../ports/embedder.js';
+import type { AuthorDirectory } from '../ports/warehouse.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { Reranker } from '../ports/reranker.js';
 import { ALL_AUTHORS, AuthorNotAllowedError, scopedDirectory, type AuthorScope } from '../access/scope.js';
 import { expandQuery } from './query-expansion.js';
-import {
-  lookUpAuthor,
-  matchAuthorName,
-  selfQuery,
-  type AuthorDirectory,
-  type AuthorFilter,
-} from './self-query.js';
+import { lookUpAuthor, matchAuthorName, selfQuery, type AuthorFilter } from './self-query.js';
 import { rankShare } from '../shared/rank-fusion.js';
 import type { TraceRecorder } from './trace.js';
 

@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { fullNameOf, splitFullName } from '../domain/index.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
-import type { Warehouse } from '../ports/warehouse.js';
+import type { AuthorDirectory } from '../ports/warehouse.js';
 import { parseJsonOrUndefined } from '../shared/json.js';
 import { findMentionedAuthor } from './author-mentions.js';
-
-/** The only warehouse access the RAG service needs: finding authors, never creating one. */
-export type AuthorDirectory = Pick<Warehouse, 'findUserByName' | 'findUserById' | 'listUsers'>;
 
 export interface AuthorFilter {
   authorId?: string;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { JsonChatModel } from '../../lambdas/ports/json-chat.js';
 import { expandQuery } from '../../lambdas/rag/query-expansion.js';
 import { findMentionedAuthor } from '../../lambdas/rag/author-mentions.js';
-import { matchAuthorName, selfQuery, type AuthorDirectory } from '../../lambdas/rag/self-query.js';
+import type { AuthorDirectory } from '../../lambdas/ports/warehouse.js';
+import { matchAuthorName, selfQuery } from '../../lambdas/rag/self-query.js';
 
 /** A query model that always gives the same reply (or failure), and remembers the prompts. */
 function replying(reply: string | Error): JsonChatModel & { prompts: string[] } {
