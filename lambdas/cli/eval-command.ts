@@ -27,12 +27,13 @@ import {
   type FusionSelection,
 } from '../evaluation/fusion-selection.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
+import { openIndexingVariants } from './indexing-variants.js';
 import { openFeatureServices } from '../features/services.js';
 import { openRetriever } from '../rag/open-service.js';
 import { loadSettingsWithSecrets, type Settings } from '../settings/index.js';
 import { importWarehouse } from '../warehouse/import.js';
 import { openExportSource } from '../warehouse/sources.js';
-import { cliSettings, type GlobalOptions } from './context.js';
+import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
 interface RetrievalCommandOptions {
@@ -135,9 +136,14 @@ export function evalCommand(globals: () => GlobalOptions): Command {
           ...(report.fusion ? fusionLosses(report.fusion) : []),
         ];
         for (const failure of failures) console.error(`twin: ${failure}`);
-        if (failures.length > 0) process.exitCode = 1;
-        else if (floors)
-          console.log(`Every evaluated figure is at or above its floor (${options.floors ?? ''}).`);
+        // Thrown, not process.exitCode: runCli's return value is the exit status.
+        if (failures.length > 0) {
+          throw new IncompleteResultError(
+            `${String(failures.length)} retrieval check(s) failed (listed above); the tables are complete`,
+            1,
+          );
+        }
+        if (floors) console.log(`Every evaluated figure is at or above its floor (${options.floors ?? ''}).`);
       } finally {
         await scratch?.dispose();
       }
@@ -188,7 +194,17 @@ async function evaluate(
         return progressBar();
       };
       if (folds !== undefined) {
-        const fusion = await selectFusion(retriever, questions, evaluated, { ...details, folds }, announce);
+        // The keyword indexing is chosen too, where a scratch store can be featurised again.
+        const others = options.corpus
+          ? await openIndexingVariants(settings, warehouse, services.embedder)
+          : { variants: [], close: () => Promise.resolve() };
+        const fusion = await selectFusion(
+          [{ retriever }, ...others.variants],
+          questions,
+          evaluated,
+          { ...details, folds },
+          announce,
+        ).finally(() => others.close());
         const byMode = {
           dense: fusion.evaluations.dense,
           lexical: fusion.evaluations.lexical,

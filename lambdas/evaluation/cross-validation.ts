@@ -180,7 +180,7 @@ export function formatCrossValidation(validation: CrossValidation, columns: read
   const header = [
     'fold',
     '  n',
-    'chosen on the other folds'.padEnd(26),
+    'chosen on the other folds'.padEnd(40),
     'train',
     'held-out',
     ...columns.map((c) => c.padStart(width)),
@@ -189,7 +189,7 @@ export function formatCrossValidation(validation: CrossValidation, columns: read
     [
       String(fold.fold).padStart(4),
       String(fold.questions).padStart(3),
-      `${fold.chosen}${fold.qualified ? '' : '*'}`.padEnd(26),
+      `${fold.chosen}${fold.qualified ? '' : '*'}`.padEnd(40),
       fold.trainingMrr.toFixed(3),
       fold.heldOutMrr.toFixed(3).padStart(8),
       ...columns.map((column) => (fold.mrrByName[column] ?? 0).toFixed(3).padStart(width)),

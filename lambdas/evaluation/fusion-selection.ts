@@ -34,40 +34,65 @@ export interface FusionSelection {
   servedBeatenOn: FoldResult[];
 }
 
+/** A retriever over a store indexed one way; `label` names a keyword indexing other than the served one. */
+export interface IndexingVariant {
+  label?: string;
+  retriever: ContextRetriever;
+}
+
+/** A setting's name under an indexing variant: "convex alpha=0.1 (no stemmer)". */
+const underVariant = (name: string, variant: IndexingVariant) =>
+  variant.label ? `${name} (${variant.label})` : name;
+
 /**
  * Evaluates the single modes and every hybrid fusion of the grid (plus the served one, when it is
- * off the grid) with the served retriever, then cross-validates the fusion over folds by source
- * article. Only the labels' ranks are compared: no setting is chosen on the questions it is scored on.
+ * off the grid) with the served retriever, and with each other keyword indexing given, then
+ * cross-validates the choice among them over folds by source article. The bar each candidate must
+ * clear is the served dense and lexical search. Only the labels' ranks are compared: no setting is
+ * chosen on the questions it is scored on. The first variant must be the served indexing.
  */
 export async function selectFusion(
-  retriever: ContextRetriever,
+  variants: readonly IndexingVariant[],
   questions: readonly GoldenQuestion[],
   served: Omit<RetrievalOptions, 'author'>,
   details: { model: string; folds: number },
   onSetting: (name: string) => ProgressListener = () => ignoreProgress,
 ): Promise<FusionSelection> {
+  const [servedVariant] = variants;
+  if (!servedVariant || servedVariant.label) throw new Error('the first indexing must be the served one');
   const servedFusion = fusionOf(served);
   const servedName = fusionName(servedFusion);
   const grid = FUSION_GRID.some((fusion) => fusionName(fusion) === servedName)
     ? FUSION_GRID
     : [...FUSION_GRID, servedFusion];
   const evaluations: Record<string, RetrievalEvaluation> = {};
-  for (const mode of SINGLE_MODES) {
-    evaluations[mode] = await evaluateRetrieval(
-      retriever,
+  const evaluate = async (
+    name: string,
+    variant: IndexingVariant,
+    options: Omit<RetrievalOptions, 'author'>,
+  ) => {
+    const key = underVariant(name, variant);
+    evaluations[key] = await evaluateRetrieval(
+      variant.retriever,
       questions,
-      { ...served, mode },
+      options,
       details,
-      onSetting(mode),
+      onSetting(key),
     );
-  }
-  for (const fusion of grid) {
-    const name = fusionName(fusion);
-    const options =
-      fusion.kind === 'rrf'
-        ? { ...served, mode: 'hybrid' as const, fusion: 'rrf' as const, fusionK: fusion.k }
-        : { ...served, mode: 'hybrid' as const, fusion: 'convex' as const, fusionAlpha: fusion.alpha };
-    evaluations[name] = await evaluateRetrieval(retriever, questions, options, details, onSetting(name));
+    return key;
+  };
+  // Dense search reads no keyword index: one evaluation serves every variant.
+  await evaluate('dense', servedVariant, { ...served, mode: 'dense' });
+  const candidates: string[] = [];
+  for (const variant of variants) {
+    await evaluate('lexical', variant, { ...served, mode: 'lexical' });
+    for (const fusion of grid) {
+      const options =
+        fusion.kind === 'rrf'
+          ? { ...served, mode: 'hybrid' as const, fusion: 'rrf' as const, fusionK: fusion.k }
+          : { ...served, mode: 'hybrid' as const, fusion: 'convex' as const, fusionAlpha: fusion.alpha };
+      candidates.push(await evaluate(fusionName(fusion), variant, options));
+    }
   }
   const setting = (name: string): EvaluatedSetting => ({
     name,
@@ -76,7 +101,7 @@ export async function selectFusion(
     ),
   });
   const validation = crossValidate(
-    grid.map((fusion) => setting(fusionName(fusion))),
+    candidates.map(setting),
     SINGLE_MODES.map(setting),
     foldsByArticle(questions, details.folds),
   );
@@ -93,7 +118,7 @@ export function formatFusionSelection(selection: FusionSelection): string {
   const { validation } = selection;
   const rows = Object.entries(selection.evaluations).map(
     ([name, evaluation]) =>
-      `${name.padEnd(20)} ${evaluation.overall.mrr.toFixed(3).padStart(6)} ${`${((evaluation.overall.recall[9] ?? 0) * 100).toFixed(1)}%`.padStart(7)}`,
+      `${name.padEnd(36)} ${evaluation.overall.mrr.toFixed(3).padStart(6)} ${`${((evaluation.overall.recall[9] ?? 0) * 100).toFixed(1)}%`.padStart(7)}`,
   );
   const columns = [...SINGLE_MODES, selection.served];
   const verdict =
@@ -102,7 +127,7 @@ export function formatFusionSelection(selection: FusionSelection): string {
       : `The served hybrid (${selection.served}) scores below the better single mode on fold(s) ${selection.servedBeatenOn.map((fold) => String(fold.fold)).join(', ')}.`;
   return [
     'Every setting on the whole set (the floors file holds these for dense, lexical and the served hybrid):',
-    `${'setting'.padEnd(20)} ${'MRR'.padStart(6)} ${'R@9'.padStart(7)}`,
+    `${'setting'.padEnd(36)} ${'MRR'.padStart(6)} ${'R@9'.padStart(7)}`,
     ...rows,
     '',
     `Cross-validation of the hybrid fusion, ${String(validation.folds.length)} folds by source article (no article in two folds):`,

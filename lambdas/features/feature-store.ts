@@ -16,16 +16,19 @@ import {
   type Snapshot,
 } from '../domain/index.js';
 import type { PointFilter, ScoredPoint, VectorStore } from '../ports/vector-store.js';
-import { lexicalTerms } from './lexical-terms.js';
+import { DEFAULT_LEXICAL_INDEXING, lexicalTerms, type LexicalIndexing } from './lexical-terms.js';
 
 /**
  * What keyword search matches a chunk by: its text, and its document's title or repository name,
  * which say what the whole document is about (a field the chunk's own words often lack, as BM25F
  * and "contextual chunk headers" both rely on).
  */
-export function chunkTerms(chunk: Pick<EmbeddedChunk, 'content' | 'title' | 'name'>): string[] {
-  const heading = chunk.title ?? chunk.name;
-  return lexicalTerms(heading ? `${heading}\n${chunk.content}` : chunk.content);
+export function chunkTerms(
+  chunk: Pick<EmbeddedChunk, 'content' | 'title' | 'name'>,
+  indexing: LexicalIndexing = DEFAULT_LEXICAL_INDEXING,
+): string[] {
+  const heading = indexing.titles ? (chunk.title ?? chunk.name) : undefined;
+  return lexicalTerms(heading ? `${heading}\n${chunk.content}` : chunk.content, indexing.stemming);
 }
 
 export type FeatureCounts = Record<Snapshot, Record<Category, number>>;
@@ -49,11 +52,20 @@ export type ChunkQuery =
  * per document, keyed by the document id) and the embedded snapshot (one vector per chunk).
  */
 export class FeatureStore {
-  /** `model` sizes the embedded collections; readers of the cleaned snapshot need none. */
+  /**
+   * `model` sizes the embedded collections; readers of the cleaned snapshot need none. `indexing`
+   * other than the default is for evaluations in scratch stores only.
+   */
   constructor(
     private readonly store: VectorStore,
     readonly model?: EmbeddingModelInfo,
+    private readonly indexing: LexicalIndexing = DEFAULT_LEXICAL_INDEXING,
   ) {}
+
+  /** A query's keyword terms, made the way this store's chunks were indexed. */
+  queryTerms(text: string): string[] {
+    return lexicalTerms(text, this.indexing.stemming);
+  }
 
   async ensureCollections(): Promise<void> {
     const { model } = this;
@@ -118,7 +130,7 @@ export class FeatureStore {
       chunks.map((chunk) => ({
         id: chunk.id,
         vector: chunk.embedding,
-        terms: chunkTerms(chunk),
+        terms: chunkTerms(chunk, this.indexing),
         payload: chunkToPayload(chunk),
       })),
     );

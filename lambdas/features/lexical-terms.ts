@@ -28,12 +28,23 @@ const MAX_TERM_LENGTH = 40;
 
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
+/**
+ * The two index-time choices of keyword search: folding plurals (the stemmer below) and indexing a
+ * chunk with its document's title. The service always runs the defaults; `twin eval retrieval
+ * --folds` cross-validates the other three combinations against them (README, "Measuring it").
+ */
+export interface LexicalIndexing {
+  stemming: boolean;
+  titles: boolean;
+}
+export const DEFAULT_LEXICAL_INDEXING: LexicalIndexing = { stemming: true, titles: true };
+
 /** The index terms of a text, in order, repeats kept (term frequency matters to BM25). */
-export function lexicalTerms(text: string): string[] {
+export function lexicalTerms(text: string, stemming = DEFAULT_LEXICAL_INDEXING.stemming): string[] {
   const terms: string[] = [];
   for (const [word] of text.normalize('NFKC').toLowerCase().matchAll(WORD)) {
     if (word.length > MAX_TERM_LENGTH || STOP_WORDS.has(word)) continue;
-    terms.push(stemPlural(word));
+    terms.push(stemming ? stemPlural(word) : word);
   }
   return terms;
 }

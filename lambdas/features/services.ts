@@ -5,15 +5,21 @@ import type { Embedder } from '../ports/embedder.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Settings } from '../settings/index.js';
 import { FeatureStore } from './feature-store.js';
+import type { LexicalIndexing } from './lexical-terms.js';
 
 /** The configured embedder and feature store, opened together (the store needs the model's dimension). */
 export async function openFeatureServices(
   settings: Settings,
   embedder?: Embedder,
+  indexing?: LexicalIndexing,
 ): Promise<{ embedder: Embedder; features: FeatureStore; close(): Promise<void> }> {
   const model = embedder ?? (await OnnxEmbedder.load(settings.embedding));
   const store = await openVectorStore(settings);
-  return { embedder: model, features: new FeatureStore(store, model.model), close: () => store.close() };
+  return {
+    embedder: model,
+    features: new FeatureStore(store, model.model, indexing),
+    close: () => store.close(),
+  };
 }
 
 /** The feature store for reading snapshots only (no model is loaded). */

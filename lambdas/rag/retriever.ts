@@ -6,7 +6,6 @@ import {
   type ScoredChunk,
 } from '../domain/index.js';
 import type { ChunkQuery, FeatureStore } from '../features/feature-store.js';
-import { lexicalTerms } from '../features/lexical-terms.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { AuthorDirectory } from '../ports/warehouse.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
@@ -192,7 +191,7 @@ export class ContextRetriever {
     const perQuery = await Promise.all(
       queries.map((text, index) => {
         const vector = vectors[index] ?? [];
-        const terms = lexicalTerms(text);
+        const terms = this.dependencies.features.queryTerms(text);
         const query: ChunkQuery =
           mode === 'dense'
             ? { mode, vector }
