@@ -27,6 +27,7 @@ import {
   type FusionSelection,
 } from '../evaluation/fusion-selection.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
+import { memoizedEmbedder } from '../evaluation/memoized-embedder.js';
 import { openIndexingVariants } from './indexing-variants.js';
 import { openFeatureServices } from '../features/services.js';
 import { openRetriever } from '../rag/open-service.js';
@@ -169,7 +170,9 @@ async function evaluate(
 ): Promise<EvaluationReport> {
   const warehouse = await openWarehouse(settings);
   try {
-    const services = await openFeatureServices(settings);
+    const opened = await openFeatureServices(settings);
+    // Every setting asks the same questions, and each keyword indexing embeds the same chunks.
+    const services = { ...opened, embedder: memoizedEmbedder(opened.embedder) };
     try {
       if (options.corpus) {
         process.stderr.write(`Importing and featurising ${options.corpus} into a scratch feature store\n`);

@@ -43,6 +43,16 @@ export function fusionName(fusion: Fusion): string {
   return fusion.kind === 'rrf' ? `rrf k=${String(fusion.k)}` : `convex alpha=${String(fusion.alpha)}`;
 }
 
+/** `options` set to run `fusion` (the inverse of fusionOf). */
+export function withFusion<T extends { fusion: FusionKind; fusionK: number; fusionAlpha: number }>(
+  options: T,
+  fusion: Fusion,
+): T {
+  return fusion.kind === 'rrf'
+    ? { ...options, fusion: 'rrf', fusionK: fusion.k }
+    : { ...options, fusion: 'convex', fusionAlpha: fusion.alpha };
+}
+
 /** The options' fusion as a vector store takes it. */
 export function fusionOf(options: { fusion: FusionKind; fusionK: number; fusionAlpha: number }): Fusion {
   return options.fusion === 'rrf'

@@ -1,4 +1,4 @@
-import { fusionName, fusionOf, type Fusion } from '../domain/index.js';
+import { fusionName, fusionOf, withFusion, type Fusion } from '../domain/index.js';
 import type { ContextRetriever, RetrievalOptions } from '../rag/retriever.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import {
@@ -87,10 +87,7 @@ export async function selectFusion(
   for (const variant of variants) {
     await evaluate('lexical', variant, { ...served, mode: 'lexical' });
     for (const fusion of grid) {
-      const options =
-        fusion.kind === 'rrf'
-          ? { ...served, mode: 'hybrid' as const, fusion: 'rrf' as const, fusionK: fusion.k }
-          : { ...served, mode: 'hybrid' as const, fusion: 'convex' as const, fusionAlpha: fusion.alpha };
+      const options = withFusion({ ...served, mode: 'hybrid' as const }, fusion);
       candidates.push(await evaluate(fusionName(fusion), variant, options));
     }
   }

@@ -188,7 +188,6 @@ export class QdrantVectorStore implements VectorStore {
       ]);
       return fuseHybridLists(dense, lexical, fusion, options.limit);
     }
-    const serverK = fusion.k + 1;
     const filter = toQdrantFilter(options.filter);
     const within = { limit: depth, ...(filter ? { filter } : {}) };
     const result = await this.read('hybrid query', collection, () =>
@@ -197,7 +196,7 @@ export class QdrantVectorStore implements VectorStore {
           { query: [...query.vector], ...within },
           { query: querySparseVector(query.terms), using: SPARSE_VECTOR, ...within },
         ],
-        query: { rrf: { k: serverK } },
+        query: { rrf: { k: fusion.k + 1 } },
         limit: options.limit,
         with_payload: true,
       }),
