@@ -43,6 +43,8 @@ const features = new FeatureStack(app, `LlmTwin-${stage}-Features`, {
   stage,
   env,
   secrets: foundation.secrets,
+  artifacts: foundation.artifacts.bucket,
+  concurrency: stageConfig.workflows.concurrency.features,
   ...(embeddingModelId ? { embeddingModelId } : {}),
   description: 'LLM Twin feature pipeline: features function (ONNX) and workflow',
 });
@@ -73,6 +75,7 @@ const collection = new CollectionStack(app, `LlmTwin-${stage}-Collection`, {
   featureWorkflow: features.pipeline.stateMachine,
   artifacts: foundation.artifacts.bucket,
   authors,
+  concurrency: stageConfig.workflows.concurrency.etl,
   ...(etlSchedule === 'off' ? {} : { schedule: Schedule.expression(etlSchedule) }),
   description: 'LLM Twin data collection: crawl function, ETL workflow, weekly schedule per author',
 });

@@ -16,6 +16,8 @@ export interface CollectionStackProps extends StackProps {
   readonly artifacts: s3.IBucket;
   readonly authors: readonly { name: string; config: AuthorConfig }[];
   readonly schedule?: events.Schedule;
+  /** Links crawled at once per run (stage config workflows.concurrency.etl). */
+  readonly concurrency?: number;
 }
 
 /** Data collection: the crawl function, the ETL workflow and its weekly schedule per author. */
@@ -31,6 +33,7 @@ export class CollectionStack extends Stack {
       artifacts: props.artifacts,
       authors: props.authors,
       ...(props.schedule ? { schedule: props.schedule } : {}),
+      ...(props.concurrency ? { concurrency: props.concurrency } : {}),
     });
     new CfnOutput(this, 'EtlWorkflowArn', {
       value: this.pipeline.stateMachine.stateMachineArn,

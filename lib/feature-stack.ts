@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { FeaturePipeline } from './constructs/feature-pipeline.js';
 import type { TwinSecrets } from './constructs/twin-secrets.js';
@@ -10,6 +11,10 @@ export interface FeatureStackProps extends StackProps {
   readonly secrets: TwinSecrets;
   /** Embedding model baked into the function image. Default: all-MiniLM-L6-v2. */
   readonly embeddingModelId?: string;
+  /** The foundation's artifact bucket: the workflow's item files and Map results. */
+  readonly artifacts: s3.IBucket;
+  /** Batches featurised at once (stage config workflows.concurrency.features). */
+  readonly concurrency?: number;
 }
 
 /** The feature pipeline: warehouse documents into the cleaned and embedded snapshots of the feature store. */
@@ -21,6 +26,8 @@ export class FeatureStack extends Stack {
     tagTwinResources(this, props.stage);
     this.pipeline = new FeaturePipeline(this, 'FeaturePipeline', {
       secrets: props.secrets,
+      artifacts: props.artifacts,
+      ...(props.concurrency ? { concurrency: props.concurrency } : {}),
       ...(props.embeddingModelId ? { embeddingModelId: props.embeddingModelId } : {}),
     });
     new CfnOutput(this, 'FeatureWorkflowArn', {

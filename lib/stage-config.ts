@@ -15,6 +15,9 @@ export function reservableConcurrency(config: Pick<StageConfig, 'lambda'>): numb
   return Math.max(0, config.lambda.accountConcurrency - UNRESERVED_MINIMUM);
 }
 
+/** What fits a new account's 10 concurrent executions: the values the workflow files carry. */
+export const DEFAULT_WORKFLOW_CONCURRENCY = { features: 4, etl: 4, datasets: 2, continuousTraining: 1 };
+
 const InstanceType = z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/u, 'must be a SageMaker instance type');
 
 /** A stage's settings (configs/stages/<stage>.yaml). CDK context values given on the command line win. */
@@ -45,6 +48,21 @@ export const StageConfigSchema = z.strictObject({
      * model names). On for debugging in dev; off in prod, where the logs then show states and errors only.
      */
     logExecutionData: z.boolean(),
+    /**
+     * Child executions each workflow's Distributed Map runs at once (README, "Sizing the workflows").
+     * Together with API traffic they must fit the account's Lambda quota (the concurrency budget, checked
+     * before deploying); the ceilings keep the downstream services within reach: Qdrant's writes
+     * (features), the crawled sites (etl: each child crawls one link), the LLM API's rate limit (datasets:
+     * each child sends its own concurrent requests) and one ETL workflow per author (continuousTraining).
+     */
+    concurrency: z
+      .strictObject({
+        features: z.number().int().min(1).max(200),
+        etl: z.number().int().min(1).max(50),
+        datasets: z.number().int().min(1).max(20),
+        continuousTraining: z.number().int().min(1).max(20),
+      })
+      .default(DEFAULT_WORKFLOW_CONCURRENCY),
   }),
   rag: z.strictObject({
     rateLimit: z.number().positive(),

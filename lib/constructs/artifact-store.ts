@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
+import { WORKFLOW_ITEMS_PREFIX } from '../../lambdas/workflows/distributed-map.js';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
@@ -54,6 +55,13 @@ export class ArtifactStore extends Construct {
           // Uploaded exports are someone's writing in transit: gone a day after upload, every version.
           prefix: EXPORT_UPLOADS_PREFIX,
           expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          // Workflows' item files and Map results: read once by the run that wrote them, kept a month for
+          // looking into a run, then gone.
+          prefix: WORKFLOW_ITEMS_PREFIX,
+          expiration: Duration.days(30),
           noncurrentVersionExpiration: Duration.days(1),
         },
       ],

@@ -8,10 +8,12 @@ import { Construct } from 'constructs';
 import type { AuthorConfig } from '../../lambdas/collection/author-config.js';
 import { EXPORT_UPLOADS_PREFIX } from '../../lambdas/ports/export-uploads.js';
 import { ContainerFunction } from './container-function.js';
-import { suppressFunctionBaseline } from './function-suppressions.js';
+import { WORKFLOW_ITEMS_PREFIX } from '../../lambdas/workflows/distributed-map.js';
+import { bucketPrefixSuppression, suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
 
+const ETL_RUNS = `${WORKFLOW_ITEMS_PREFIX}etl/`;
 const CRAWL_SECRETS = ['MONGODB_URI', 'LINKEDIN_USERNAME', 'LINKEDIN_PASSWORD'] as const;
 
 export interface CollectionPipelineProps {
@@ -24,6 +26,8 @@ export interface CollectionPipelineProps {
   readonly authors: readonly { name: string; config: AuthorConfig }[];
   /** When the scheduled collections run; undefined disables them. */
   readonly schedule?: events.Schedule;
+  /** Links crawled at once per run (the stage config's workflows.concurrency.etl). */
+  readonly concurrency?: number;
 }
 
 /**
@@ -55,6 +59,8 @@ export class CollectionPipeline extends Construct {
     props.secrets.grantRead(this.function, CRAWL_SECRETS);
     props.artifacts.grantRead(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
     props.artifacts.grantDelete(this.function, `${EXPORT_UPLOADS_PREFIX}*`);
+    // `start` writes the links' item file, `summarize` reads the Map's results.
+    props.artifacts.grantReadWrite(this.function, `${ETL_RUNS}*`);
     suppressFunctionBaseline(this.function, [
       {
         id: 'AwsSolutions-IAM5',
@@ -68,6 +74,10 @@ export class CollectionPipeline extends Construct {
           { regex: '/^Resource::.*\\/exports\\/\\*$/' },
         ],
       },
+      bucketPrefixSuppression(
+        ETL_RUNS,
+        'Writes the links item file and reads the Map results of its own workflow, under workflow-runs/etl/ only.',
+      ),
     ]);
 
     this.stateMachine = new Workflow(this, 'Workflow', {
@@ -79,6 +89,8 @@ export class CollectionPipeline extends Construct {
       },
       invokes: [this.function],
       timeout: Duration.hours(3),
+      mapBucket: props.artifacts,
+      ...(props.concurrency ? { mapConcurrency: { CrawlLinks: props.concurrency } } : {}),
     }).stateMachine;
     props.featureWorkflow.grantStartExecution(this.stateMachine);
 

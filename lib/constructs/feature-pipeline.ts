@@ -1,17 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { suppressFunctionBaseline } from './function-suppressions.js';
+import { bucketPrefixSuppression, suppressFunctionBaseline } from './function-suppressions.js';
 import { ContainerFunction } from './container-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
 import { DEFAULT_EMBEDDING_MODEL_ID } from '../../lambdas/settings/settings.js';
+import { WORKFLOW_ITEMS_PREFIX } from '../../lambdas/workflows/distributed-map.js';
 
+const FEATURE_RUNS = `${WORKFLOW_ITEMS_PREFIX}features/`;
 const FEATURE_SECRETS = ['MONGODB_URI', 'QDRANT_URL', 'QDRANT_API_KEY'] as const;
 
 export interface FeaturePipelineProps {
   readonly secrets: TwinSecrets;
   readonly embeddingModelId?: string;
+  /** The artifact bucket: the batches' item file and the Map's results. */
+  readonly artifacts: s3.IBucket;
+  /** Batches featurised at once (the stage config's workflows.concurrency.features). */
+  readonly concurrency?: number;
 }
 
 /**
@@ -31,10 +38,13 @@ export class FeaturePipeline extends Construct {
       environment: {
         TWIN_WAREHOUSE: 'mongodb',
         TWIN_VECTOR_STORE: 'qdrant',
+        ARTIFACT_BUCKET: props.artifacts.bucketName,
         ...props.secrets.environmentFor(FEATURE_SECRETS),
       },
     }).function;
     props.secrets.grantRead(this.function, FEATURE_SECRETS);
+    // The plan writes the item file; the summary reads the Map's results. Nothing else in the bucket.
+    props.artifacts.grantReadWrite(this.function, `${FEATURE_RUNS}*`);
 
     this.stateMachine = new Workflow(this, 'Workflow', {
       definitionFile: 'features.asl.json',
@@ -42,7 +52,14 @@ export class FeaturePipeline extends Construct {
       substitutions: { FeaturesFunctionArn: this.function.functionArn },
       invokes: [this.function],
       timeout: Duration.hours(2),
+      mapBucket: props.artifacts,
+      ...(props.concurrency ? { mapConcurrency: { FeaturizeBatches: props.concurrency } } : {}),
     }).stateMachine;
-    suppressFunctionBaseline(this.function);
+    suppressFunctionBaseline(this.function, [
+      bucketPrefixSuppression(
+        FEATURE_RUNS,
+        'Writes the batch item file and reads the Map results of its own workflow, under workflow-runs/features/ only.',
+      ),
+    ]);
   }
 }

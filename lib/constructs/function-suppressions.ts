@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { NagSuppressions, type NagPackSuppression } from 'cdk-nag';
+import { S3_PREFIX_GRANT_ACTIONS } from './sagemaker-access.js';
 
 /**
  * The cdk-nag findings every function of ours raises, with why they are acceptable, plus any
@@ -43,4 +44,18 @@ export function suppressBucketDeployment(deployment: IConstruct, copyReason: str
     ],
     true,
   );
+}
+
+/**
+ * The IAM5 finding of a bucket grant scoped to one prefix (grantRead/grantPut/grantReadWrite with a key
+ * pattern): the object actions' wildcards, and the keys under that prefix only.
+ */
+export function bucketPrefixSuppression(prefix: string, reason: string): NagPackSuppression {
+  const keys = prefix.replace(/\//gu, '\\/');
+  return {
+    id: 'AwsSolutions-IAM5',
+    reason,
+    // The bucket ARN renders as <...Bucket....Arn> in its own stack and as an import in another.
+    appliesTo: [...S3_PREFIX_GRANT_ACTIONS, { regex: `/^Resource::.*Bucket.*Arn.*\\/${keys}\\*$/` }],
+  };
 }

@@ -19,7 +19,11 @@ const authors = [
 function build(schedule?: Schedule) {
   const app = new App();
   const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
-  const features = new FeatureStack(app, 'Features', { stage: 'test', secrets: foundation.secrets });
+  const features = new FeatureStack(app, 'Features', {
+    stage: 'test',
+    secrets: foundation.secrets,
+    artifacts: foundation.artifacts.bucket,
+  });
   const stack = new CollectionStack(app, 'Collection', {
     stage: 'test',
     secrets: foundation.secrets,
@@ -34,7 +38,7 @@ function build(schedule?: Schedule) {
 describe('CollectionStack', () => {
   const { stack, template } = build(Schedule.expression('cron(0 3 ? * MON *)'));
 
-  it('lets the crawl function read and remove uploaded exports, and nothing else of the artifact bucket', () => {
+  it('lets the crawl function read and remove uploaded exports and the workflow keep its Map items and results, nothing else of the artifact bucket', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const s3Statements = Object.values(policies)
       .flatMap(
@@ -49,8 +53,9 @@ describe('CollectionStack', () => {
     expect(s3Statements.length).toBeGreaterThan(0);
     for (const statement of s3Statements) {
       const resources = JSON.stringify(statement.Resource);
-      expect(resources).toMatch(/exports\/\*/u);
-      expect(JSON.stringify(statement.Action)).not.toMatch(/s3:PutObject/u);
+      expect(resources).toMatch(/exports\/\*|workflow-runs\/(etl\/)?\*/u);
+      if (JSON.stringify(statement.Action).includes('s3:PutObject'))
+        expect(resources).toMatch(/workflow-runs\//u);
     }
   });
 
@@ -77,6 +82,7 @@ describe('CollectionStack', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
     expect(JSON.stringify(machine?.Properties?.DefinitionString ?? null)).toContain('StartFeaturePipeline');
     expect(Object.keys(machine?.Properties?.DefinitionSubstitutions ?? {}).sort()).toEqual([
+      'ArtifactBucket',
       'CrawlFunctionArn',
       'FeatureWorkflowArn',
     ]);

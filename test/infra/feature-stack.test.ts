@@ -18,7 +18,11 @@ describe('FeatureStack', () => {
   beforeAll(() => {
     const app = new App();
     const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
-    stack = new FeatureStack(app, 'Features', { stage: 'test', secrets: foundation.secrets });
+    stack = new FeatureStack(app, 'Features', {
+      stage: 'test',
+      secrets: foundation.secrets,
+      artifacts: foundation.artifacts.bucket,
+    });
     template = Template.fromStack(stack);
   });
 
@@ -70,7 +74,11 @@ describe('FeatureStack', () => {
     const app = new App({ context: { [LOG_EXECUTION_DATA_CONTEXT]: true } });
     const foundation = new FoundationStack(app, 'Foundation', { stage: 'dev' });
     const dev = Template.fromStack(
-      new FeatureStack(app, 'Features', { stage: 'dev', secrets: foundation.secrets }),
+      new FeatureStack(app, 'Features', {
+        stage: 'dev',
+        secrets: foundation.secrets,
+        artifacts: foundation.artifacts.bucket,
+      }),
     );
     dev.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
@@ -110,7 +118,11 @@ describe('FeatureStack', () => {
   it('reports a wildcard deliberately added to the function role: no blanket suppression hides it', () => {
     const app = new App();
     const foundation = new FoundationStack(app, 'Foundation', { stage: 'test' });
-    const careless = new FeatureStack(app, 'Features', { stage: 'test', secrets: foundation.secrets });
+    const careless = new FeatureStack(app, 'Features', {
+      stage: 'test',
+      secrets: foundation.secrets,
+      artifacts: foundation.artifacts.bucket,
+    });
     careless.pipeline.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }),
     );

@@ -9,6 +9,7 @@ import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
 import { DEFAULT_GIT } from '../../lambdas/collection/environment.js';
 import { DEFAULT_LIMITS } from '../../lambdas/collection/http-fetch.js';
+import { S3ArtifactStore } from '../../lambdas/adapters/artifacts/s3.js';
 import { createCrawlHandler } from '../../lambdas/handlers/crawl.js';
 import { RunInProgressError } from '../../lambdas/ports/collection-runs.js';
 import { startS3Simulator, startStepFunctionsSimulator } from '../support/aws-simulators.js';
@@ -84,6 +85,7 @@ describe('one collection run per author on AWS (S3 conditional writes, Step Func
     const definition = loadDefinition('etl.asl.json', {
       CrawlFunctionArn: FAKE_FUNCTION_ARN,
       FeatureWorkflowArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:features',
+      ArtifactBucket: 'artifacts',
     }) as Record<string, unknown>;
     return timeoutSeconds ? { ...definition, TimeoutSeconds: timeoutSeconds } : definition;
   };
@@ -93,7 +95,8 @@ describe('one collection run per author on AWS (S3 conditional writes, Step Func
     site = await startHeldSite();
     s3 = await startS3Simulator();
     warehouse = new EmbeddedWarehouse(join(dir, 'warehouse.sqlite'));
-    crawlHandler = createCrawlHandler(() => Promise.resolve({ warehouse, environment }));
+    const artifacts = new S3ArtifactStore(s3.client, 'artifacts');
+    crawlHandler = createCrawlHandler(() => Promise.resolve({ warehouse, environment, artifacts }));
   });
   afterAll(async () => {
     await site.close();
@@ -103,7 +106,7 @@ describe('one collection run per author on AWS (S3 conditional writes, Step Func
   });
 
   it('of two starts at once for one author, from two containers, exactly one runs; the other names it', async () => {
-    const sfn = await startStepFunctionsSimulator(MACHINE, etl(), handlers());
+    const sfn = await startStepFunctionsSimulator(MACHINE, etl(), handlers(), s3.client);
     // Two Lambda containers: separate clients and adapters, one bucket, one state machine.
     const container = () =>
       new StepFunctionsCollectionRuns(sfn.client, MACHINE, new S3RunClaims(s3.client, 'artifacts'));
@@ -141,7 +144,7 @@ describe('one collection run per author on AWS (S3 conditional writes, Step Func
   });
 
   it('a failed run and a timed-out run release their author', async () => {
-    const failing = await startStepFunctionsSimulator(MACHINE, etl(), handlers());
+    const failing = await startStepFunctionsSimulator(MACHINE, etl(), handlers(), s3.client);
     const runs = new StepFunctionsCollectionRuns(
       failing.client,
       MACHINE,
@@ -155,7 +158,7 @@ describe('one collection run per author on AWS (S3 conditional writes, Step Func
     await failing.close();
 
     site.hold();
-    const slow = await startStepFunctionsSimulator(MACHINE, etl(1), handlers());
+    const slow = await startStepFunctionsSimulator(MACHINE, etl(1), handlers(), s3.client);
     const timed = new StepFunctionsCollectionRuns(
       slow.client,
       MACHINE,

@@ -1,16 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, type StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import { BrowserSession } from '../../lambdas/collection/crawlers/browser.js';
 import type { CrawlEnvironment } from '../../lambdas/collection/crawlers/types.js';
 import { DEFAULT_GIT } from '../../lambdas/collection/environment.js';
 import { DEFAULT_LIMITS } from '../../lambdas/collection/http-fetch.js';
+import { S3ArtifactStore } from '../../lambdas/adapters/artifacts/s3.js';
 import { createCrawlHandler } from '../../lambdas/handlers/crawl.js';
 import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
 import { startFixtureSites, type FixtureSites } from '../support/fixture-sites.js';
+import { startS3Simulator } from '../support/aws-simulators.js';
+import { localWorkflow } from '../support/distributed-map.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
 
 type Json = Parameters<StateMachine['run']>[0];
@@ -25,9 +28,11 @@ describe.runIf(chromiumAvailable())(
     let warehouse: EmbeddedWarehouse;
     let calls: { state: string; input: unknown }[];
     let run: (input: Json) => Promise<Json>;
+    let s3: Awaited<ReturnType<typeof startS3Simulator>>;
 
     beforeAll(async () => {
       sites = await startFixtureSites();
+      s3 = await startS3Simulator();
       dir = await mkdtemp(join(tmpdir(), 'twin-etl-sfn-'));
       const network = {
         allowLoopback: true,
@@ -43,21 +48,25 @@ describe.runIf(chromiumAvailable())(
     afterAll(async () => {
       await environment.browser.close();
       await sites.close();
+      await s3.close();
       await rm(dir, { recursive: true, force: true });
     });
     beforeEach(() => {
       warehouse = new EmbeddedWarehouse(join(dir, `warehouse-${String(Date.now())}.sqlite`));
-      const handler = createCrawlHandler(() => Promise.resolve({ warehouse, environment }));
+      const artifacts = new S3ArtifactStore(s3.client, 'artifacts');
+      const handler = createCrawlHandler(() => Promise.resolve({ warehouse, environment, artifacts }));
       calls = [];
       const local = (state: string) => async (input: unknown) => {
         calls.push({ state, input });
         return (await handler(input)) as unknown as Json;
       };
-      const machine = new StateMachine(
+      const machine = localWorkflow(
         loadDefinition('etl.asl.json', {
           CrawlFunctionArn: FAKE_FUNCTION_ARN,
           FeatureWorkflowArn: FEATURE_WORKFLOW_ARN,
-        }) as never,
+          ArtifactBucket: 'artifacts',
+        }),
+        s3.client,
       );
       run = (input) =>
         machine.run(input, {

@@ -218,8 +218,10 @@ describe('uploading an export on AWS: presigned POST to S3, imported by the ETL 
       loadDefinition('etl.asl.json', {
         CrawlFunctionArn: FAKE_FUNCTION_ARN,
         FeatureWorkflowArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:features',
+        ArtifactBucket: 'artifacts',
       }),
       { ImportExport: call, StartFeaturePipeline: () => ({}) },
+      s3.client,
     );
     const runs: CollectionRuns = new StepFunctionsCollectionRuns(
       sfn.client,

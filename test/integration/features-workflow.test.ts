@@ -1,13 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ExecutionError, type StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { S3ArtifactStore } from '../../lambdas/adapters/artifacts/s3.js';
 import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { EmbeddedWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { createFeaturesHandler } from '../../lambdas/handlers/features.js';
 import type { Embedder } from '../../lambdas/ports/embedder.js';
+import { startS3Simulator } from '../support/aws-simulators.js';
+import { localWorkflow } from '../support/distributed-map.js';
 import { post } from '../support/documents.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
@@ -15,6 +18,7 @@ import { referenceArticles } from '../support/reference-corpus.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
 
 type Json = Parameters<StateMachine['run']>[0];
+const BUCKET = 'twin-artifacts';
 
 describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
   'the feature workflow (statemachines/features.asl.json) run locally against the real handler',
@@ -25,11 +29,15 @@ describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
     let vectors: LanceVectorStore;
     let features: FeatureStore;
     let invocations: unknown[];
-    let machine: StateMachine;
     let runWorkflow: (input: Json) => Promise<Json>;
+    let s3: Awaited<ReturnType<typeof startS3Simulator>>;
 
     beforeAll(async () => {
       embedder = await realEmbedder();
+      s3 = await startS3Simulator();
+    });
+    afterAll(async () => {
+      await s3.close();
     });
 
     beforeEach(async () => {
@@ -57,14 +65,21 @@ describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
         post(user),
       ]);
 
-      const handler = createFeaturesHandler(() => Promise.resolve({ warehouse, features, embedder }));
+      const artifacts = new S3ArtifactStore(s3.client, BUCKET);
+      const handler = createFeaturesHandler(() =>
+        Promise.resolve({ warehouse, features, embedder, artifacts }),
+      );
       invocations = [];
       const invoke = async (input: unknown) => {
         invocations.push(input);
         return (await handler(input)) as unknown as Json;
       };
-      machine = new StateMachine(
-        loadDefinition('features.asl.json', { FeaturesFunctionArn: FAKE_FUNCTION_ARN }) as never,
+      const machine = localWorkflow(
+        loadDefinition('features.asl.json', {
+          FeaturesFunctionArn: FAKE_FUNCTION_ARN,
+          ArtifactBucket: BUCKET,
+        }),
+        s3.client,
       );
       runWorkflow = (input) =>
         machine.run(input, {

@@ -2,10 +2,10 @@ import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionTimeoutError, type StateMachine } from 'aws-local-stepfunctions';
 import { parseMultipart } from '../../lambdas/http/multipart.js';
 import { startLoopbackServer } from './http-server.js';
-import './state-machines.js'; // Node 20 support for the local runner
+import { localWorkflow } from './distributed-map.js';
 
 const credentials = { accessKeyId: 'simulated', secretAccessKey: 'simulated' };
 
@@ -216,19 +216,21 @@ interface Execution {
  * Step Functions' execution API over real HTTP (the AWS JSON 1.0 protocol the SDK's SFNClient
  * speaks): StartExecution, which runs the state machine in the local runner (aws-local-stepfunctions)
  * with the given task handlers, and DescribeExecution, which reports what that run is doing.
- * Execution names are unique per state machine, as on AWS.
+ * Execution names are unique per state machine, as on AWS. Distributed Maps read and write their S3
+ * objects through `s3` (the S3 simulator's client).
  */
 export async function startStepFunctionsSimulator(
   stateMachineArn: string,
   definition: unknown,
   handlers: Handlers,
+  s3?: S3Client,
 ): Promise<{
   client: SFNClient;
   executions: Map<string, Execution>;
   settled(): Promise<void>;
   close(): Promise<void>;
 }> {
-  const machine = new StateMachine(definition as never);
+  const machine = localWorkflow(definition, s3);
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<unknown>>();
   const executionArn = (name: string) =>
@@ -263,6 +265,7 @@ export async function startStepFunctionsSimulator(
         executions.set(name, execution);
         const run = machine.run(JSON.parse(execution.input) as Json, {
           overrides: { taskResourceLocalHandlers: handlers },
+          context: { Execution: { Name: name } },
         });
         const settled = run.result
           .then(
