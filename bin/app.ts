@@ -55,6 +55,7 @@ const datasets = new DatasetStack(app, `LlmTwin-${stage}-Datasets`, {
   env,
   artifacts: foundation.artifacts.bucket,
   secrets: foundation.secrets,
+  concurrency: stageConfig.workflows.concurrency.datasets,
   ...(openAiBaseUrl ? { openAiBaseUrl } : {}),
   description: 'LLM Twin dataset generation: datasets function and workflow',
 });

@@ -10,6 +10,8 @@ export interface DatasetStackProps extends StackProps {
   readonly artifacts: s3.IBucket;
   readonly secrets: TwinSecrets;
   readonly openAiBaseUrl?: string;
+  /** Batches generated at once (stage config workflows.concurrency.datasets). */
+  readonly concurrency?: number;
 }
 
 /** Dataset generation: instruction and preference datasets as versioned artifacts in the bucket. */
@@ -23,6 +25,7 @@ export class DatasetStack extends Stack {
       artifacts: props.artifacts,
       secrets: props.secrets,
       ...(props.openAiBaseUrl ? { openAiBaseUrl: props.openAiBaseUrl } : {}),
+      ...(props.concurrency ? { concurrency: props.concurrency } : {}),
     });
     new CfnOutput(this, 'DatasetWorkflowArn', {
       value: this.pipeline.stateMachine.stateMachineArn,

@@ -19,6 +19,7 @@ import type { JsonChatModel } from '../ports/json-chat.js';
 import { ModelAccessError } from '../ports/json-chat.js';
 import { loadSettingsWithSecrets, type DatasetSettings } from '../settings/index.js';
 import { retryingLazy } from '../shared/lazy.js';
+import { mapItemsKey, writeMapItems } from '../workflows/distributed-map.js';
 import { parseEvent } from './parse-event.js';
 
 /**
@@ -97,13 +98,20 @@ export function createDatasetHandler(services: () => Promise<DatasetServices>, l
         });
         await artifacts.write(runKey(request.runId, 'inputs.json'), JSON.stringify(inputs));
         const batches = Math.ceil(inputs.extracts.length / extractsPerBatch);
+        // The batch numbers go to the Map's item file: the workflow's payload stays small however many.
+        const items = await writeMapItems(
+          artifacts,
+          mapItemsKey('datasets', request.runId, 'batches'),
+          Array.from({ length: batches }, (_, batch) => batch),
+        );
         logger?.info('planned dataset run', { kind, extracts: inputs.extracts.length, batches });
         return {
           kind,
           hubRepo: hubRepo ?? null,
           extractsPerBatch,
           extracts: inputs.extracts.length,
-          batches: Array.from({ length: batches }, (_, batch) => batch),
+          batches,
+          items,
         };
       }
       case 'generate': {

@@ -2,14 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { suppressFunctionBaseline } from './function-suppressions.js';
-import { S3_PREFIX_GRANT_ACTIONS } from './sagemaker-access.js';
+import { WORKFLOW_ITEMS_PREFIX } from '../../lambdas/workflows/distributed-map.js';
+import { bucketPrefixSuppression, suppressFunctionBaseline } from './function-suppressions.js';
 import { TwinFunction } from './node-function.js';
 import type { TwinSecrets } from './twin-secrets.js';
 import { Workflow } from './workflow.js';
 
 const DATASET_SECRETS = ['OPENAI_API_KEY', 'QDRANT_URL', 'QDRANT_API_KEY', 'HF_TOKEN'] as const;
 export const DATASETS_PREFIX = 'datasets/';
+const DATASET_RUNS = `${WORKFLOW_ITEMS_PREFIX}datasets/`;
 
 export interface DatasetPipelineProps {
   readonly artifacts: s3.IBucket;
@@ -17,6 +18,8 @@ export interface DatasetPipelineProps {
   /** An OpenAI-compatible endpoint instead of OpenAI's. */
   readonly openAiBaseUrl?: string;
   readonly model?: string;
+  /** Batches generated at once (the stage config's workflows.concurrency.datasets). */
+  readonly concurrency?: number;
 }
 
 /**
@@ -45,17 +48,17 @@ export class DatasetPipeline extends Construct {
     }).function;
     props.secrets.grantRead(this.function, DATASET_SECRETS);
     props.artifacts.grantReadWrite(this.function, `${DATASETS_PREFIX}*`);
+    // The plan writes the batch numbers' item file for the workflow's Map.
+    props.artifacts.grantReadWrite(this.function, `${DATASET_RUNS}*`);
     suppressFunctionBaseline(this.function, [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason:
-          'Reads and writes objects under the datasets/ prefix only (object names carry run ids and versions).',
-        appliesTo: [
-          ...S3_PREFIX_GRANT_ACTIONS,
-          // The bucket ARN renders as <...Bucket....Arn> in its own stack and as an import in another.
-          { regex: `/^Resource::.*Bucket.*Arn.*\\/${DATASETS_PREFIX}\\*$/` },
-        ],
-      },
+      bucketPrefixSuppression(
+        DATASETS_PREFIX,
+        'Reads and writes objects under the datasets/ prefix only (object names carry run ids and versions).',
+      ),
+      bucketPrefixSuppression(
+        DATASET_RUNS,
+        'Writes the batch item file of its own workflow, under workflow-runs/datasets/ only.',
+      ),
     ]);
 
     this.stateMachine = new Workflow(this, 'Workflow', {
@@ -64,6 +67,8 @@ export class DatasetPipeline extends Construct {
       substitutions: { DatasetFunctionArn: this.function.functionArn },
       invokes: [this.function],
       timeout: Duration.hours(4),
+      mapBucket: props.artifacts,
+      ...(props.concurrency ? { mapConcurrency: { GenerateBatches: props.concurrency } } : {}),
     }).stateMachine;
   }
 }

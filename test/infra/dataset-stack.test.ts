@@ -38,18 +38,22 @@ describe('DatasetStack', () => {
     });
   });
 
-  it('lets the function touch only the datasets/ prefix of the bucket', () => {
+  it('lets the function touch only the datasets/ prefix of the bucket and its workflow items', () => {
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('/datasets/*');
+    expect(policies).toContain('/workflow-runs/datasets/*');
     expect(policies).not.toMatch(/warehouse-exports|MONGODB|LINKEDIN/u);
   });
 
-  it('runs statemachines/datasets.asl.json with at most two batches at a time', () => {
+  it('runs statemachines/datasets.asl.json with at most two batches at a time, its Map items in the artifact bucket', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Resource[];
     const definition = JSON.stringify(machine?.Properties?.DefinitionString ?? null);
     expect(definition).toContain('GenerateBatches');
     expect(definition).toMatch(/MaxConcurrency\\": 2/u);
-    expect(Object.keys(machine?.Properties?.DefinitionSubstitutions ?? {})).toEqual(['DatasetFunctionArn']);
+    expect(Object.keys(machine?.Properties?.DefinitionSubstitutions ?? {}).sort()).toEqual([
+      'ArtifactBucket',
+      'DatasetFunctionArn',
+    ]);
   });
 
   it('passes the cdk-nag AwsSolutions checks', () => {

@@ -1,16 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, type StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { S3ArtifactStore } from '../../lambdas/adapters/artifacts/s3.js';
 import { HuggingFaceDatasetHub } from '../../lambdas/adapters/hub/huggingface.js';
 import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
 import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
 import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { createDatasetHandler } from '../../lambdas/handlers/datasets.js';
+import { startS3Simulator } from '../support/aws-simulators.js';
 import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
+import { localWorkflow } from '../support/distributed-map.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startHubServer, type HubServer } from '../support/hub-server.js';
 import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
@@ -34,8 +36,17 @@ describe.runIf(referenceCorpusAvailable())(
     let replies: Fault;
     let run: (input: Json, executionName: string) => Promise<Json>;
     let hubServer: HubServer;
+    let s3: Awaited<ReturnType<typeof startS3Simulator>>;
+
+    /** The artifact bucket's keys under a prefix (a fresh bucket per test). */
+    const keysUnder = (prefix: string) =>
+      [...s3.objects.keys()]
+        .filter((key) => key.startsWith(`artifacts/${prefix}`))
+        .map((key) => key.slice(`artifacts/${prefix}`.length))
+        .sort();
 
     beforeEach(async () => {
+      s3 = await startS3Simulator();
       dir = await mkdtemp(join(tmpdir(), 'twin-datasets-sfn-'));
       replies = 'ok';
       server = await startLlmServer({ fault: () => replies });
@@ -53,7 +64,7 @@ describe.runIf(referenceCorpusAvailable())(
         baseUrl: `${server.url}/v1`,
         apiKey: 'test',
       });
-      const artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
+      const artifacts = new S3ArtifactStore(s3.client, 'artifacts');
       hubServer = await startHubServer({ token: HUB_TOKEN });
       const hub = (repo: string) =>
         HuggingFaceDatasetHub.create({ repo, token: HUB_TOKEN, private: true, hubUrl: hubServer.url });
@@ -69,8 +80,12 @@ describe.runIf(referenceCorpusAvailable())(
         if (state === 'GenerateBatch' && event.batch === crashBatch) throw new Error('Runtime.OutOfMemory');
         return (await handler(input)) as unknown as Json;
       };
-      const machine = new StateMachine(
-        loadDefinition('datasets.asl.json', { DatasetFunctionArn: FAKE_FUNCTION_ARN }) as never,
+      const machine = localWorkflow(
+        loadDefinition('datasets.asl.json', {
+          DatasetFunctionArn: FAKE_FUNCTION_ARN,
+          ArtifactBucket: 'artifacts',
+        }),
+        s3.client,
       );
       run = (input, executionName) =>
         machine.run(input, {
@@ -90,6 +105,7 @@ describe.runIf(referenceCorpusAvailable())(
       await hubServer.close();
       await vectors.close();
       await server.close();
+      await s3.close();
       await rm(dir, { recursive: true, force: true });
     });
 
@@ -108,7 +124,7 @@ describe.runIf(referenceCorpusAvailable())(
       ]);
       expect(output).toMatchObject({ reused: false, counts: { extracts: 12, generated: 60 } });
       const version = String(output.version);
-      expect((await readdir(join(dir, 'artifacts', 'datasets', 'instruct', version))).sort()).toEqual([
+      expect(keysUnder(`datasets/instruct/${version}/`)).toEqual([
         'manifest.json',
         'test.jsonl',
         'train.jsonl',
@@ -153,7 +169,7 @@ describe.runIf(referenceCorpusAvailable())(
         3,
       );
       expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(1);
-      await expect(readdir(join(dir, 'artifacts', 'datasets', 'preference'))).rejects.toThrow();
+      expect(keysUnder('datasets/preference/')).toEqual([]);
     });
 
     it('fails at once when the provider refuses the key: no retries, no other batch, nothing written', async () => {
@@ -169,7 +185,7 @@ describe.runIf(referenceCorpusAvailable())(
       expect(generated.length).toBeLessThan(10);
       expect(server.requests).toBeLessThanOrEqual(2 * SETTINGS.concurrency);
       expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(0);
-      await expect(readdir(join(dir, 'artifacts', 'datasets', 'instruct'))).rejects.toThrow();
+      expect(keysUnder('datasets/instruct/')).toEqual([]);
     });
 
     it('ends failed, without retrying or writing, when the generation is mostly malformed', async () => {
@@ -178,7 +194,7 @@ describe.runIf(referenceCorpusAvailable())(
 
       await expect(execution).rejects.toThrow(/8 of 8 generation requests failed or were malformed/u);
       expect(calls.filter((call) => call.state === 'FinishDataset')).toHaveLength(1);
-      await expect(readdir(join(dir, 'artifacts', 'datasets', 'instruct'))).rejects.toThrow();
+      expect(keysUnder('datasets/instruct/')).toEqual([]);
     });
 
     it('rejects a request with an unknown kind or a bad Hub repository before any work, without retrying', async () => {

@@ -95,7 +95,8 @@ function shim(definition: AslDefinition, s3: S3Client | undefined): Shimmed {
       states[name] = state;
       continue;
     }
-    if (!s3) throw new Error(`${name} is a Distributed Map: run the workflow with an S3 client for its items`);
+    if (!s3)
+      throw new Error(`${name} is a Distributed Map: run the workflow with an S3 client for its items`);
     const unknown = Object.keys(state).filter((field) => !SUPPORTED_FIELDS.has(field));
     if (unknown.length > 0) throw new Error(`the Distributed Map shim does not handle ${unknown.join(', ')}`);
     const reader = state.ItemReader as { ReaderConfig?: { InputType?: string }; Parameters: JsonObject };
@@ -111,10 +112,13 @@ function shim(definition: AslDefinition, s3: S3Client | undefined): Shimmed {
     const mapState = mapStateOf(name);
     const resultsState = resultsStateOf(name);
 
+    const failedState = `${name} (child failed)`;
+    const tolerated =
+      typeof state.ToleratedFailurePercentage === 'number' ? state.ToleratedFailurePercentage : 0;
     states[name] = {
       Type: 'Task',
       Resource: 'arn:aws:states:::s3:getObject',
-      Parameters: reader.Parameters,
+      Parameters: { ...reader.Parameters, 'execution.$': '$$.Execution.Name' },
       ResultPath: `$.${SCRATCH}.items`,
       Next: mapState,
       ...catchers,
@@ -134,10 +138,16 @@ function shim(definition: AslDefinition, s3: S3Client | undefined): Shimmed {
             Branches: [{ StartAt: processor.StartAt, States: processor.States }],
             ResultSelector: { 'output.$': '$[0]' },
             ResultPath: `$.${CHILD_RUN}`,
-            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.${CHILD_RUN}`, Next: 'Child failed' }],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.${CHILD_RUN}`, Next: failedState }],
             End: true,
           },
-          'Child failed': { Type: 'Pass', End: true },
+          // Counts the failure; past ToleratedFailurePercentage it fails the Map, stopping the other children.
+          [failedState]: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:describeExecution',
+            Parameters: { 'execution.$': '$$.Execution.Name', 'run.$': '$' },
+            End: true,
+          },
         },
       },
       ResultPath: `$.${SCRATCH}.results`,
@@ -155,20 +165,36 @@ function shim(definition: AslDefinition, s3: S3Client | undefined): Shimmed {
     unchecked.exited.add(name).add(mapState);
     unchecked.entered.add(mapState).add(resultsState);
 
+    // Per execution (a simulator runs several at once): how many children the Map has and how many failed.
+    const runs = new Map<string, { total: number; failed: number }>();
     handlers[name] = async (input) => {
-      const { Bucket, Key } = input as { Bucket: string; Key: string };
+      const { Bucket, Key, execution } = input as { Bucket: string; Key: string; execution: string };
       const object = await s3.send(new GetObjectCommand({ Bucket, Key }));
       const items = JSON.parse((await object.Body?.transformToString('utf8')) ?? 'null') as unknown;
       if (!Array.isArray(items)) throw new Error(`s3://${Bucket}/${Key} is not a JSON array of items`);
+      runs.set(execution, { total: items.length, failed: 0 });
       return items as Json;
+    };
+    handlers[failedState] = (input) => {
+      const { execution, run } = input as { execution: string; run: Json };
+      const counts = runs.get(execution) ?? { total: 1, failed: 0 };
+      counts.failed += 1;
+      if ((counts.failed / counts.total) * 100 > tolerated) {
+        return Promise.reject(
+          new ToleratedFailureExceeded(
+            `${String(counts.failed)} of ${String(counts.total)} child executions failed, over the ${String(tolerated)}% tolerated`,
+          ),
+        );
+      }
+      return Promise.resolve(run);
     };
     handlers[resultsState] = async (input) => {
       const { [SCRATCH]: scratch, ...original } = (input as { state: JsonObject }).state;
-      const runs = (scratch as { results: JsonObject[] }).results;
+      const children = (scratch as { results: JsonObject[] }).results;
       const runId = randomUUID();
       const mapRunArn = `arn:aws:states:eu-west-1:123456789012:mapRun:local/${name}:${runId}`;
       const records = { SUCCEEDED: [] as JsonObject[], FAILED: [] as JsonObject[] };
-      for (const [index, run] of runs.entries()) {
+      for (const [index, run] of children.entries()) {
         const { [CHILD_RUN]: outcome, ...childInput } = run;
         const common = {
           ExecutionArn: `${mapRunArn}:${String(index)}`,
@@ -203,13 +229,6 @@ function shim(definition: AslDefinition, s3: S3Client | undefined): Shimmed {
       }
       const manifestKey = `${folder}/manifest.json`;
       await put(manifestKey, { DestinationBucket: bucket, MapRunArn: mapRunArn, ResultFiles: files });
-      const tolerated =
-        typeof state.ToleratedFailurePercentage === 'number' ? state.ToleratedFailurePercentage : 0;
-      if (runs.length > 0 && (records.FAILED.length / runs.length) * 100 > tolerated) {
-        throw new ToleratedFailureExceeded(
-          `${String(records.FAILED.length)} of ${String(runs.length)} child executions failed, over the ${String(tolerated)}% tolerated`,
-        );
-      }
       const output = { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };
       return placed(original, state.ResultPath, output) as Json;
     };
