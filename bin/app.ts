@@ -194,6 +194,7 @@ new ContinuousTrainingStack(app, `LlmTwin-${stage}-ContinuousTraining`, {
     training: training.pipeline.stateMachine,
     ...(endpoint ? { deployment: endpoint.deployment.stateMachine } : {}),
   },
+  concurrency: stageConfig.workflows.concurrency.continuousTraining,
   ...(ctSchedule === 'off' ? {} : { schedule: Schedule.expression(ctSchedule) }),
   description: 'LLM Twin continuous training: the whole loop as one scheduled workflow',
 });

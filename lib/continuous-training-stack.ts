@@ -9,7 +9,8 @@ import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import { BUNDLED_AUTHOR_CONFIGS } from '../lambdas/collection/author-config.js';
 import { AUTHOR_CONFIGS_PREFIX } from '../lambdas/workspace/author-links.js';
-import { suppressFunctionBaseline } from './constructs/function-suppressions.js';
+import { WORKFLOW_ITEMS_PREFIX } from '../lambdas/workflows/distributed-map.js';
+import { bucketPrefixSuppression, suppressFunctionBaseline } from './constructs/function-suppressions.js';
 import { TwinFunction } from './constructs/node-function.js';
 import { allowSyncWaiting } from './constructs/sagemaker-access.js';
 import { tagTwinResources } from './constructs/tags.js';
@@ -17,6 +18,7 @@ import { Workflow } from './constructs/workflow.js';
 
 /** The deployment workflow's ARN in a stage that has none; the workflow then stops before deploying. */
 export const NO_DEPLOYMENT_WORKFLOW = 'none';
+const CT_RUNS = `${WORKFLOW_ITEMS_PREFIX}continuous-training/`;
 
 export interface ContinuousTrainingStackProps extends StackProps {
   readonly stage: string;
@@ -33,6 +35,8 @@ export interface ContinuousTrainingStackProps extends StackProps {
   };
   /** When to run; none: started by hand only. */
   readonly schedule?: events.Schedule;
+  /** Authors collected at once (the stage config's workflows.concurrency.continuousTraining). */
+  readonly concurrency?: number;
 }
 
 /**
@@ -59,6 +63,8 @@ export class ContinuousTrainingStack extends Stack {
       copyIntoBundle: [{ from: join('configs', 'authors'), to: BUNDLED_AUTHOR_CONFIGS }],
     }).function;
     props.artifacts.grantRead(authors, `${AUTHOR_CONFIGS_PREFIX}*`);
+    // `gather` writes the authors' item file, `summarize` reads the Map's results.
+    props.artifacts.grantReadWrite(authors, `${CT_RUNS}*`);
     suppressFunctionBaseline(authors, [
       {
         id: 'AwsSolutions-IAM5',
@@ -70,6 +76,10 @@ export class ContinuousTrainingStack extends Stack {
           { regex: '/^Resource::.*\\/author-configs\\/\\*$/' },
         ],
       },
+      bucketPrefixSuppression(
+        CT_RUNS,
+        'Writes the authors item file and reads the Map results of its own workflow, under workflow-runs/continuous-training/ only.',
+      ),
     ]);
     this.stateMachine = new Workflow(this, 'Workflow', {
       definitionFile: 'continuous-training.asl.json',
@@ -87,6 +97,8 @@ export class ContinuousTrainingStack extends Stack {
       },
       invokes: [authors],
       timeout: Duration.days(3),
+      mapBucket: props.artifacts,
+      ...(props.concurrency ? { mapConcurrency: { CollectEachAuthor: props.concurrency } } : {}),
     }).stateMachine;
     for (const nested of [
       workflows.etl,

@@ -55,7 +55,7 @@ export function bucketPrefixSuppression(prefix: string, reason: string): NagPack
   return {
     id: 'AwsSolutions-IAM5',
     reason,
-    // The bucket ARN renders as <...Bucket....Arn> in its own stack and as an import in another.
-    appliesTo: [...S3_PREFIX_GRANT_ACTIONS, { regex: `/^Resource::.*Bucket.*Arn.*\\/${keys}\\*$/` }],
+    // Whatever the bucket ARN renders as (<...Bucket....Arn>, an import, a name): only keys under the prefix.
+    appliesTo: [...S3_PREFIX_GRANT_ACTIONS, { regex: `/^Resource::.*\\/${keys}\\*$/` }],
   };
 }

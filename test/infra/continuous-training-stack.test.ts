@@ -47,7 +47,7 @@ describe('ContinuousTrainingStack', () => {
     expect(workflow?.Properties.DefinitionSubstitutions.DeploymentWorkflowArn).toBe('none');
   });
 
-  it('starts by reading the saved link lists, and may read nothing else of the bucket', () => {
+  it('starts by reading the saved link lists, and may touch nothing else of the bucket but its Map items and results', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ ARTIFACT_BUCKET: 'twin-artifacts' }) },
     });
@@ -57,9 +57,13 @@ describe('ContinuousTrainingStack', () => {
     const s3Statements = policies
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
       .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
-    expect(s3Statements).toHaveLength(1);
-    expect([s3Statements[0]?.Action].flat()).not.toContain('s3:PutObject');
-    expect(JSON.stringify(s3Statements[0]?.Resource)).toContain('/author-configs/*');
+    const byPrefix = (prefix: string) =>
+      s3Statements.filter((statement) => JSON.stringify(statement.Resource).includes(prefix));
+    const savedLists = byPrefix('/author-configs/*');
+    expect(savedLists).toHaveLength(1);
+    expect([savedLists[0]?.Action].flat()).not.toContain('s3:PutObject');
+    // The rest: the authors' item file and the Map's results, under workflow-runs/ only.
+    expect(byPrefix('/workflow-runs/')).toHaveLength(s3Statements.length - 1);
     const [workflow] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
       Properties: { DefinitionSubstitutions: Record<string, unknown> };
     }[];

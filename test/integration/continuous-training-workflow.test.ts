@@ -1,11 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExecutionError, type StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
+import { S3ArtifactStore } from '../../lambdas/adapters/artifacts/s3.js';
 import { createCtAuthorsHandler } from '../../lambdas/handlers/ct-authors.js';
 import { AuthorLinksRepository } from '../../lambdas/workspace/author-links.js';
+import { startS3Simulator } from '../support/aws-simulators.js';
+import { localWorkflow } from '../support/distributed-map.js';
 import { FAKE_FUNCTION_ARN, loadDefinition } from '../support/state-machines.js';
 
 type Json = Parameters<StateMachine['run']>[0];
@@ -30,6 +33,14 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
   let notifications: string[];
   /** The saved link lists (the web app's author-configs/, here a folder). */
   let savedDir: string;
+  let s3: Awaited<ReturnType<typeof startS3Simulator>>;
+
+  beforeAll(async () => {
+    s3 = await startS3Simulator();
+  });
+  afterAll(async () => {
+    await s3.close();
+  });
 
   beforeEach(async () => {
     savedDir = await mkdtemp(join(tmpdir(), 'twin-ct-saved-'));
@@ -48,9 +59,13 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
   });
 
   function run(deploymentWorkflowArn = arn('deployment'), input: Json = { authors: AUTHORS }) {
-    const gather = createCtAuthorsHandler(() =>
-      Promise.resolve(new AuthorLinksRepository(new FolderArtifactStore(savedDir))),
+    const authorSteps = createCtAuthorsHandler(() =>
+      Promise.resolve({
+        savedLists: new AuthorLinksRepository(new FolderArtifactStore(savedDir)),
+        artifacts: new S3ArtifactStore(s3.client, 'artifacts'),
+      }),
     );
+    const authors = async (event: Json) => (await authorSteps(event)) as unknown as Json;
     const nested = (state: string, output: (input: Record<string, unknown>) => unknown) => (event: Json) => {
       const input = event as Record<string, unknown>;
       started.push({ state, input });
@@ -61,7 +76,7 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
       }
       return Promise.resolve({ Output: output(input.Input as Record<string, unknown>) } as Json);
     };
-    const machine = new StateMachine(
+    const machine = localWorkflow(
       loadDefinition('continuous-training.asl.json', {
         EtlWorkflowArn: arn('etl'),
         FeatureWorkflowArn: arn('features'),
@@ -70,7 +85,9 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
         DeploymentWorkflowArn: deploymentWorkflowArn,
         AuthorsFunctionArn: FAKE_FUNCTION_ARN,
         AlertsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
-      }) as never,
+        ArtifactBucket: 'artifacts',
+      }),
+      s3.client,
     );
     return machine.run(input, {
       context: {
@@ -78,7 +95,8 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
       },
       overrides: {
         taskResourceLocalHandlers: {
-          GatherAuthors: async (event: Json) => (await gather(event)) as unknown as Json,
+          GatherAuthors: authors,
+          SummarizeCollection: authors,
           RunEtl: nested('RunEtl', (input) => ({
             author: input.author,
             inserted: world.inserted[String(input.author)] ?? 0,
@@ -105,7 +123,7 @@ describe('the continuous-training workflow (statemachines/continuous-training.as
             return Promise.resolve({} as Json);
           },
         },
-        retryIntervalOverrides: { NotifyFailure: 0, GatherAuthors: 0 },
+        retryIntervalOverrides: { NotifyFailure: 0, GatherAuthors: 0, SummarizeCollection: 0 },
       },
     }).result as Promise<Record<string, unknown>>;
   }
