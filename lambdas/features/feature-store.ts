@@ -116,15 +116,17 @@ export class FeatureStore {
   }
 
   /**
-   * Makes `chunks` the document's only chunks: new ones are written first, then the ones the new text
-   * no longer has are removed, so a reader never finds the document without chunks.
+   * Makes each document's `chunks` its only chunks, a batch of documents at a time (one write, one
+   * scan, one delete, whatever the batch's size): new chunks are written first, then the ones the new
+   * texts no longer have are removed, so a reader never finds a document without chunks.
    */
   async replaceChunks(
     category: Category,
-    documentId: string,
-    chunks: readonly EmbeddedChunk[],
+    documents: readonly { documentId: string; chunks: readonly EmbeddedChunk[] }[],
   ): Promise<void> {
+    if (documents.length === 0) return;
     const collection = collectionName('embedded', category);
+    const chunks = documents.flatMap((document) => document.chunks);
     await this.store.upsert(
       collection,
       chunks.map((chunk) => ({
@@ -136,7 +138,8 @@ export class FeatureStore {
     );
     const keep = new Set(chunks.map((chunk) => chunk.id));
     const stale: string[] = [];
-    for await (const point of this.store.scroll(collection, { filter: { documentIds: [documentId] } })) {
+    const documentIds = documents.map((document) => document.documentId);
+    for await (const point of this.store.scroll(collection, { filter: { documentIds } })) {
       if (!keep.has(point.id)) stale.push(point.id);
     }
     await this.store.deletePoints(collection, stale);

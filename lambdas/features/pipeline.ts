@@ -123,14 +123,17 @@ export async function featurizeDocuments(
 
   await timedAsync(timings, 'loadMs', async () => {
     let next = 0;
-    for (const { document, chunks } of chunked) {
-      const embedded: EmbeddedChunk[] = chunks.map((chunk) => ({
-        ...chunk,
-        embedding: vectors[next++] ?? [],
-        embeddingModel: embedder.model,
-      }));
-      await features.replaceChunks(category, document.documentId, embedded);
-    }
+    const replaced = chunked.map(({ document, chunks }) => ({
+      documentId: document.documentId,
+      chunks: chunks.map(
+        (chunk): EmbeddedChunk => ({
+          ...chunk,
+          embedding: vectors[next++] ?? [],
+          embeddingModel: embedder.model,
+        }),
+      ),
+    }));
+    await features.replaceChunks(category, replaced);
     await features.saveCleaned(category, changed);
   });
 
