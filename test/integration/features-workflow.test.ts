@@ -137,6 +137,25 @@ describe.runIf(embeddingModelAvailable() && referenceCorpusAvailable())(
       expect((await features.counts()).cleaned).toEqual({ articles: 5, posts: 0, repositories: 0 });
     });
 
+    it('writes each chunk once when a batch is delivered twice at once, as an Express child may be, and skips it after', async () => {
+      const handler = createFeaturesHandler(() =>
+        Promise.resolve({ warehouse, features, embedder, artifacts: new S3ArtifactStore(s3.client, BUCKET) }),
+      );
+      await features.ensureCollections();
+      const ids: string[] = [];
+      for await (const document of warehouse.streamDocuments({ category: 'articles' })) ids.push(document.id);
+      const batch = { action: 'featurize', category: 'articles', documentIds: ids.slice(0, 2) };
+
+      const [first] = (await Promise.all([handler(batch), handler(batch)])) as { chunks: number }[];
+      const counts = await features.counts();
+      const later = await handler(batch);
+
+      expect(counts.cleaned.articles).toBe(2);
+      expect(counts.embedded.articles).toBe(first?.chunks);
+      expect(later).toMatchObject({ processed: 0, unchanged: 2 });
+      expect(await features.counts()).toEqual(counts);
+    });
+
     it('rejects a request with a misspelled field before doing any work', async () => {
       const execution = runWorkflow({ authorsIds: ['x'] });
       await expect(execution).rejects.toThrow('invalid event: request: Unrecognized key: "authorsIds"');

@@ -75,6 +75,8 @@ export class LanceVectorStore implements VectorStore {
   private readonly vectorIndexed = new Map<string, boolean>();
   /** Each open table's version stamp (see versionStamp) as of its last open or own commit. */
   private readonly stamps = new Map<string, string | undefined>();
+  /** The last write queued per table (see oneWriteAtATime). */
+  private readonly writes = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly db: Connection,
@@ -137,8 +139,12 @@ export class LanceVectorStore implements VectorStore {
     await this.committed(spec.name, await creating);
   }
 
-  async upsert(collection: string, points: readonly Point[]): Promise<void> {
-    if (points.length === 0) return;
+  upsert(collection: string, points: readonly Point[]): Promise<void> {
+    if (points.length === 0) return Promise.resolve();
+    return this.oneWriteAtATime(collection, () => this.mergeIn(collection, points));
+  }
+
+  private async mergeIn(collection: string, points: readonly Point[]): Promise<void> {
     const table = await this.requireTable(collection);
     const dimension = await this.vectorDimension(collection, table);
     const hasVectors = dimension !== undefined;
@@ -293,11 +299,26 @@ export class LanceVectorStore implements VectorStore {
     }
   }
 
-  async deletePoints(collection: string, ids: readonly string[]): Promise<void> {
-    const table = await this.table(collection);
-    if (!table || ids.length === 0) return;
-    await table.delete(`id IN (${ids.map(sqlString).join(', ')})`);
-    await this.committed(collection, table);
+  deletePoints(collection: string, ids: readonly string[]): Promise<void> {
+    return this.oneWriteAtATime(collection, async () => {
+      const table = await this.table(collection);
+      if (!table || ids.length === 0) return;
+      await table.delete(`id IN (${ids.map(sqlString).join(', ')})`);
+      await this.committed(collection, table);
+    });
+  }
+
+  /**
+   * Writes to one table run one after another: two merge-inserts of the same new id at once would both
+   * insert it (a batch delivered twice, as a retried or at-least-once workflow child may be).
+   */
+  private oneWriteAtATime(name: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.writes.get(name) ?? Promise.resolve()).then(write, write);
+    this.writes.set(
+      name,
+      next.catch(() => undefined),
+    );
+    return next;
   }
 
   async count(collection: string, filter?: PointFilter): Promise<number> {
