@@ -51,7 +51,9 @@ export class FeaturePipeline extends Construct {
       comment: 'Feature pipeline: warehouse documents -> cleaned and embedded snapshots',
       substitutions: { FeaturesFunctionArn: this.function.functionArn },
       invokes: [this.function],
-      timeout: Duration.hours(2),
+      // 100k changed documents take about 25 minutes at prod's 40 batches at once, 1M about 4 hours
+      // (README, "Sizing the workflows"); the workflow file says the same.
+      timeout: Duration.hours(24),
       mapBucket: props.artifacts,
       ...(props.concurrency ? { mapConcurrency: { FeaturizeBatches: props.concurrency } } : {}),
     }).stateMachine;

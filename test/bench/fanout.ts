@@ -85,7 +85,8 @@ const concurrency = {
   prod: (await readStageConfig(join(REPO_ROOT, 'configs'), 'prod')).workflows.concurrency.features,
 };
 
-const usd = (value: number) => (value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`);
+const usd = (value: number) =>
+  value < 0.0001 ? '< $0.0001' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
 const duration = (seconds: number) =>
   seconds < 3600 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`;
 const rows = [10_000, 100_000, 1_000_000].map((documents) => {
