@@ -47,7 +47,7 @@ const EXPRESS_LIMIT_SECONDS = 300;
 
 function* mapStates(definition: AslDefinition): Generator<{ name: string; state: MapState }> {
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Map') yield { name, state: state as MapState };
+    if (state.Type === 'Map') yield { name, state: state };
     for (const branch of state.Branches ?? []) yield* mapStates(branch);
     if (state.ItemProcessor) yield* mapStates(state.ItemProcessor);
   }
@@ -99,7 +99,7 @@ describe('the workflows fan out with Distributed Maps over S3', () => {
               if (task.Type !== 'Task') continue;
               if (/\.sync|waitForTaskToken/u.test(task.Resource ?? ''))
                 problems.push(`${where}/${taskName}: an Express child cannot wait for a job`);
-              const worst = worstCaseSeconds(task as TimedTask);
+              const worst = worstCaseSeconds(task);
               if (worst > EXPRESS_LIMIT_SECONDS)
                 problems.push(
                   `${where}/${taskName}: may run ${String(worst)} s, past Express's ${String(EXPRESS_LIMIT_SECONDS)}`,
