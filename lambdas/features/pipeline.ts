@@ -125,13 +125,11 @@ export async function featurizeDocuments(
     let next = 0;
     const replaced = chunked.map(({ document, chunks }) => ({
       documentId: document.documentId,
-      chunks: chunks.map(
-        (chunk): EmbeddedChunk => ({
-          ...chunk,
-          embedding: vectors[next++] ?? [],
-          embeddingModel: embedder.model,
-        }),
-      ),
+      chunks: chunks.map((chunk): EmbeddedChunk => ({
+        ...chunk,
+        embedding: vectors[next++] ?? [],
+        embeddingModel: embedder.model,
+      })),
     }));
     await features.replaceChunks(category, replaced);
     await features.saveCleaned(category, changed);
