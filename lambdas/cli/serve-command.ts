@@ -6,6 +6,8 @@ import { InvalidInputError } from '../domain/index.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { startLocalServer } from '../http/local-server.js';
 import type { RequestTrace } from '../ports/request-trace.js';
+import { openConversationStore } from '../adapters/conversations/index.js';
+import { Conversations } from '../rag/conversations.js';
 import { RagHttpApi } from '../rag/http-api.js';
 import { bundleWebApp } from '../web-app/bundle.js';
 import { isApiPath, localApp } from '../web-app/local-app.js';
@@ -108,10 +110,18 @@ export function serveCommand(globals: () => GlobalOptions): Command {
             uploads,
             receiver: uploads,
           };
+          // Conversations: the SQLite file in the data folder (TWIN_CONVERSATION_TTL_DAYS, _MAX_TURNS).
+          const conversations = new Conversations(
+            await openConversationStore(settings),
+            settings.conversations,
+            settings.retrieval.maxQueryChars,
+            reportError,
+          );
           const app = localApp({
             rag: new RagHttpApi(() => Promise.resolve(service), {
               corsOrigins,
               access,
+              conversations,
               onError: reportError,
             }),
             workspace: new WorkspaceHttpApi(() => Promise.resolve(workspace), {

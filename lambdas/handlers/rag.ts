@@ -13,6 +13,8 @@ import { OnnxEmbedder } from '../adapters/embedder/onnx.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import type { TraceSink } from '../ports/request-trace.js';
 import { fromApiGatewayEvent, toStreamingReply, type StreamingLambdaReply } from '../http/api-gateway.js';
+import { lazyConversationStore } from '../adapters/conversations/index.js';
+import { Conversations } from '../rag/conversations.js';
 import { RagHttpApi } from '../rag/http-api.js';
 import { lazyReranker, openRagService } from '../rag/open-service.js';
 import { loadSettings, loadSettingsWithSecrets } from '../settings/index.js';
@@ -72,9 +74,24 @@ void service().catch((error: unknown) => {
 const bucket = process.env.ARTIFACT_BUCKET;
 const access = bucket ? new AccessControl(lazyS3ArtifactStore(bucket)) : undefined;
 
+// Conversations: the stack's DynamoDB table (CONVERSATIONS_TABLE), its client loaded on first use.
+const settings = loadSettings(process.env);
+const conversations =
+  settings.conversations.kind === 'dynamodb'
+    ? new Conversations(
+        lazyConversationStore(settings),
+        settings.conversations,
+        settings.retrieval.maxQueryChars,
+        (error) => {
+          logger.error('a conversation turn was not saved', { error });
+        },
+      )
+    : undefined;
+
 const api = new RagHttpApi(service, {
-  corsOrigins: loadSettings(process.env).corsOrigins,
+  corsOrigins: settings.corsOrigins,
   ...(access ? { access } : {}),
+  ...(conversations ? { conversations } : {}),
   onError: (error, { status }) => {
     logger.error('request failed', { status, error });
   },

@@ -20,7 +20,11 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEvent): HttpRequest {
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
-  return { method: event.httpMethod, path: event.path, headers, body, principal: principalOf(event) };
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  return { method: event.httpMethod, path: event.path, headers, body, query, principal: principalOf(event) };
 }
 
 /**

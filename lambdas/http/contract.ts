@@ -8,6 +8,8 @@ export interface HttpRequest {
   path: string;
   headers: Record<string, string | undefined>;
   body: string | null;
+  /** Query string parameters (none when absent). */
+  query?: Record<string, string>;
   /** The raw bytes of a multipart/form-data body (an uploaded file); `body` is null then. */
   bytes?: Buffer;
   /**

@@ -77,6 +77,7 @@ async function serve(handle: HttpHandler, request: IncomingMessage, response: Se
                 ]),
               ),
               body,
+              query: queryOf(request.url ?? '/'),
               ...(multipart && bytes ? { bytes } : {}),
             });
     response.writeHead(reply.statusCode, reply.headers);
@@ -109,6 +110,15 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     chunks.push(chunk);
   }
   return chunks.length === 0 ? null : Buffer.concat(chunks);
+}
+
+/** The request target's query parameters (the last value of a repeated one). */
+function queryOf(target: string): Record<string, string> {
+  try {
+    return Object.fromEntries(new URL(target, 'http://localhost').searchParams);
+  } catch {
+    return {};
+  }
 }
 
 /**

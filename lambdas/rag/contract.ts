@@ -25,6 +25,19 @@ export interface RagAnswer {
   trace_id: string;
   timings: Record<string, number>;
   flags: string[];
+  /** The conversation this turn belongs to, when conversations are kept (POST /rag conversation_id). */
+  conversation?: ConversationReceipt;
+}
+
+/** What a reply says of the conversation its turn belongs to. */
+export interface ConversationReceipt {
+  /** Pass as conversation_id to continue it; null when the turn started none. */
+  id: string | null;
+  /** The turn's index in the conversation, when it was kept. */
+  turn: number | null;
+  saved: boolean;
+  /** Why the turn was not kept (the answer stands). */
+  reason?: string;
 }
 
 /** Events of a streamed answer: the sources first, then the text as it is written, then the totals. */

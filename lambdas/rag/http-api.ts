@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError, RETRIEVAL_MODES } from '../domain/index.js';
+import { InvalidInputError, RETRIEVAL_MODES, Uuid4Schema } from '../domain/index.js';
 import {
   cleanPath,
   corsHeaders,
@@ -12,9 +12,15 @@ import {
 import { OPERATOR } from '../access/principal.js';
 import { AuthorNotAllowedError, scopeOfRequest, type ScopeResolver } from '../access/scope.js';
 import { GenerationError } from '../ports/chat-model.js';
+import { ConversationFullError } from '../ports/conversations.js';
+import {
+  ConversationNotFoundError,
+  type ConversationalRequest,
+  type Conversations,
+} from './conversations.js';
 import { QueryTooLongError } from './guardrails.js';
 import { PromptBudgetError } from './prompt.js';
-import type { RagEvent, RagService } from './service.js';
+import type { RagAnswer, RagEvent, RagService } from './service.js';
 
 const GENERATION_FAILURE_STATUS = { timeout: 504, upstream: 502, starting: 503 } as const;
 /** A scaled-to-zero endpoint serves again after about five minutes (AWS reports 5 for a cold start). */
@@ -29,13 +35,30 @@ export const RagBodySchema = z.strictObject({
   author: z.string().trim().min(1).max(200).optional(),
   stream: z.boolean().optional(),
   retrieve_only: z.boolean().optional(),
+  /** Continue this conversation (its id from an earlier reply); absent: the turn starts a new one. */
+  conversation_id: Uuid4Schema.optional(),
 });
+
+const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  after: z.string().min(1).max(512).optional(),
+});
+
+const CONVERSATION_PATH = /^\/conversations\/([^/]+)$/u;
+
+/** The paths the RAG API answers: POST /rag and the conversations. */
+export function isRagPath(path: string): boolean {
+  const clean = cleanPath(path);
+  return clean === '/rag' || clean === '/conversations' || CONVERSATION_PATH.test(clean);
+}
 
 export interface HttpApiOptions {
   /** Origins allowed to call from a browser ("*" for any); none by default. */
   corsOrigins?: readonly string[];
   /** The authors each caller may use; every caller may use every author when absent. */
   access?: ScopeResolver;
+  /** Where conversations are kept; without it, requests stand alone and conversation_id is refused. */
+  conversations?: Conversations;
   /** Called for failures that become a 5xx, with the trace id sent to the caller. */
   onError?: (error: unknown, context: { status: number }) => void;
 }
@@ -60,6 +83,9 @@ export class RagHttpApi {
 
   private async route(request: HttpRequest): Promise<HttpReply> {
     const path = cleanPath(request.path);
+    if (path === '/conversations' || CONVERSATION_PATH.test(path)) {
+      return this.conversationRoute(request, path);
+    }
     if (path !== '/rag') return json(404, { error: `no such resource: ${path}; use POST /rag` });
     if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
     if (request.method !== 'POST') return json(405, { error: 'use POST /rag' }, { allow: 'POST, OPTIONS' });
@@ -73,7 +99,7 @@ export class RagHttpApi {
         this.service(),
         scopeOfRequest(this.options.access, principal),
       ]);
-      const ragRequest = {
+      const asked = {
         scope,
         principal: principal.id,
         query: body.query,
@@ -84,22 +110,90 @@ export class RagHttpApi {
         ...(body.author !== undefined ? { author: body.author } : {}),
         ...(body.retrieve_only ? { retrieveOnly: true } : {}),
       };
-      if (body.stream) return await this.streamed(service.stream(ragRequest));
-      const answer = await service.answer(ragRequest);
-      return json(200, answer, { 'x-trace-id': answer.trace_id });
+      const conversations = this.options.conversations;
+      if (!conversations) {
+        if (body.conversation_id) {
+          throw new InvalidInputError('this deployment keeps no conversations', 'conversation_id');
+        }
+        if (body.stream) return await this.streamed(service.stream(asked));
+        const answer = await service.answer(asked);
+        return json(200, answer, { 'x-trace-id': answer.trace_id });
+      }
+      const prepared = await conversations.prepare(principal.id, asked, body.conversation_id);
+      const keep = (answer: RagAnswer) => this.kept(principal.id, prepared, answer);
+      if (body.stream) return await this.streamed(service.stream(prepared.request), keep);
+      const answer = await keep(await service.answer(prepared.request));
+      return json(200, answer, {
+        'x-trace-id': answer.trace_id,
+        ...(answer.conversation?.id ? { 'x-conversation-id': answer.conversation.id } : {}),
+      });
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  /** The answer with its turn kept in its conversation, and the receipt saying so. */
+  private async kept(owner: string, prepared: ConversationalRequest, answer: RagAnswer): Promise<RagAnswer> {
+    const conversations = this.options.conversations;
+    if (!conversations) return answer;
+    return { ...answer, conversation: await conversations.record(owner, prepared, answer) };
+  }
+
+  /** GET /conversations, GET /conversations/{id}, DELETE /conversations/{id}: the caller's own only. */
+  private async conversationRoute(request: HttpRequest, path: string): Promise<HttpReply> {
+    const conversations = this.options.conversations;
+    if (!conversations) return json(404, { error: 'this deployment keeps no conversations' });
+    if (request.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
+    const owner = (request.principal ?? OPERATOR).id;
+    const store = conversations.store;
+    try {
+      const id = CONVERSATION_PATH.exec(path)?.[1];
+      if (id === undefined) {
+        if (request.method !== 'GET')
+          return json(405, { error: 'use GET /conversations' }, { allow: 'GET, OPTIONS' });
+        const query = ListQuerySchema.safeParse(request.query ?? {});
+        if (!query.success) {
+          const field = String(query.error.issues[0]?.path[0] ?? 'limit');
+          throw new InvalidInputError(`${field}: ${query.error.issues[0]?.message ?? 'invalid'}`, field);
+        }
+        return json(
+          200,
+          await store.list(owner, query.data.after ? query.data : { limit: query.data.limit }),
+        );
+      }
+      if (!Uuid4Schema.safeParse(id).success) {
+        throw new InvalidInputError('conversation_id: must be a UUID version 4 string', 'conversation_id');
+      }
+      if (request.method === 'GET') {
+        const conversation = await store.get(owner, id);
+        return conversation ? json(200, conversation) : this.failure(new ConversationNotFoundError(id));
+      }
+      if (request.method === 'DELETE') {
+        return (await store.delete(owner, id))
+          ? { statusCode: 204, headers: {}, body: '' }
+          : this.failure(new ConversationNotFoundError(id));
+      }
+      return json(405, { error: 'use GET or DELETE /conversations/{id}' }, { allow: 'GET, DELETE, OPTIONS' });
     } catch (error) {
       return this.failure(error);
     }
   }
 
   /** Starts the stream before replying, so that failures before the first event are plain errors. */
-  private async streamed(events: AsyncGenerator<RagEvent>): Promise<HttpReply> {
+  private async streamed(
+    events: AsyncGenerator<RagEvent>,
+    keep: (answer: RagAnswer) => Promise<RagAnswer> = (answer) => Promise.resolve(answer),
+  ): Promise<HttpReply> {
     const first = await events.next();
     const describe = (error: unknown) => this.describeFailure(error);
     async function* body(): AsyncGenerator<string> {
       if (!first.done) yield serverSentEvent(first.value.type, first.value.data);
       try {
-        for await (const event of events) yield serverSentEvent(event.type, event.data);
+        for await (const event of events) {
+          // The turn is kept once the whole answer is known; the last event says whether it was.
+          const data = event.type === 'done' ? await keep(event.data) : event.data;
+          yield serverSentEvent(event.type, data);
+        }
       } catch (error) {
         const { status, body: failure } = describe(error);
         yield serverSentEvent('error', { status, ...failure });
@@ -128,6 +222,10 @@ export class RagHttpApi {
     if (error instanceof QueryTooLongError) {
       return { status: 413, body: { error: error.message, field: error.field ?? null } };
     }
+    if (error instanceof ConversationNotFoundError)
+      return { status: 404, body: { error: error.message, field: 'conversation_id' } };
+    if (error instanceof ConversationFullError)
+      return { status: 409, body: { error: error.message, field: 'conversation_id' } };
     if (error instanceof InvalidInputError) return describeInputError(error);
     if (error instanceof AuthorNotAllowedError)
       return { status: 403, body: { error: error.message, field: 'author' } };
@@ -143,7 +241,7 @@ export class RagHttpApi {
   }
 
   private corsHeaders(request: HttpRequest): Record<string, string> {
-    return corsHeaders(request, this.options.corsOrigins ?? [], 'POST, OPTIONS');
+    return corsHeaders(request, this.options.corsOrigins ?? [], 'GET, POST, DELETE, OPTIONS');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ChatPrompt } from '../ports/chat-model.js';
+import type { PriorTurn } from './follow-up.js';
 import type { RankedChunk } from './retriever.js';
 
 /** Our instruction to the twin (SYSTEM.md §6: a content creator answering from the author's writing). */
@@ -25,6 +26,8 @@ export interface BuiltPrompt {
   /** Lower-ranked chunks left out, whole, to stay within the budget. */
   dropped: RankedChunk[];
   promptTokens: number;
+  /** Earlier turns of the conversation in the prompt (the most recent ones); older ones were left out. */
+  turnsIncluded: number;
 }
 
 export class PromptBudgetError extends Error {
@@ -43,25 +46,41 @@ function contextEntry(chunk: RankedChunk, number: number): string {
   return `[${String(number)}] ${describeSource(chunk)}\n${chunk.original}`;
 }
 
-function userTurn(query: string, entries: readonly string[]): string {
+function earlierTurns(turns: readonly PriorTurn[]): string {
+  if (turns.length === 0) return '';
+  const exchanges = turns.map((turn) => `Request: ${turn.query}\nAnswer: ${turn.answer}`).join('\n\n');
+  return `Earlier in this conversation:\n${exchanges}\n\nThe new request follows from them.\n\n`;
+}
+
+function userTurn(query: string, entries: readonly string[], turns: readonly PriorTurn[] = []): string {
   const context = entries.length > 0 ? entries.join('\n\n') : '(no relevant writing was found)';
-  return `Request: ${query}\n\nContext:\n${context}`;
+  return `${earlierTurns(turns)}Request: ${query}\n\nContext:\n${context}`;
 }
 
 /**
- * The prompt for the twin: the instruction, the request and the numbered context. Chunks go in rank
- * order while the whole prompt fits `maxInputTokens`; the first one that would not fit, and every
- * chunk ranked below it, is left out whole (a chunk is never cut mid-way) and reported as dropped.
+ * The prompt for the twin: the instruction, the earlier turns of a conversation, the request and the
+ * numbered context. Earlier turns come first, the most recent first, while they fit half the budget;
+ * an older turn that does not is left out whole with every turn before it (a turn is never cut). Chunks
+ * then go in rank order while the whole prompt fits `maxInputTokens`; the first one that would not fit,
+ * and every chunk ranked below it, is left out whole and reported as dropped.
  */
 export function buildPrompt(
   query: string,
   chunks: readonly RankedChunk[],
   budget: { maxInputTokens: number; countTokens: TokenCounter },
+  history: readonly PriorTurn[] = [],
 ): BuiltPrompt {
-  const count = (entries: readonly string[]) =>
-    budget.countTokens(TWIN_INSTRUCTION) + budget.countTokens(userTurn(query, entries));
-  const baseline = count([]);
+  const countWith = (entries: readonly string[], turns: readonly PriorTurn[]) =>
+    budget.countTokens(TWIN_INSTRUCTION) + budget.countTokens(userTurn(query, entries, turns));
+  const baseline = countWith([], []);
   if (baseline > budget.maxInputTokens) throw new PromptBudgetError(baseline, budget.maxInputTokens);
+  let turns: readonly PriorTurn[] = [];
+  for (let from = history.length - 1; from >= 0; from--) {
+    const candidate = history.slice(from);
+    if (countWith([], candidate) > budget.maxInputTokens / 2) break;
+    turns = candidate;
+  }
+  const count = (entries: readonly string[]) => countWith(entries, turns);
 
   const entries: string[] = [];
   let fitting = 0;
@@ -72,9 +91,10 @@ export function buildPrompt(
     fitting += 1;
   }
   return {
-    prompt: { system: TWIN_INSTRUCTION, user: userTurn(query, entries) },
+    prompt: { system: TWIN_INSTRUCTION, user: userTurn(query, entries, turns) },
     included: chunks.slice(0, fitting),
     dropped: chunks.slice(fitting),
     promptTokens: count(entries),
+    turnsIncluded: turns.length,
   };
 }

@@ -1,6 +1,7 @@
 import type { AuthorScope } from '../access/scope.js';
 import type { RetrievalMode } from '../domain/index.js';
 import type { ChatModel, Generation } from '../ports/chat-model.js';
+import type { PriorTurn } from './follow-up.js';
 import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
 import { AnswerGuard, checkQuery } from './guardrails.js';
 import { buildPrompt, TWIN_INSTRUCTION, type BuiltPrompt, type TokenCounter } from './prompt.js';
@@ -11,7 +12,12 @@ import { TraceRecorder } from './trace.js';
 export type { RagAnswer, RagEvent, Source } from './contract.js';
 
 export interface RagRequest {
+  /** What the user asked; the prompt carries it as is. */
   query: string;
+  /** A standalone query for retrieval, when `query` follows earlier turns (follow-up.ts). */
+  retrievalQuery?: string;
+  /** The conversation's earlier exchanges, oldest first, for the prompt. */
+  history?: readonly PriorTurn[];
   k?: number;
   expand?: boolean;
   rerank?: boolean;
@@ -141,7 +147,8 @@ export class RagService {
       ...(request.scope ? { scope: request.scope } : {}),
     };
     try {
-      const retrieval = await this.options.retriever.retrieve(checked.query, options, trace);
+      const retrievalQuery = await this.standalone(request, checked.query, trace);
+      const retrieval = await this.options.retriever.retrieve(retrievalQuery, options, trace);
       if (request.retrieveOnly || !this.options.generator) return { trace, retrieval };
       trace.models.generator = this.options.generator.model;
       const built = await trace.step(
@@ -149,13 +156,16 @@ export class RagService {
         { chunks: retrieval.chunks.length, max_input_tokens: this.options.maxInputTokens },
         () =>
           Promise.resolve(
-            buildPrompt(checked.query, retrieval.chunks, {
-              maxInputTokens: this.options.maxInputTokens,
-              countTokens: this.options.countTokens,
-            }),
+            buildPrompt(
+              checked.query,
+              retrieval.chunks,
+              { maxInputTokens: this.options.maxInputTokens, countTokens: this.options.countTokens },
+              request.history ?? [],
+            ),
           ),
         (result) => ({
           prompt_tokens: result.promptTokens,
+          earlier_turns: result.turnsIncluded,
           included: result.included.map((chunk) => chunk.id),
           dropped: result.dropped.map((chunk) => chunk.id),
         }),
@@ -165,6 +175,19 @@ export class RagService {
       await this.fail(trace, error);
       throw error;
     }
+  }
+
+  /** The query retrieval runs: the request, or its standalone rewrite, recorded in the trace. */
+  private async standalone(request: RagRequest, query: string, trace: TraceRecorder): Promise<string> {
+    const rewritten = request.retrievalQuery;
+    if (rewritten === undefined || rewritten === query) return query;
+    const { maxQueryChars } = this.options.defaults;
+    return trace.step(
+      'rewrite',
+      { query, earlier_turns: request.history?.length ?? 0 },
+      () => Promise.resolve(checkQuery(rewritten, maxQueryChars).query),
+      (standalone) => ({ query: standalone }),
+    );
   }
 
   private guard(): AnswerGuard {

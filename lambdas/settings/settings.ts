@@ -154,6 +154,10 @@ const EnvSchema = z.object({
   TWIN_LLM_PRICE_INPUT_PER_MTOK: numberSetting(0, 1000, 0.15),
   TWIN_LLM_PRICE_OUTPUT_PER_MTOK: numberSetting(0, 1000, 0.6),
   TWIN_ARTIFACTS_DIR: optionalText,
+  TWIN_CONVERSATION_TTL_DAYS: wholeNumberSetting(1, 3650, 30),
+  TWIN_CONVERSATION_MAX_TURNS: wholeNumberSetting(1, 1000, 50),
+  /** The DynamoDB table of conversations (the RAG stack sets it); the embedded file otherwise. */
+  CONVERSATIONS_TABLE: optionalText,
   TWIN_RAG_K: wholeNumberSetting(1, 50, 9),
   TWIN_RAG_EXPAND: booleanSetting(true),
   TWIN_RAG_QUERIES: wholeNumberSetting(1, 10, 3),
@@ -374,6 +378,11 @@ export interface Settings {
   dataset: DatasetSettings;
   /** Local artifact store (datasets, ...); on AWS the artifact bucket replaces it. */
   artifactsDir: string;
+  /** Where conversations are kept, how long (days from their start) and how many turns each may have. */
+  conversations: ({ kind: 'embedded'; file: string } | { kind: 'dynamodb'; table: string }) & {
+    retentionDays: number;
+    maxTurns: number;
+  };
   retrieval: RetrievalSettings;
   generator: GeneratorSettings;
   /** The training workflow on AWS (the TrainingWorkflowArn stack output) and its model registry. */
@@ -473,6 +482,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       pricePerMillionOutput: values.TWIN_LLM_PRICE_OUTPUT_PER_MTOK,
     },
     artifactsDir: absolute(values.TWIN_ARTIFACTS_DIR) ?? join(dataDir, 'artifacts'),
+    conversations: {
+      ...(values.CONVERSATIONS_TABLE
+        ? { kind: 'dynamodb' as const, table: values.CONVERSATIONS_TABLE }
+        : { kind: 'embedded' as const, file: join(dataDir, 'conversations.sqlite') }),
+      retentionDays: values.TWIN_CONVERSATION_TTL_DAYS,
+      maxTurns: values.TWIN_CONVERSATION_MAX_TURNS,
+    },
     retrieval: {
       k: values.TWIN_RAG_K,
       expand: values.TWIN_RAG_EXPAND,

@@ -1,12 +1,12 @@
-import { cleanPath, json, type HttpReply, type HttpRequest } from '../http/contract.js';
-import type { RagHttpApi } from '../rag/http-api.js';
+import { json, type HttpReply, type HttpRequest } from '../http/contract.js';
+import { isRagPath, type RagHttpApi } from '../rag/http-api.js';
 import { WORKSPACE_PATHS, type WorkspaceHttpApi } from '../workspace/http-api.js';
 import type { WebAsset } from './bundle.js';
 import { staticFiles } from './static-files.js';
 
 /** The API's routes (everything else is the web app's files). */
 export function isApiPath(path: string): boolean {
-  return cleanPath(path) === '/rag' || WORKSPACE_PATHS.test(path);
+  return isRagPath(path) || WORKSPACE_PATHS.test(path);
 }
 
 /**
@@ -20,7 +20,7 @@ export function localApp(parts: {
 }): (request: HttpRequest) => Promise<HttpReply> {
   const files = staticFiles(parts.assets);
   return async (request) => {
-    if (cleanPath(request.path) === '/rag') return parts.rag.handle(request);
+    if (isRagPath(request.path)) return parts.rag.handle(request);
     if (WORKSPACE_PATHS.test(request.path)) return parts.workspace.handle(request);
     return files(request) ?? json(404, { error: `no such resource: ${request.path}` });
   };
