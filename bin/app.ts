@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { App, Aspects } from 'aws-cdk-lib';
+import { App, Aspects, RemovalPolicy } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,10 @@ const rag = new RagStack(app, `LlmTwin-${stage}-Rag`, {
   auth: context('auth') === 'cognito' ? 'cognito' : context('ragAuth') === 'iam' ? 'iam' : 'api-key',
   throttle: { rateLimit: stageConfig.rag.rateLimit, burstLimit: stageConfig.rag.burstLimit },
   dailyQuota: stageConfig.rag.dailyQuota,
+  conversations: {
+    ...stageConfig.rag.conversations,
+    removalPolicy: stageConfig.keepData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  },
   ...(stageConfig.rag.reservedConcurrency === undefined
     ? {}
     : { reservedConcurrency: stageConfig.rag.reservedConcurrency }),

@@ -78,6 +78,16 @@ export const StageConfigSchema = z.strictObject({
      * run. At least burstLimit; only possible where the account's quota leaves AWS its 100 unreserved.
      */
     reservedConcurrency: z.number().int().min(1).optional(),
+    /**
+     * Conversations (POST /rag conversation_id): days one is kept after it starts, all its turns with it
+     * (DynamoDB's TTL), and the turns it may hold before the caller must start a new one.
+     */
+    conversations: z
+      .strictObject({
+        retentionDays: z.number().int().min(1).max(3650),
+        maxTurns: z.number().int().min(1).max(1000),
+      })
+      .default({ retentionDays: 30, maxTurns: 50 }),
   }),
   lambda: z
     .strictObject({

@@ -14,6 +14,7 @@ import {
 } from '../../lambdas/settings/settings.js';
 import { ACCESS_POLICY_KEY } from '../../lambdas/access/policy-store.js';
 import { ContainerFunction } from './container-function.js';
+import { ConversationTable } from './conversation-table.js';
 import { TwinUsers } from './twin-users.js';
 import { suppressFunctionBaseline } from './function-suppressions.js';
 import type { TwinSecrets } from './twin-secrets.js';
@@ -52,6 +53,8 @@ export interface RagApiProps {
   readonly provisionedConcurrency?: number;
   /** The artifact bucket, whose access/policy.yaml says which authors each caller may use. */
   readonly artifacts?: s3.IBucket;
+  /** Conversations: days kept after they start (TWIN_CONVERSATION_TTL_DAYS) and turns each may hold. */
+  readonly conversations?: { retentionDays: number; maxTurns: number; removalPolicy?: RemovalPolicy };
 }
 
 /** The JSON schema API Gateway checks before invoking the function (the function validates fully). */
@@ -67,6 +70,7 @@ const REQUEST_SCHEMA: apigateway.JsonSchema = {
     author: { type: apigateway.JsonSchemaType.STRING },
     stream: { type: apigateway.JsonSchemaType.BOOLEAN },
     retrieve_only: { type: apigateway.JsonSchemaType.BOOLEAN },
+    conversation_id: { type: apigateway.JsonSchemaType.STRING },
   },
   additionalProperties: false,
 };
@@ -83,6 +87,8 @@ export class RagApi extends Construct {
   readonly users?: TwinUsers;
   /** How every method of this API authenticates callers (API key, IAM or Cognito); the workspace API uses it too. */
   readonly methodAuth: apigateway.MethodOptions;
+  /** Where conversations are kept. */
+  readonly conversations: ConversationTable;
 
   constructor(scope: Construct, id: string, props: RagApiProps) {
     super(scope, id);
@@ -91,6 +97,9 @@ export class RagApi extends Construct {
     const secretNames: SecretSetting[] = ['MONGODB_URI', 'QDRANT_URL', 'QDRANT_API_KEY', 'OPENAI_API_KEY'];
     if (props.opik) secretNames.push('OPIK_API_KEY');
 
+    this.conversations = new ConversationTable(this, 'Conversations', {
+      ...(props.conversations?.removalPolicy ? { removalPolicy: props.conversations.removalPolicy } : {}),
+    });
     this.function = new ContainerFunction(this, 'Rag', {
       handlerName: 'rag',
       description: 'The twin API: retrieval (self-query, expansion, search, rerank) and generation',
@@ -114,10 +123,18 @@ export class RagApi extends Construct {
         ...(props.opik?.projectName ? { OPIK_PROJECT_NAME: props.opik.projectName } : {}),
         POWERTOOLS_METRICS_NAMESPACE: 'LlmTwin',
         ...(props.artifacts ? { ARTIFACT_BUCKET: props.artifacts.bucketName } : {}),
+        CONVERSATIONS_TABLE: this.conversations.table.tableName,
+        ...(props.conversations
+          ? {
+              TWIN_CONVERSATION_TTL_DAYS: String(props.conversations.retentionDays),
+              TWIN_CONVERSATION_MAX_TURNS: String(props.conversations.maxTurns),
+            }
+          : {}),
         ...props.secrets.environmentFor(secretNames),
       },
     }).function;
     props.secrets.grantRead(this.function, secretNames);
+    this.conversations.grantConversations(this.function);
     // The access policy only: nothing else of the artifact bucket.
     props.artifacts?.grantRead(this.function, ACCESS_POLICY_KEY);
     if (props.generator.kind === 'sagemaker') {
@@ -164,7 +181,7 @@ export class RagApi extends Construct {
         ? {
             defaultCorsPreflightOptions: {
               allowOrigins: [...props.corsOrigins],
-              allowMethods: ['GET', 'PUT', 'POST', 'OPTIONS'],
+              allowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
               allowHeaders: [
                 'content-type',
                 'x-api-key',
@@ -172,7 +189,7 @@ export class RagApi extends Construct {
                 'x-amz-date',
                 'x-amz-security-token',
               ],
-              exposeHeaders: ['x-trace-id'],
+              exposeHeaders: ['x-trace-id', 'x-conversation-id'],
             },
           }
         : {}),
@@ -222,6 +239,14 @@ export class RagApi extends Construct {
       },
     );
 
+    // The caller's conversations: listed, read and deleted by the same function, with the same auth.
+    const conversationsIntegration = new apigateway.LambdaIntegration(target, { proxy: true });
+    const conversations = this.api.root.addResource('conversations');
+    conversations.addMethod('GET', conversationsIntegration, this.methodAuth);
+    const conversation = conversations.addResource('{id}');
+    conversation.addMethod('GET', conversationsIntegration, this.methodAuth);
+    conversation.addMethod('DELETE', conversationsIntegration, this.methodAuth);
+
     if (auth === 'api-key') {
       const plan = this.api.addUsagePlan('UsagePlan', {
         name: `llm-twin-${props.stage}`,
@@ -233,9 +258,14 @@ export class RagApi extends Construct {
       plan.addApiKey(this.apiKey);
     }
 
-    suppressFunctionBaseline(
-      this.function,
-      props.artifacts
+    suppressFunctionBaseline(this.function, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          "The conversations table's own indexes (<table>/index/*): the owner index lists a caller's conversations.",
+        appliesTo: [{ regex: '/^Resource::<.*ConversationsTable.*\\.Arn>\\/index\\/\\*$/' }],
+      },
+      ...(props.artifacts
         ? [
             {
               id: 'AwsSolutions-IAM5',
@@ -243,8 +273,8 @@ export class RagApi extends Construct {
               appliesTo: ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*'],
             },
           ]
-        : [],
-    );
+        : []),
+    ]);
     NagSuppressions.addResourceSuppressions(
       this.api,
       [

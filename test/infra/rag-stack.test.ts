@@ -141,6 +141,44 @@ describe('RagStack', () => {
     }
   });
 
+  it('keeps conversations in an encrypted, on-demand table with point-in-time recovery and TTL, read and written by the function alone', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAtEpoch', Enabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byOwner' })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ CONVERSATIONS_TABLE: Match.anyValue() }),
+      },
+    });
+    const statements = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).flatMap(
+      (policy) =>
+        (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
+    );
+    const dynamo = statements
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => action.startsWith('dynamodb:'));
+    expect([...new Set(dynamo)].sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+  });
+
+  it("serves the caller's conversations: GET /conversations, GET and DELETE /conversations/{id}, with the API's auth", () => {
+    const methods = (Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[]).map(
+      (method) => `${String(method.Properties?.HttpMethod)} ${String(method.Properties?.ApiKeyRequired)}`,
+    );
+    expect(methods.filter((method) => method === 'GET true')).toHaveLength(2);
+    expect(methods).toContain('DELETE true');
+    template.resourceCountIs('AWS::ApiGateway::Resource', 3);
+  });
+
   it('passes the AWS Solutions checks', () => {
     expect(awsSolutionsFindings(stack)).toEqual([]);
   });
