@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
 import { InvalidInputError, RETRIEVAL_MODES, type RetrievalMode } from '../domain/index.js';
+import { OPERATOR } from '../access/principal.js';
+import { openConversationStore } from '../adapters/conversations/index.js';
 import type { RequestTrace } from '../ports/request-trace.js';
+import { Conversations } from '../rag/conversations.js';
 import type { RagAnswer, RagRequest, Source } from '../rag/service.js';
 import { IncompleteResultError, type GlobalOptions } from './context.js';
 import { withRagService } from './rag-context.js';
@@ -14,6 +17,7 @@ interface AskOptions {
   retrieveOnly?: boolean;
   json?: boolean;
   trace?: boolean;
+  conversation?: string;
 }
 
 /** Exit code when no model wrote an answer (sources only) without --retrieve-only. */
@@ -42,29 +46,53 @@ export function askCommand(globals: () => GlobalOptions): Command {
     .option('--retrieve-only', 'only find the sources; do not generate')
     .option('--json', 'print the whole reply as JSON (no streaming)')
     .option('--trace', 'print the request trace (steps, timings, chunk ids) to stderr')
+    .option(
+      '--conversation <id>',
+      'continue this conversation (the id an earlier ask printed): "shorter", "now as a LinkedIn post"',
+    )
     .action(async (query: string, options: AskOptions) => {
-      const request = askRequest(query, options);
+      const asked = askRequest(query, options);
       const traces: RequestTrace[] = [];
       const sinks = options.trace
         ? [{ record: (trace: RequestTrace) => Promise.resolve(void traces.push(trace)) }]
         : [];
-      const reply = await withRagService(globals(), sinks, async (service) => {
-        if (options.json) return service.answer(request);
+      const reply = await withRagService(globals(), sinks, async (service, { settings }) => {
+        // Every answered ask is a turn of a conversation (a new one unless --conversation names one).
+        const conversations = new Conversations(
+          await openConversationStore(settings),
+          settings.conversations,
+          settings.retrieval.maxQueryChars,
+        );
+        const prepared = await conversations.prepare(OPERATOR.id, asked, options.conversation);
         let answer: RagAnswer | undefined;
-        let streamed = false;
-        for await (const event of service.stream(request)) {
-          if (event.type === 'token') {
-            streamed = true;
-            process.stdout.write(event.data.text);
-          } else if (event.type === 'done') answer = event.data;
+        if (options.json) answer = await service.answer(prepared.request);
+        else {
+          let streamed = false;
+          for await (const event of service.stream(prepared.request)) {
+            if (event.type === 'token') {
+              streamed = true;
+              process.stdout.write(event.data.text);
+            } else if (event.type === 'done') answer = event.data;
+          }
+          if (streamed) process.stdout.write('\n\n');
         }
-        if (streamed) process.stdout.write('\n\n');
-        return answer;
+        if (!answer) return undefined;
+        return { ...answer, conversation: await conversations.record(OPERATOR.id, prepared, answer) };
       });
       for (const trace of traces) process.stderr.write(`${JSON.stringify(trace, null, 2)}\n`);
       if (!reply) return;
       if (options.json) console.log(JSON.stringify(reply, null, 2));
-      else console.log(formatSources(reply));
+      else {
+        console.log(formatSources(reply));
+        const kept = reply.conversation;
+        if (kept?.saved && kept.id) {
+          process.stderr.write(
+            `Conversation ${kept.id} (turn ${String((kept.turn ?? 0) + 1)}): continue with twin ask --conversation ${kept.id} "..."\n`,
+          );
+        } else if (kept?.reason && reply.answer !== null) {
+          process.stderr.write(`This turn was not kept: ${kept.reason}\n`);
+        }
+      }
       if (reply.answer === null && !options.retrieveOnly) {
         throw new IncompleteResultError(GENERATION_HINT, EXIT_NO_ANSWER);
       }

@@ -3,6 +3,7 @@ import { InvalidInputError } from '../domain/index.js';
 import { IncompleteResultError, type GlobalOptions } from './context.js';
 import { accessCommand } from './access-command.js';
 import { askCommand } from './ask-command.js';
+import { conversationsCommand } from './conversations-command.js';
 import { datasetCommand } from './dataset-command.js';
 import { etlCommand } from './etl-command.js';
 import { evalCommand } from './eval-command.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(datasetCommand(globals));
   program.addCommand(searchCommand(globals));
   program.addCommand(askCommand(globals));
+  program.addCommand(conversationsCommand(globals));
   program.addCommand(serveCommand(globals));
   program.addCommand(accessCommand(globals));
   program.addCommand(trainCommand(globals));

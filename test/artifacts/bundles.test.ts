@@ -15,7 +15,7 @@ import {
 import { startS3Simulator, startSecretsManagerSimulator } from '../support/aws-simulators.js';
 import { join } from 'node:path';
 import { readAuthorConfigs } from '../../lambdas/collection/author-config.js';
-import type { GatheredAuthors } from '../../lambdas/continuous-training/authors.js';
+import type { GatheredForRun } from '../../lambdas/handlers/ct-authors.js';
 import { UNSET_SECRET_VALUE } from '../../lambdas/settings/settings.js';
 import { IN_CI, REPO_ROOT } from '../support/environment.js';
 import {
@@ -48,8 +48,13 @@ interface Scenario {
 /** For each handler, an event that makes it throw each error a workflow catches by name. */
 const SCENARIOS: Record<string, Record<string, (run: string) => Scenario>> = {
   'ct-authors': {
-    InvalidInputError: () => ({ event: { input: { authors: 'everyone' } } }),
-    InvalidSettingsError: () => ({ event: { input: {} }, environment: { ARTIFACT_BUCKET: '' } }),
+    InvalidInputError: () => ({
+      event: { action: 'gather', executionName: 'run-1', input: { authors: 'everyone' } },
+    }),
+    InvalidSettingsError: () => ({
+      event: { action: 'gather', executionName: 'run-1', input: {} },
+      environment: { ARTIFACT_BUCKET: '' },
+    }),
   },
   datasets: {
     InvalidInputError: (run) => ({ event: { action: 'plan', runId: run } }),
@@ -97,14 +102,18 @@ const SCENARIOS: Record<string, Record<string, (run: string) => Scenario>> = {
   features: {
     InvalidInputError: () => ({ event: { action: 'featurize' } }),
     InvalidSettingsError: () => ({
-      event: { action: 'plan' },
+      event: { action: 'plan', executionName: 'run-1' },
       environment: { TWIN_VECTOR_STORE: 'pinecone' },
     }),
   },
   crawl: {
     InvalidInputError: () => ({ event: { action: 'crawl' } }),
     InvalidSettingsError: () => ({
-      event: { action: 'start', request: { author: 'Ada Lovelace', links: ['https://example.com/a'] } },
+      event: {
+        action: 'start',
+        executionName: 'run-1',
+        request: { author: 'Ada Lovelace', links: ['https://example.com/a'] },
+      },
       environment: { TWIN_WAREHOUSE: 'oracle' },
     }),
     ArchiveRefusedError: () => ({
@@ -266,10 +275,13 @@ describe.skipIf(!ready)('the synthesized functions, invoked as Lambda invokes th
     if (!gather) throw new Error('no continuous-training authors function');
     const input = await scheduleInput(assembly);
     expect(input).toEqual({ configuredAuthors: true });
-    const outcome = await invoke(gather, { event: { input } });
+    // As the workflow's GatherAuthors state sends it: the authors go to the Map's item file.
+    const outcome = await invoke(gather, { event: { action: 'gather', executionName: 'weekly', input } });
     const configured = await readAuthorConfigs(join(REPO_ROOT, 'configs', 'authors'));
     expect(outcome.errorType, outcome.logs).toBeUndefined();
-    expect((outcome.result as GatheredAuthors).authors).toEqual(configured.map(({ config }) => config));
+    const { items } = outcome.result as GatheredForRun;
+    const itemFile = s3.objects.get(`${BUCKET}/${items.key}`)?.body.toString('utf8') ?? '[]';
+    expect(JSON.parse(itemFile)).toEqual(configured.map(({ config }) => config));
     expect(configured.length).toBeGreaterThan(0);
   });
 
