@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The scale runs take minutes of both cores: .ci/run runs them on their own after the rest
+    // (npm run test:scale), where nothing else competes for the machine.
+    exclude: process.env.TWIN_SCALE_TESTS === '1' ? [] : ['test/scale/**', 'node_modules/**'],
     globalSetup: ['test/support/ferretdb-global-setup.ts', 'test/support/qdrant-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

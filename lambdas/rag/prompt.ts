@@ -48,7 +48,8 @@ function contextEntry(chunk: RankedChunk, number: number): string {
 
 function earlierTurns(turns: readonly PriorTurn[]): string {
   if (turns.length === 0) return '';
-  const exchanges = turns.map((turn) => `Request: ${turn.query}\nAnswer: ${turn.answer}`).join('\n\n');
+  // Labelled apart from the new request, so nothing mistakes an earlier request for the current one.
+  const exchanges = turns.map((turn) => `Asked: ${turn.query}\nYou answered: ${turn.answer}`).join('\n\n');
   return `Earlier in this conversation:\n${exchanges}\n\nThe new request follows from them.\n\n`;
 }
 

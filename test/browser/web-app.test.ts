@@ -134,7 +134,45 @@ describe.runIf(ready)('the web app in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'ask.png'), fullPage: true });
   }, 90_000);
 
+  it('follows up on the previous answer in the same conversation, then deletes the conversation', async () => {
+    const first = await text(page, '#answer');
+    await page.$eval('#query', (input) => ((input as HTMLTextAreaElement).value = ''));
+    await page.type('#query', 'Make it shorter');
+    await askAndWait(page);
+
+    // The thread holds both turns, and the model was asked with the first answer in the prompt.
+    const thread = await page.$$eval('#thread li', (items) =>
+      items.map((item) => [
+        item.querySelector('.turn-request')?.textContent ?? '',
+        item.querySelector('.turn-answer')?.textContent ?? '',
+      ]),
+    );
+    expect(thread.map(([request]) => request)).toEqual([
+      'Write a short post about how Q-learning agents learn to play games',
+      'Make it shorter',
+    ]);
+    expect(thread[1]?.[1]).toMatch(/^Here is my take on "Make it shorter"/u);
+    expect(llm.prompts.at(-1)).toContain(`You answered: ${first}`);
+    expect(await text(page, '#conversation-status')).toMatch(/^2 turns so far/u);
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation.png'), fullPage: true });
+
+    // The past conversations list it; deleting it removes it there and starts a new one.
+    await page.click('.past-conversations summary');
+    await page.waitForSelector('#conversations li[data-conversation] button.remove');
+    const listed = await page.$$eval('#conversations li[data-conversation]', (items) => items.length);
+    await page.click('#conversations li[data-conversation] button.remove');
+    await page.waitForFunction(
+      (before: number) =>
+        document.querySelectorAll('#conversations li[data-conversation]').length === before - 1,
+      { timeout: 10_000 },
+      listed,
+    );
+    expect(await page.$$eval('#thread li', (items) => items.length)).toBe(0);
+    expect(await text(page, '#conversation-status')).toMatch(/^A new conversation/u);
+  }, 90_000);
+
   it('searches by keywords only when asked, and shows excerpts as the author wrote them', async () => {
+    await page.click('#new-conversation');
     await page.$eval('#query', (input) => ((input as HTMLTextAreaElement).value = ''));
     await page.type('#query', "What's the agent's Q-table, and how does it learn?");
     await page.select('#author', 'Maxime Labonne');

@@ -128,7 +128,7 @@ describe.runIf(ready)('conversations with the twin', () => {
     expect(trace?.steps.find((step) => step.name === 'prompt')?.output).toMatchObject({ earlier_turns: 1 });
     // The prompt the model saw carries the first answer, then the new request.
     const prompt = llm.prompts.at(-1) ?? '';
-    expect(prompt).toContain(`Answer: ${String(firstBody.answer)}`);
+    expect(prompt).toContain(`You answered: ${String(firstBody.answer)}`);
     expect(prompt.indexOf('Earlier in this conversation')).toBeLessThan(
       prompt.indexOf('Request: Make it shorter'),
     );
@@ -256,7 +256,7 @@ describe.runIf(ready)('conversations with the twin', () => {
       const second = await ask({ query: 'Now as a LinkedIn post', conversation_id: first.conversation.id });
 
       expect(second.conversation).toMatchObject({ id: first.conversation.id, turn: 1 });
-      expect(llm.prompts.at(-1)).toContain(`Answer: ${first.answer}`);
+      expect(llm.prompts.at(-1)).toContain(`You answered: ${first.answer}`);
       const shown = (await (await fetch(`${serve.url}/conversations/${first.conversation.id}`)).json()) as {
         history: { query: string; rewrittenQuery?: string }[];
       };

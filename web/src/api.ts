@@ -91,6 +91,11 @@ export async function call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body
   return (await (await send(method, path, body)).json()) as T;
 }
 
+/** DELETEs a resource (204, no body). */
+export async function remove(path: string): Promise<void> {
+  await send('DELETE', path);
+}
+
 export interface ServerEvent {
   type: string;
   data: unknown;

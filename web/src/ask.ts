@@ -1,9 +1,10 @@
 import { ApiError, streamEvents } from './api.js';
+import type { ConversationPanel } from './conversation.js';
 import { byId, el, fieldError, formatMs } from './dom.js';
 import type { Answer, Retrieval, Source } from './types.js';
 
 /** The writing request: sends it, streams the answer in, shows the sources, the filter and timings. */
-export function setUpAsk(): void {
+export function setUpAsk(conversation: ConversationPanel): void {
   const form = byId('ask-form', HTMLFormElement);
   const query = byId('query', HTMLTextAreaElement);
   const button = byId('ask-button', HTMLButtonElement);
@@ -28,6 +29,7 @@ export function setUpAsk(): void {
       mode: byId('mode', HTMLSelectElement).value,
       stream: true,
       ...(author ? { author } : {}),
+      ...(conversation.current() ? { conversation_id: conversation.current() } : {}),
     };
     button.disabled = true;
     byId('result').hidden = false;
@@ -35,13 +37,13 @@ export function setUpAsk(): void {
     answer.setAttribute('aria-busy', 'true');
     status.textContent = 'Finding sources…';
     renderSources([]);
-    void stream(body).finally(() => {
+    void stream(body, text).finally(() => {
       button.disabled = false;
       answer.setAttribute('aria-busy', 'false');
     });
   });
 
-  async function stream(body: object): Promise<void> {
+  async function stream(body: object, asked: string): Promise<void> {
     try {
       for await (const event of streamEvents('/rag', body)) {
         if (event.type === 'retrieval') {
@@ -60,7 +62,15 @@ export function setUpAsk(): void {
           status.textContent =
             done.answer === null
               ? 'No generation model is configured: these are the sources the twin would use.'
-              : `Done in ${formatMs(done.timings.total ?? 0)} ms.`;
+              : `Done in ${formatMs(done.timings.total ?? 0)} ms.${done.conversation?.saved === false ? ` This turn was not kept: ${done.conversation.reason ?? 'unknown reason'}.` : ''}`;
+          if (done.answer !== null && done.conversation?.saved) {
+            conversation.answered({
+              query: asked,
+              answer: done.answer,
+              conversationId: done.conversation.id,
+            });
+            query.value = '';
+          }
         } else if (event.type === 'error') {
           status.textContent = `The answer stopped: ${(event.data as { error?: string }).error ?? 'unknown error'}`;
         }

@@ -1,5 +1,6 @@
 import { call, rememberApiKey, storedApiKey } from './api.js';
 import { setUpAsk } from './ask.js';
+import { setUpConversations } from './conversation.js';
 import { refreshStats } from './data.js';
 import { byId, el } from './dom.js';
 import { setUpLinks } from './links.js';
@@ -38,13 +39,18 @@ async function start(): Promise<void> {
   const key = byId('api-key', HTMLInputElement);
   key.value = storedApiKey();
   await setUpSignIn();
-  setUpAsk();
+  const conversations = setUpConversations();
+  setUpAsk(conversations);
   byId('refresh-stats').addEventListener('click', () => void refresh());
-  const [, links] = await Promise.all([refresh(), setUpLinks({ onRunFinished: refresh })]);
+  const [, links] = await Promise.all([
+    refresh(),
+    setUpLinks({ onRunFinished: refresh }),
+    conversations.reload(),
+  ]);
   // Another key may be another person: everything shown is read again with it.
   key.addEventListener('change', () => {
     rememberApiKey(key.value.trim());
-    void Promise.all([refresh(), links.reload()]);
+    void Promise.all([refresh(), links.reload(), conversations.reload()]);
   });
   // Marks the moment the app can be used, for tests and the time-to-interactive benchmark.
   document.body.dataset.ready = 'true';

@@ -5,6 +5,10 @@ import type { RagAnswer } from '../../lambdas/rag/contract.js';
 export type { Source, RagAnswer as Answer } from '../../lambdas/rag/contract.js';
 export type { CollectionRun, RunLink } from '../../lambdas/ports/collection-runs.js';
 export type { UploadTicket } from '../../lambdas/ports/export-uploads.js';
+export type {
+  Conversation as ConversationView,
+  ConversationPage,
+} from '../../lambdas/ports/conversations.js';
 
 /** What the retrieval event carries: the answer's fields known before generation. */
 export type Retrieval = Omit<RagAnswer, 'answer' | 'timings'>;
