@@ -11,8 +11,9 @@ import type { RagRequest } from './service.js';
 
 /** The conversation named in a request does not exist for the caller (or no longer: it expired). */
 export class ConversationNotFoundError extends InvalidInputError {
-  constructor(id: string) {
-    super(`no conversation ${id}; start a new one by leaving conversation_id out`, 'conversation_id');
+  constructor() {
+    // The id is not repeated: the reply is the same for another caller's conversation and for none.
+    super('no such conversation; leave conversation_id out to start a new one', 'conversation_id');
     this.name = 'ConversationNotFoundError';
   }
 }
@@ -40,7 +41,7 @@ export class Conversations {
   async prepare(owner: string, request: RagRequest, conversationId?: string): Promise<ConversationalRequest> {
     if (!conversationId) return { request };
     const conversation = await this.store.get(owner, conversationId);
-    if (!conversation) throw new ConversationNotFoundError(conversationId);
+    if (!conversation) throw new ConversationNotFoundError();
     // Refused before any work: answering a turn that cannot be kept would lose it.
     if (conversation.turns >= this.limits.maxTurns) throw new ConversationFullError(this.limits.maxTurns);
     const next = followUp(

@@ -166,12 +166,12 @@ export class RagHttpApi {
       }
       if (request.method === 'GET') {
         const conversation = await store.get(owner, id);
-        return conversation ? json(200, conversation) : this.failure(new ConversationNotFoundError(id));
+        return conversation ? json(200, conversation) : this.failure(new ConversationNotFoundError());
       }
       if (request.method === 'DELETE') {
         return (await store.delete(owner, id))
           ? { statusCode: 204, headers: {}, body: '' }
-          : this.failure(new ConversationNotFoundError(id));
+          : this.failure(new ConversationNotFoundError());
       }
       return json(405, { error: 'use GET or DELETE /conversations/{id}' }, { allow: 'GET, DELETE, OPTIONS' });
     } catch (error) {

@@ -8,7 +8,9 @@ import { LocalExportUploads } from '../../lambdas/adapters/uploads/local.js';
 import { openWarehouse } from '../../lambdas/adapters/warehouse/index.js';
 import { importExport } from '../../lambdas/collection/exports/import.js';
 import { runFeaturePipeline } from '../../lambdas/features/pipeline.js';
+import { EmbeddedConversationStore } from '../../lambdas/adapters/conversations/embedded.js';
 import { openFeatureServices } from '../../lambdas/features/services.js';
+import { Conversations } from '../../lambdas/rag/conversations.js';
 import { fromApiGatewayEvent } from '../../lambdas/http/api-gateway.js';
 import type { HttpRequest } from '../../lambdas/http/contract.js';
 import { startLocalServer, type LocalServer } from '../../lambdas/http/local-server.js';
@@ -54,6 +56,7 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
   let server: LocalServer;
   let handle: (request: HttpRequest) => Promise<{ statusCode: number; body: unknown }>;
   const tokens: Record<string, string> = {};
+  let conversations: EmbeddedConversationStore;
   const traces: RequestTrace[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 
@@ -104,8 +107,13 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
       const slug = author.toLowerCase().replace(' ', '-');
       await links.save({ author, links: [`https://${slug}.example.com/p/notes`] });
     }
+    conversations = new EmbeddedConversationStore(`${corpus.dataDir}/conversations.sqlite`);
+    closers.push(() => conversations.close());
     const app = localApp({
-      rag: new RagHttpApi(() => Promise.resolve(rag.service), { access }),
+      rag: new RagHttpApi(() => Promise.resolve(rag.service), {
+        access,
+        conversations: new Conversations(conversations, { maxTurns: 10, retentionDays: 30 }, 2000),
+      }),
       workspace: new WorkspaceHttpApi(
         () =>
           Promise.resolve({
@@ -176,13 +184,20 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
       };
     };
 
-  const transports: [string, Caller, Caller, string][] = [
-    ['the local server (tokens)', viaLocalServer('token:paul'), viaLocalServer('token:maxime'), 'token:paul'],
+  const transports: [string, Caller, Caller, string, string][] = [
+    [
+      'the local server (tokens)',
+      viaLocalServer('token:paul'),
+      viaLocalServer('token:maxime'),
+      'token:paul',
+      'token:maxime',
+    ],
     [
       'the API Gateway adapter (API key ids)',
       viaApiGateway('key-a'),
       viaApiGateway('key-b'),
       'api-key:key-a',
+      'api-key:key-b',
     ],
   ];
 
@@ -193,7 +208,7 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
 
   it.each(transports)(
     'via %s, A never sees B',
-    async (_name, a, b, aPrincipal) => {
+    async (_name, a, b, aPrincipal, bPrincipal) => {
       // What B has: its chunks and links (from B's own answers), its run.
       const bAnswers = await Promise.all(
         ['model merging with mergekit', 'fine-tuning Llama with QLoRA', 'An End-to-End Framework'].map(
@@ -219,6 +234,21 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
         await b('POST', '/collection-runs', { author: 'Ada Lovelace', export: { key: ticket.key } })
       ).json as unknown as CollectionRun;
       expect(bRun.id).toBeTruthy();
+      // B's conversation, kept for B (this suite's twin writes no answers, so it is stored directly).
+      const bConversation = await conversations.start(
+        bPrincipal,
+        {
+          query: 'Notes on model merging in the voice of Maxime Labonne',
+          answer: 'Merging models, as Maxime Labonne writes it',
+          author: 'Maxime Labonne',
+          sources: bAnswers
+            .flatMap(sourcesOf)
+            .map((source) => source.chunk_id)
+            .slice(0, 3),
+        },
+        { maxTurns: 10, retentionDays: 30 },
+      );
+      const bConversationId = bConversation.conversationId;
 
       // Everything A tries.
       const maxime = await warehouse.findUserByName({ firstName: 'Maxime', lastName: 'Labonne' });
@@ -270,6 +300,16 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
       );
       expect(foreignExport.status).toBe(403);
 
+      // B's conversation is no conversation at all to A: not listed, not readable, not continued, not deleted.
+      expect((await record(a('GET', `/conversations/${bConversationId}`))).status).toBe(404);
+      expect((await record(a('DELETE', `/conversations/${bConversationId}`))).status).toBe(404);
+      const continued = await record(ask(a, 'make it shorter', { conversation_id: bConversationId }));
+      expect(continued.status).toBe(404);
+      expect(continued.json.field).toBe('conversation_id');
+      const listed = await record(a('GET', '/conversations'));
+      expect(listed.status).toBe(200);
+      expect((listed.json.conversations as { id: string }[]).map((c) => c.id)).not.toContain(bConversationId);
+
       // Nothing of B's in anything A was answered: no chunk, no link, no count, no name, no run.
       const everything = replies.map((reply) => reply.text).join('\n');
       for (const source of bSources) {
@@ -277,6 +317,8 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
         expect(everything).not.toContain(source.link);
       }
       expect(everything).not.toContain(bRun.id);
+      expect(everything).not.toContain(bConversationId);
+      expect(everything).not.toContain('Notes on model merging');
       const structured = replies.flatMap((reply) => [
         ...sourcesOf(reply).map((source) => source.author),
         JSON.stringify(reply.json.author ?? null),
@@ -293,6 +335,9 @@ describe.runIf(ready)('one deployment, two private twins: isolation between prin
       // And B is not kept from its own.
       const mine = await b('GET', `/collection-runs/${bRun.id}`);
       expect(mine.status).toBe(200);
+      const ownConversation = await b('GET', `/conversations/${bConversationId}`);
+      expect(ownConversation.status).toBe(200);
+      expect(ownConversation.json.turns).toBe(1);
     },
     120_000,
   );
