@@ -73,11 +73,11 @@ export class Conversations {
     if (answer.answer === null) {
       return { id, turn: null, saved: false, reason: 'no answer was written (retrieval only)' };
     }
+    // What retrieval searched first: the standalone query, by the query model or carried (queries[0]).
+    const searched = answer.queries[0];
     const turn: Omit<ConversationTurn, 'index' | 'at'> = {
       query: prepared.request.query,
-      ...(prepared.request.retrievalQuery && prepared.request.retrievalQuery !== prepared.request.query
-        ? { rewrittenQuery: prepared.request.retrievalQuery }
-        : {}),
+      ...(searched && searched !== prepared.request.query ? { rewrittenQuery: searched } : {}),
       ...(answer.author.name ? { author: answer.author.name } : {}),
       answer: answer.answer,
       sources: answer.sources.map((source) => source.chunk_id),

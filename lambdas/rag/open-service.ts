@@ -15,6 +15,7 @@ import { openAiConfigured, type Settings } from '../settings/index.js';
 import { estimateTokens } from './prompt.js';
 import { ContextRetriever, type RetrievalOptions } from './retriever.js';
 import type { AuthorDirectory } from '../ports/warehouse.js';
+import { rewriteWithModel } from './follow-up.js';
 import { RagService } from './service.js';
 
 /** Self-query and expansion replies are short; a slow query model should not hold up an answer. */
@@ -103,7 +104,13 @@ export function crossEncoderSettings(settings: Settings): CrossEncoderSettings {
 export async function openRetriever(
   settings: Settings,
   components: Omit<RagComponents, 'sinks' | 'generator' | 'onSinkError'>,
-): Promise<{ retriever: ContextRetriever; defaults: RetrievalDefaults; close(): Promise<void> }> {
+): Promise<{
+  retriever: ContextRetriever;
+  defaults: RetrievalDefaults;
+  /** The model for self-query and expansion, when there is one: it also rewrites follow-ups. */
+  queryModel: JsonChatModel | undefined;
+  close(): Promise<void>;
+}> {
   const { embedder, features, ...store } = components.featureServices
     ? { ...components.featureServices, close: () => Promise.resolve() }
     : await openFeatureServices(settings, components.embedder);
@@ -126,6 +133,7 @@ export async function openRetriever(
   return {
     retriever,
     defaults: { k, expand, queries, rerank, mode, fusion, fusionK, fusionAlpha, maxQueryChars },
+    queryModel,
     close: async () => {
       await query.release();
       await store.close();
@@ -178,7 +186,7 @@ export async function openRagService(
   settings: Settings,
   components: RagComponents,
 ): Promise<{ service: RagService; close(): Promise<void> }> {
-  const { retriever, defaults, ...opened } = await openRetriever(settings, components);
+  const { retriever, defaults, queryModel, ...opened } = await openRetriever(settings, components);
   const ownGenerator = components.generator === undefined;
   const generator = ownGenerator
     ? await openGenerator(settings).catch(async (error: unknown) => {
@@ -198,6 +206,9 @@ export async function openRagService(
     countTokens: budget.countTokens,
     sinks: components.sinks,
     secrets: Object.values(settings.secrets),
+    ...(queryModel
+      ? { rewriteFollowUp: (query, history) => rewriteWithModel(queryModel, query, history) }
+      : {}),
     ...(components.onSinkError ? { onSinkError: components.onSinkError } : {}),
   });
   return {

@@ -41,6 +41,8 @@ export interface RagServiceOptions {
   sinks: readonly TraceSink[];
   /** Secret values that must never appear in an answer. */
   secrets: readonly string[];
+  /** Makes a follow-up standalone (the query model); without it, the topic is carried (follow-up.ts). */
+  rewriteFollowUp?: (query: string, history: readonly PriorTurn[]) => Promise<string | undefined>;
   onSinkError?: (error: unknown) => void;
 }
 
@@ -177,17 +179,30 @@ export class RagService {
     }
   }
 
-  /** The query retrieval runs: the request, or its standalone rewrite, recorded in the trace. */
+  /**
+   * The query retrieval runs: the request, or for a follow-up its standalone rewrite (by the query
+   * model when there is one, else the request carried with the conversation's topic), in the trace.
+   */
   private async standalone(request: RagRequest, query: string, trace: TraceRecorder): Promise<string> {
-    const rewritten = request.retrievalQuery;
-    if (rewritten === undefined || rewritten === query) return query;
+    const carried = request.retrievalQuery;
+    const history = request.history ?? [];
+    if (history.length === 0 && (carried === undefined || carried === query)) return query;
     const { maxQueryChars } = this.options.defaults;
-    return trace.step(
+    const rewrite = this.options.rewriteFollowUp;
+    const result = await trace.step(
       'rewrite',
-      { query, earlier_turns: request.history?.length ?? 0 },
-      () => Promise.resolve(checkQuery(rewritten, maxQueryChars).query),
-      (standalone) => ({ query: standalone }),
+      { query, earlier_turns: history.length },
+      async () => {
+        const byModel = rewrite && history.length > 0 ? await rewrite(query, history) : undefined;
+        const chosen = byModel ?? carried ?? query;
+        return {
+          query: checkQuery(chosen, maxQueryChars).query,
+          by: byModel ? 'query model' : 'carried topic',
+        };
+      },
+      (standalone) => standalone,
     );
+    return result.query;
   }
 
   private guard(): AnswerGuard {

@@ -124,7 +124,10 @@ describe.runIf(ready)('conversations with the twin', () => {
     // The trace shows the rewrite: the follow-up carried with the topic of the first turn.
     const trace = traces.find((candidate) => candidate.traceId === secondBody.trace_id);
     const rewrite = trace?.steps.find((step) => step.name === 'rewrite');
-    expect(rewrite?.output).toEqual({ query: 'Write a post about Q-learning\nMake it shorter' });
+    expect(rewrite?.output).toEqual({
+      query: 'Write a post about Q-learning (Make it shorter)',
+      by: 'query model',
+    });
     expect(trace?.steps.find((step) => step.name === 'prompt')?.output).toMatchObject({ earlier_turns: 1 });
     // The prompt the model saw carries the first answer, then the new request.
     const prompt = llm.prompts.at(-1) ?? '';
@@ -139,7 +142,7 @@ describe.runIf(ready)('conversations with the twin', () => {
     expect(shown).toMatchObject({ id: conversation.id, title: 'Write a post about Q-learning', turns: 2 });
     expect((shown.history as Record<string, unknown>[]).map((turn) => turn.rewrittenQuery)).toEqual([
       undefined,
-      'Write a post about Q-learning\nMake it shorter',
+      'Write a post about Q-learning (Make it shorter)',
     ]);
   }, 60_000);
 
@@ -262,7 +265,7 @@ describe.runIf(ready)('conversations with the twin', () => {
       };
       expect(shown.history.map((turn) => turn.rewrittenQuery ?? turn.query)).toEqual([
         'Write about vector databases',
-        'Write about vector databases\nNow as a LinkedIn post',
+        'Write about vector databases (Now as a LinkedIn post)',
       ]);
       const removed = await fetch(`${serve.url}/conversations/${first.conversation.id}`, {
         method: 'DELETE',

@@ -171,13 +171,20 @@ const KNOWN_AUTHORS = ['Paul Iusztin', 'Maxime Labonne', 'Ada Lovelace'];
 
 /**
  * Replies to the RAG query prompts: self-query names an author written in the request (the test
- * corpus's two, and one who is not in it); expansion returns two rewrites wrapped in the noise
- * models produce (numbering, a blank, a repeat of the original, one rewrite too many).
+ * corpus's two, and one who is not in it); a follow-up's rewrite joins the conversation's first
+ * request and the latest message; expansion returns two rewrites wrapped in the noise models
+ * produce (numbering, a blank, a repeat of the original, one rewrite too many).
  */
 function queryAnswer(prompt: string): string | undefined {
   const request = /"""\n([\s\S]*?)\n"""/u.exec(prompt)?.[1] ?? '';
   if (prompt.includes('{"author"')) {
     return JSON.stringify({ author: KNOWN_AUTHORS.find((name) => request.includes(name)) ?? null });
+  }
+  if (prompt.includes('{"query"')) {
+    // A follow-up made standalone: the conversation's first request, then the latest message.
+    const topic = /^User: (.*)$/mu.exec(prompt)?.[1] ?? '';
+    const latest = /Latest message:\n"""\n([\s\S]*?)\n"""/u.exec(prompt)?.[1] ?? '';
+    return JSON.stringify({ query: `${topic} (${latest})` });
   }
   if (prompt.includes('{"queries"')) {
     return JSON.stringify({
