@@ -85,11 +85,11 @@ export function askCommand(globals: () => GlobalOptions): Command {
       else {
         console.log(formatSources(reply));
         const kept = reply.conversation;
-        if (kept?.saved && kept.id) {
+        if (kept.saved && kept.id) {
           process.stderr.write(
             `Conversation ${kept.id} (turn ${String((kept.turn ?? 0) + 1)}): continue with twin ask --conversation ${kept.id} "..."\n`,
           );
-        } else if (kept?.reason && reply.answer !== null) {
+        } else if (kept.reason && reply.answer !== null) {
           process.stderr.write(`This turn was not kept: ${kept.reason}\n`);
         }
       }

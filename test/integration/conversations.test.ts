@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConversationStore } from '../../lambdas/adapters/conversations/dynamodb.js';
@@ -13,13 +16,14 @@ import { openRagService } from '../../lambdas/rag/open-service.js';
 import { loadSettings } from '../../lambdas/settings/index.js';
 import { collect } from '../support/async.js';
 import { startLocalDynamoDb } from '../support/dynamodb.js';
-import { referenceCorpusAvailable } from '../support/environment.js';
+import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
 import { startTwinServe } from '../support/twin-serve.js';
 
 const ready = referenceCorpusAvailable() && embeddingModelAvailable();
+const run = promisify(execFile);
 
 /** A request as API Gateway hands it to the twin's Lambda, from the caller with this API key. */
 function apiEvent(
@@ -239,6 +243,49 @@ describe.runIf(ready)('conversations with the twin', () => {
       reason: expect.stringMatching(/try again/u) as unknown,
     });
   }, 60_000);
+
+  it('on the command line: twin ask keeps the turn, --conversation continues it, twin conversations lists, shows and deletes it', async () => {
+    const twin = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
+          cwd: REPO_ROOT,
+          env: {
+            ...process.env,
+            ...corpus.env,
+            OPENAI_API_KEY: 'test',
+            OPENAI_BASE_URL: llm.url,
+            TWIN_GENERATOR: 'openai',
+          },
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        return error as { code: number; stdout: string; stderr: string };
+      }
+    };
+    const first = await twin(['ask', 'Write about feature stores', '--no-expand', '--no-rerank']);
+    const id = /Conversation ([0-9a-f-]{36}) \(turn 1\)/u.exec(first.stderr)?.[1] ?? '';
+    expect(first.code, first.stderr).toBe(0);
+    expect(id).not.toBe('');
+
+    const second = await twin(['ask', 'Now shorter', '--conversation', id, '--no-expand', '--no-rerank']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`Conversation ${id} (turn 2)`);
+    expect(llm.prompts.at(-1)).toContain('Asked: Write about feature stores');
+
+    expect((await twin(['conversations', 'list'])).stdout).toMatch(
+      new RegExp(`^${id} .* 2 turns {2}Write about feature stores$`, 'mu'),
+    );
+    const shown = await twin(['conversations', 'show', id]);
+    expect(shown.stdout).toContain('[2] Now shorter');
+    expect(shown.stdout).toContain('searched as: Write about feature stores (Now shorter)');
+    expect((await twin(['conversations', 'delete', id])).stdout).toContain(`Deleted conversation ${id}.`);
+    const gone = await twin(['conversations', 'show', id]);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('twin conversations list shows the ones kept');
+    const unknown = await twin(['ask', 'more', '--conversation', id]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no such conversation');
+  }, 120_000);
 
   it('through twin serve: two turns over HTTP, kept in the embedded store, the second written from the first', async () => {
     const serve = await startTwinServe([], {
