@@ -1,40 +1,19 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REFERENCE_WAREHOUSE_DIR, REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { REFERENCE_WAREHOUSE_DIR, referenceCorpusAvailable } from '../support/environment.js';
 import { CHROMIUM_PATH, chromiumAvailable } from '../support/chromium.js';
 import { startFixtureSites } from '../support/fixture-sites.js';
 import { startHubServer } from '../support/hub-server.js';
 import { startLlmServer } from '../support/llm-server.js';
+import { runTwin } from '../support/twin-cli.js';
 import { startTwinServe } from '../support/twin-serve.js';
 import { embeddingModelAvailable, TEST_MODELS_DIR } from '../support/models.js';
 import { mediumExportEntries } from '../support/platform-exports.js';
 import { zipArchive } from '../support/zip-archives.js';
 
-const run = promisify(execFile);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `twin` launcher in a child process, as a user would. */
-async function twin(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const twin = runTwin;
 
 /** A small warehouse export: both reference users and each author's two shortest articles. */
 async function writeSmallExport(dataDir: string): Promise<string> {

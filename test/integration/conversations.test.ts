@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConversationStore } from '../../lambdas/adapters/conversations/dynamodb.js';
@@ -16,14 +13,14 @@ import { openRagService } from '../../lambdas/rag/open-service.js';
 import { loadSettings } from '../../lambdas/settings/index.js';
 import { collect } from '../support/async.js';
 import { startLocalDynamoDb } from '../support/dynamodb.js';
-import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+import { runTwin } from '../support/twin-cli.js';
 import { startTwinServe } from '../support/twin-serve.js';
 
 const ready = referenceCorpusAvailable() && embeddingModelAvailable();
-const run = promisify(execFile);
 
 /** A request as API Gateway hands it to the twin's Lambda, from the caller with this API key. */
 function apiEvent(
@@ -245,23 +242,13 @@ describe.runIf(ready)('conversations with the twin', () => {
   }, 60_000);
 
   it('on the command line: twin ask keeps the turn, --conversation continues it, twin conversations lists, shows and deletes it', async () => {
-    const twin = async (args: string[]) => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
-          cwd: REPO_ROOT,
-          env: {
-            ...process.env,
-            ...corpus.env,
-            OPENAI_API_KEY: 'test',
-            OPENAI_BASE_URL: llm.url,
-            TWIN_GENERATOR: 'openai',
-          },
-        });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        return error as { code: number; stdout: string; stderr: string };
-      }
-    };
+    const twin = (args: string[]) =>
+      runTwin(args, {
+        ...corpus.env,
+        OPENAI_API_KEY: 'test',
+        OPENAI_BASE_URL: llm.url,
+        TWIN_GENERATOR: 'openai',
+      });
     const first = await twin(['ask', 'Write about feature stores', '--no-expand', '--no-rerank']);
     const id = /Conversation ([0-9a-f-]{36}) \(turn 1\)/u.exec(first.stderr)?.[1] ?? '';
     expect(first.code, first.stderr).toBe(0);

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../lambdas/adapters/warehouse/index.js';
@@ -16,14 +14,14 @@ import { startLocalServer, type LocalServer } from '../../lambdas/http/local-ser
 import { openRagService } from '../../lambdas/rag/open-service.js';
 import { loadSettings } from '../../lambdas/settings/index.js';
 import { collect } from '../support/async.js';
-import { REPO_ROOT, referenceCorpusAvailable } from '../support/environment.js';
+import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type LlmServer } from '../support/llm-server.js';
 import { embeddingModelAvailable, realEmbedder } from '../support/models.js';
 import { buildRagCorpus, type RagCorpus } from '../support/rag-corpus.js';
+import { runTwin } from '../support/twin-cli.js';
 import { startTwinServe } from '../support/twin-serve.js';
 
 const ready = referenceCorpusAvailable() && embeddingModelAvailable();
-const run = promisify(execFile);
 
 /** An API Gateway REST proxy event, as the twin's Lambda receives it. */
 function apiEvent(body: string | null, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
@@ -322,17 +320,8 @@ describe.runIf(ready)('the twin API (POST /rag)', () => {
   });
 
   describe('from the command line', () => {
-    const twin = async (args: string[], env: Record<string, string>) => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, 'bin', 'twin.js'), ...args], {
-          cwd: REPO_ROOT,
-          env: { ...process.env, ...corpus.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ...env },
-        });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        return error as { code: number; stdout: string; stderr: string };
-      }
-    };
+    const twin = (args: string[], env: Record<string, string>) =>
+      runTwin(args, { ...corpus.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ...env });
 
     it('twin ask prints the sources offline, and says how to get answers', async () => {
       const query = corpus.questions[1]?.query ?? '';
