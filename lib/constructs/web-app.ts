@@ -13,6 +13,8 @@ import { contentSecurityPolicy } from '../../lambdas/web-app/security-headers.js
 /** The API's paths, sent by CloudFront to API Gateway; everything else is the web app's files. */
 export const API_PATH_PATTERNS = [
   '/rag',
+  '/conversations',
+  '/conversations/*',
   '/authors',
   '/collection-runs',
   '/collection-runs/*',

@@ -36,12 +36,16 @@ function synth(auth: 'api-key' | 'iam' | 'cognito' = 'api-key') {
 describe('the workspace routes on the twin API', () => {
   const { rag, ragTemplate } = synth();
 
-  it('adds the seven routes with the same API key requirement as POST /rag', () => {
+  it('adds the seven routes with the same API key requirement as POST /rag and the conversations', () => {
     const methods = Object.values(ragTemplate.findResources('AWS::ApiGateway::Method')) as {
       Properties: { HttpMethod: string; ApiKeyRequired?: boolean };
     }[];
     const protectedMethods = methods.filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
+    // The workspace's seven, POST /rag, and the conversations' GET, GET and DELETE.
     expect(protectedMethods.map((method) => method.Properties.HttpMethod).sort()).toEqual([
+      'DELETE',
+      'GET',
+      'GET',
       'GET',
       'GET',
       'GET',
@@ -129,7 +133,7 @@ describe('signing people in with Cognito (-c auth=cognito)', () => {
       Properties: { HttpMethod: string; AuthorizationType?: string; ApiKeyRequired?: boolean };
     }[];
     const guarded = methods.filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
-    expect(guarded).toHaveLength(8); // POST /rag and the seven workspace routes
+    expect(guarded).toHaveLength(11); // POST /rag, the seven workspace routes, the three of conversations
     for (const method of guarded) {
       expect(method.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
       expect(method.Properties.ApiKeyRequired).not.toBe(true);
@@ -198,6 +202,8 @@ describe('WebStack', () => {
     const behaviors = distribution.Properties.DistributionConfig.CacheBehaviors;
     expect(behaviors.map((behavior) => behavior.PathPattern)).toEqual([
       '/rag',
+      '/conversations',
+      '/conversations/*',
       '/authors',
       '/collection-runs',
       '/collection-runs/*',
