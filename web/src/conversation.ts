@@ -17,10 +17,13 @@ export interface ConversationPanel {
 
 export function setUpConversations(): ConversationPanel {
   let current: string | null = null;
+  /** The open conversation's turns, as shown. */
+  let turns: { query: string; answer: string }[] = [];
   const thread = byId('thread');
   const status = byId('conversation-status');
 
-  function showThread(turns: readonly { query: string; answer: string }[]): void {
+  function showThread(shown: readonly { query: string; answer: string }[]): void {
+    turns = [...shown];
     thread.replaceChildren(
       ...turns.map((turn) =>
         el(
@@ -98,13 +101,9 @@ export function setUpConversations(): ConversationPanel {
     current: () => current,
     answered(turn) {
       if (!turn.conversationId) return;
-      const shown = current === turn.conversationId ? [...thread.children] : [];
+      const earlier = current === turn.conversationId ? turns : [];
       current = turn.conversationId;
-      const turns = shown.map((item) => ({
-        query: item.querySelector('.turn-request')?.textContent ?? '',
-        answer: item.querySelector('.turn-answer')?.textContent ?? '',
-      }));
-      showThread([...turns, { query: turn.query, answer: turn.answer }]);
+      showThread([...earlier, { query: turn.query, answer: turn.answer }]);
       void reload();
     },
     reload,
