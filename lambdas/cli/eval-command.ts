@@ -36,6 +36,7 @@ import { importWarehouse } from '../warehouse/import.js';
 import { openExportSource } from '../warehouse/sources.js';
 import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
+import { addTwinEvaluation } from './eval-twin-command.js';
 
 interface RetrievalCommandOptions {
   golden: string;
@@ -149,6 +150,7 @@ export function evalCommand(globals: () => GlobalOptions): Command {
         await scratch?.dispose();
       }
     });
+  addTwinEvaluation(evaluation, globals);
   return evaluation;
 }
 

@@ -6,6 +6,19 @@ export interface ChatPrompt {
   user: string;
 }
 
+/**
+ * Sampling for one request in place of the model's configured sampling, where the provider has the
+ * setting (the answer guard's second try: sampling that breaks a repetition loop).
+ */
+export interface SamplingOverride {
+  temperature?: number;
+  topP?: number;
+  /** llama.cpp's and TGI's repetition penalty; OpenAI-compatible APIs get frequency_penalty = this - 1. */
+  repetitionPenalty?: number;
+  /** Fixes the sampler's randomness where the provider takes a seed: the same request, the same answer. */
+  seed?: number;
+}
+
 export interface Generation {
   text: string;
   /** Token counts when the provider reports them (TGI's plain endpoint does not). */
@@ -19,7 +32,7 @@ export interface Generation {
 export interface ChatModel {
   /** Provider and model, for traces ("sagemaker:llm-twin-dev", "openai:gpt-4o-mini"). */
   readonly model: string;
-  generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation>;
+  generate(prompt: ChatPrompt, signal?: AbortSignal, sampling?: SamplingOverride): Promise<Generation>;
   /** The answer in pieces as they are written; the generator's return value is the whole answer. */
   stream(prompt: ChatPrompt, signal?: AbortSignal): AsyncGenerator<string, Generation>;
   /**

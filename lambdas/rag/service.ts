@@ -1,6 +1,6 @@
 import type { AuthorScope } from '../access/scope.js';
 import type { RetrievalMode } from '../domain/index.js';
-import type { ChatModel, Generation } from '../ports/chat-model.js';
+import type { ChatModel, ChatPrompt, Generation, SamplingOverride } from '../ports/chat-model.js';
 import type { PriorTurn } from './follow-up.js';
 import type { RequestTrace, TraceSink } from '../ports/request-trace.js';
 import { AnswerGuard, checkQuery } from './guardrails.js';
@@ -8,6 +8,19 @@ import { buildPrompt, TWIN_INSTRUCTION, type BuiltPrompt, type TokenCounter } fr
 import type { ContextRetriever, RankedChunk, Retrieval, RetrievalOptions } from './retriever.js';
 import type { RagAnswer, RagEvent, Source } from './contract.js';
 import { TraceRecorder } from './trace.js';
+import { notWriting, notWritingFlag, rewrittenFlag } from './writing-check.js';
+
+/**
+ * The second try at an answer that was not writing: sampling instead of (near-)greedy decoding, and a
+ * stronger repetition penalty, the two settings that break a loop a small model fell into. Seeded, so
+ * the same request is rewritten the same way (evaluations repeat).
+ */
+export const LOOP_BREAKING_SAMPLING: SamplingOverride = {
+  temperature: 0.7,
+  topP: 0.9,
+  repetitionPenalty: 1.3,
+  seed: 1,
+};
 
 export type { RagAnswer, RagEvent, Source } from './contract.js';
 
@@ -32,7 +45,7 @@ export interface RagRequest {
 }
 
 export interface RagServiceOptions {
-  retriever: ContextRetriever;
+  retriever: Pick<ContextRetriever, 'retrieve'>;
   /** The twin; without one only retrieval runs and answers are null. */
   generator?: ChatModel;
   defaults: Omit<RetrievalOptions, 'author'> & { maxQueryChars: number };
@@ -66,16 +79,8 @@ export class RagService {
     const generator = this.options.generator;
     if (!built || !generator) return this.complete(prepared, null);
     try {
-      const generation = await trace.step(
-        'generation',
-        { model: generator.model, prompt_tokens: built.promptTokens },
-        () => generator.generate(built.prompt, signal),
-        (result) => usageOf(result),
-      );
-      const guard = this.guard();
-      const cleaned = guard.clean(generation.text);
-      if (cleaned.redactions > 0) trace.flags.add(`answer-redacted:${String(cleaned.redactions)}`);
-      return await this.complete(prepared, cleaned.text);
+      const written = await this.write(generator, built.prompt, built.promptTokens, trace, signal);
+      return await this.complete(prepared, written);
     } catch (error) {
       await this.fail(trace, error);
       throw error;
@@ -112,6 +117,9 @@ export class RagService {
         yield { type: 'token', data: { text: rest } };
       }
       if (redactions > 0) trace.flags.add(`answer-redacted:${String(redactions)}`);
+      // What was streamed cannot be taken back: an answer that is not writing is flagged, never silently.
+      const reason = notWriting(text);
+      if (reason) trace.flags.add(notWritingFlag(reason));
       trace.record({
         name: 'generation',
         durationMs: Math.round(performance.now() - started),
@@ -129,6 +137,41 @@ export class RagService {
       throw error;
     }
     yield { type: 'done', data: await this.complete(prepared, text) };
+  }
+
+  /**
+   * The answer, cleaned by the answer guard. One that is not writing (nothing, a loop, an empty list,
+   * template tokens) is written once more with loop-breaking sampling; if the second is writing it is
+   * the answer (flagged as rewritten), otherwise the first stands, flagged as not writing.
+   */
+  private async write(
+    generator: ChatModel,
+    prompt: ChatPrompt,
+    promptTokens: number,
+    trace: TraceRecorder,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const attempt = async (name: string, sampling?: SamplingOverride) => {
+      const generation = await trace.step(
+        name,
+        { model: generator.model, prompt_tokens: promptTokens, ...(sampling ? { sampling } : {}) },
+        () => generator.generate(prompt, signal, sampling),
+        (result) => usageOf(result),
+      );
+      const cleaned = this.guard().clean(generation.text);
+      return { ...cleaned, reason: notWriting(cleaned.text) };
+    };
+    let answer = await attempt('generation');
+    const first = answer.reason;
+    if (first) {
+      const second = await attempt('generation_retry', LOOP_BREAKING_SAMPLING);
+      if (!second.reason) {
+        trace.flags.add(rewrittenFlag(first));
+        answer = second;
+      } else trace.flags.add(notWritingFlag(first));
+    }
+    if (answer.redactions > 0) trace.flags.add(`answer-redacted:${String(answer.redactions)}`);
+    return answer.text;
   }
 
   private async prepare(request: RagRequest): Promise<Prepared> {

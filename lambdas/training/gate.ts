@@ -1,4 +1,6 @@
-import { mulberry32 } from '../shared/seeded-random.js';
+import { bootstrapInterval } from '../evaluation/bootstrap.js';
+
+export { bootstrapInterval };
 
 /** The judge's averages for one model (SYSTEM.md §5); null when no verdict could be read. */
 export interface JudgeScores {
@@ -40,11 +42,6 @@ export interface GateDecision {
   /** Against the approved model: rows both have a verdict for, the mean per-row difference and its 90% interval. */
   comparison?: { pairs: number; meanDifference: number; interval: [number, number] };
 }
-
-/** Bootstrap resamples for the interval; enough for stable 5th and 95th percentiles. */
-const RESAMPLES = 4000;
-/** A fixed seed: the same verdicts always give the same decision. */
-const SEED = 0x5eed;
 
 /**
  * The deployment gate. A smoke run never passes, and neither does a candidate with fewer than
@@ -119,22 +116,6 @@ export function gateDecision(input: GateInput, policy: GatePolicy): GateDecision
           comparison,
         },
       );
-}
-
-/** The percentile bootstrap interval of the mean, with a seeded generator. */
-export function bootstrapInterval(values: readonly number[], level: number): [number, number] {
-  if (values.length === 0) return [0, 0];
-  const random = mulberry32(SEED);
-  const means = new Float64Array(RESAMPLES);
-  for (let resample = 0; resample < RESAMPLES; resample++) {
-    let sum = 0;
-    for (let i = 0; i < values.length; i++) sum += values[Math.floor(random() * values.length)] ?? 0;
-    means[resample] = sum / values.length;
-  }
-  means.sort();
-  const tail = (1 - level) / 2;
-  const at = (q: number) => means[Math.min(RESAMPLES - 1, Math.max(0, Math.floor(q * RESAMPLES)))] ?? 0;
-  return [round(at(tail)), round(at(1 - tail))];
 }
 
 function average(values: readonly number[]): number {

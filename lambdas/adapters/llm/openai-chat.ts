@@ -1,6 +1,12 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
+import {
+  GenerationError,
+  type ChatModel,
+  type ChatPrompt,
+  type Generation,
+  type SamplingOverride,
+} from '../../ports/chat-model.js';
 import { createOpenAiClient, type OpenAiConnection } from './openai-client.js';
 
 export interface OpenAiChatOptions extends OpenAiConnection {
@@ -25,9 +31,11 @@ export class OpenAiChatModel implements ChatModel {
     return `openai:${this.options.model}`;
   }
 
-  async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+  async generate(prompt: ChatPrompt, signal?: AbortSignal, sampling?: SamplingOverride): Promise<Generation> {
     try {
-      const completion = await this.client.chat.completions.create(this.request(prompt), { signal });
+      const completion = await this.client.chat.completions.create(this.request(prompt, sampling), {
+        signal,
+      });
       return {
         text: completion.choices[0]?.message.content ?? '',
         ...(completion.usage
@@ -70,7 +78,7 @@ export class OpenAiChatModel implements ChatModel {
     return { text, ...(usage ? { usage } : {}) };
   }
 
-  private request(prompt: ChatPrompt) {
+  private request(prompt: ChatPrompt, sampling: SamplingOverride = {}) {
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: prompt.system },
       { role: 'user', content: prompt.user },
@@ -78,8 +86,10 @@ export class OpenAiChatModel implements ChatModel {
     return {
       model: this.options.model,
       messages,
-      temperature: this.options.temperature,
-      top_p: this.options.topP,
+      temperature: sampling.temperature ?? this.options.temperature,
+      top_p: sampling.topP ?? this.options.topP,
+      ...(sampling.repetitionPenalty ? { frequency_penalty: sampling.repetitionPenalty - 1 } : {}),
+      ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
       // Many OpenAI-compatible servers (vLLM, TGI) read only max_tokens, which OpenAI still accepts.
       max_tokens: this.options.maxNewTokens,
     };

@@ -1,6 +1,12 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
-import { GenerationError, type ChatModel, type ChatPrompt, type Generation } from '../../ports/chat-model.js';
+import {
+  GenerationError,
+  type ChatModel,
+  type ChatPrompt,
+  type Generation,
+  type SamplingOverride,
+} from '../../ports/chat-model.js';
 import { parseJsonOrUndefined } from '../../shared/json.js';
 import { formatTwinPrompt } from './twin-prompt.js';
 
@@ -52,21 +58,22 @@ export class SageMakerTgiModel implements ChatModel {
     };
   }
 
-  payload(prompt: ChatPrompt, stream: boolean): string {
+  payload(prompt: ChatPrompt, stream: boolean, sampling: SamplingOverride = {}): string {
     return JSON.stringify({
       inputs: formatTwinPrompt(prompt),
       parameters: {
         max_new_tokens: this.options.maxNewTokens,
-        top_p: this.options.topP,
-        temperature: this.options.temperature,
-        repetition_penalty: this.options.repetitionPenalty,
+        top_p: sampling.topP ?? this.options.topP,
+        temperature: sampling.temperature ?? this.options.temperature,
+        repetition_penalty: sampling.repetitionPenalty ?? this.options.repetitionPenalty,
+        ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
         return_full_text: false,
       },
       ...(stream ? { stream: true } : {}),
     });
   }
 
-  async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+  async generate(prompt: ChatPrompt, signal?: AbortSignal, sampling?: SamplingOverride): Promise<Generation> {
     // Already loaded by whoever made the client; imported here so this module adds nothing to cold starts.
     const { InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
     const reply = await this.call(this.deadline(signal), (abortSignal) =>
@@ -75,7 +82,7 @@ export class SageMakerTgiModel implements ChatModel {
           ...this.target,
           ContentType: 'application/json',
           Accept: 'application/json',
-          Body: this.payload(prompt, false),
+          Body: this.payload(prompt, false, sampling),
         }),
         { abortSignal },
       ),

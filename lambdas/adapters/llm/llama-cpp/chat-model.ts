@@ -4,6 +4,7 @@ import {
   type ChatPrompt,
   type Generation,
   type PromptBudget,
+  type SamplingOverride,
 } from '../../../ports/chat-model.js';
 import type { Completion, LocalLlm, Sampling } from './local-llm.js';
 import type { LocalLlmLease } from './shared.js';
@@ -37,10 +38,10 @@ export class LlamaCppChatModel implements ChatModel {
     return `local:${this.llm.name}`;
   }
 
-  async generate(prompt: ChatPrompt, signal?: AbortSignal): Promise<Generation> {
+  async generate(prompt: ChatPrompt, signal?: AbortSignal, sampling?: SamplingOverride): Promise<Generation> {
     const limit = this.limit(signal);
     try {
-      return asGeneration(await this.llm.complete(prompt, { ...this.sampling, signal: limit }));
+      return asGeneration(await this.llm.complete(prompt, { ...this.sampling, ...sampling, signal: limit }));
     } catch (error) {
       throw this.asGenerationError(error, limit);
     }

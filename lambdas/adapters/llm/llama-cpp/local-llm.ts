@@ -43,6 +43,7 @@ export interface Sampling {
   temperature: number;
   topP: number;
   repetitionPenalty: number;
+  seed?: number;
 }
 
 export interface CompletionRequest extends Sampling {
@@ -164,6 +165,7 @@ export class LocalLlm {
         temperature: request.temperature,
         topP: request.topP,
         repeatPenalty: { penalty: request.repetitionPenalty },
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         customStopTriggers: rendered.stopTriggers,
         signal: request.signal,
         // The budget makes the prompt fit; never drop its beginning to make room.
