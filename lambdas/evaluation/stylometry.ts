@@ -36,11 +36,12 @@ export function styleWords(text: string): string[] {
 }
 
 function ngramCounts(text: string): Map<string, number> {
-  const normalized = normalizeForStyle(text);
+  // By code point, not UTF-16 unit: an emoji is one character here as in the Python job.
+  const characters = Array.from(normalizeForStyle(text));
   const counts = new Map<string, number>();
   for (const order of NGRAM_ORDERS) {
-    for (let start = 0; start + order <= normalized.length; start++) {
-      const gram = normalized.slice(start, start + order);
+    for (let start = 0; start + order <= characters.length; start++) {
+      const gram = characters.slice(start, start + order).join('');
       counts.set(gram, (counts.get(gram) ?? 0) + 1);
     }
   }

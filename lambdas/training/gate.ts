@@ -31,6 +31,11 @@ export interface GateInput {
   paired: readonly PairedScore[];
   /** Whether a model was approved when the candidate was evaluated (it was then judged beside it). */
   approvedExists: boolean;
+  /**
+   * Per test row: both models' stylometric similarity with the author's profile (the evaluation job's
+   * `paired_style`); absent in metrics from before the job measured style.
+   */
+  pairedStyle?: readonly PairedScore[];
 }
 
 export interface GateDecision {
@@ -41,6 +46,8 @@ export interface GateDecision {
   missing: number;
   /** Against the approved model: rows both have a verdict for, the mean per-row difference and its 90% interval. */
   comparison?: { pairs: number; meanDifference: number; interval: [number, number] };
+  /** The same paired comparison of style similarity with the author (candidate minus approved). */
+  styleComparison?: { pairs: number; meanDifference: number; interval: [number, number] };
 }
 
 /**
@@ -94,12 +101,16 @@ export function gateDecision(input: GateInput, policy: GatePolicy): GateDecision
   const pairProblem = enough(pairs.length, input.samples - pairs.length, 'the pair of models');
   if (pairProblem) return reject(pairProblem);
 
-  const differences = pairs.map((row) => row.candidate - row.baseline);
-  const comparison = {
-    pairs: pairs.length,
-    meanDifference: round(average(differences)),
-    interval: bootstrapInterval(differences, 0.9),
-  };
+  const comparison = pairedDifference(pairs);
+  const styleComparison = styleOf(input.pairedStyle ?? []);
+  if (styleComparison && styleComparison.interval[1] < -policy.margin) {
+    const [low, high] = styleComparison.interval;
+    return reject(
+      `writes less like the author than the approved model: style similarity ${signed(styleComparison.meanDifference)} over ${String(styleComparison.pairs)} rows, 90% interval [${signed(low)}, ${signed(high)}], wholly below -${String(policy.margin)} (the approval margin)`,
+      { comparison, styleComparison },
+    );
+  }
+  const style = styleComparison ? { styleComparison } : {};
   const [low, high] = comparison.interval;
   const summary = `mean difference ${signed(comparison.meanDifference)} over ${String(pairs.length)} rows, 90% interval [${signed(low)}, ${signed(high)}]`;
   return low > policy.margin
@@ -109,13 +120,34 @@ export function gateDecision(input: GateInput, policy: GatePolicy): GateDecision
         judged,
         missing,
         comparison,
+        ...style,
       }
     : reject(
         `does not clearly beat the approved model: ${summary}, not above the margin ${String(policy.margin)}`,
-        {
-          comparison,
-        },
+        { comparison, ...style },
       );
+}
+
+/** Rows that both models have a score for: the mean candidate-minus-approved difference and its 90% interval. */
+function pairedDifference(pairs: readonly { candidate: number; baseline: number }[]) {
+  const differences = pairs.map((row) => row.candidate - row.baseline);
+  return {
+    pairs: pairs.length,
+    meanDifference: round(average(differences)),
+    interval: bootstrapInterval(differences, 0.9),
+  };
+}
+
+/**
+ * The paired style comparison, when the job measured style for both models on the rows. Style is a
+ * guard, not a goal: a candidate is rejected when its interval lies wholly below -margin (it clearly
+ * writes less like the author), never for failing to write more like them.
+ */
+function styleOf(paired: readonly PairedScore[]) {
+  const pairs = paired.filter(
+    (row): row is { candidate: number; baseline: number } => row.candidate !== null && row.baseline !== null,
+  );
+  return pairs.length === 0 ? undefined : pairedDifference(pairs);
 }
 
 function average(values: readonly number[]): number {

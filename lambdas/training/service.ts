@@ -55,6 +55,10 @@ const MetricsSchema = z.object({
   paired: z
     .array(z.object({ candidate: z.number().nullable(), baseline: z.number().nullable() }))
     .default([]),
+  /** Per test row, both models' stylometric similarity with the author (absent before the job measured it). */
+  paired_style: z
+    .array(z.object({ candidate: z.number().nullable(), baseline: z.number().nullable() }))
+    .default([]),
 });
 
 /** A candidate may miss at most this share of verdicts (judge errors, unreadable replies). */
@@ -117,6 +121,7 @@ export class TrainingService {
         smoke: plan.smoke,
         samples: metrics.samples,
         paired: metrics.paired,
+        pairedStyle: metrics.paired_style,
         // Approved when the run was planned (and so judged beside the candidate), or since.
         approvedExists: plan.baseline !== null || previous !== undefined,
       },

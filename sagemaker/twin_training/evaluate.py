@@ -22,6 +22,7 @@ from .hyperparameters import EvaluationHyperparameters, parse_evaluation_hyperpa
 from .paths import CHECKPOINTS, HYPERPARAMETERS, INPUT_DATA, OUTPUT_DATA
 from .secrets import read_secret
 from .model_folder import check_model_folder
+from .fidelity import style_metrics, style_model
 from .judge import Verdict, judge_prompt, paired_scores, parse_verdict, summarize, verdict_record
 
 INPUT = INPUT_DATA
@@ -140,6 +141,7 @@ def main() -> None:
     has_baseline = (INPUT / "baseline" / "model.tar.gz").exists()
     baseline_verdicts = None
     baseline = None
+    baseline_answers = None
     if has_baseline:
         baseline_answers = generate_answers("baseline", prompts, sampling)
         baseline_pairs = [(row["instruction"], answer) for row, answer in zip(rows, baseline_answers)]
@@ -153,6 +155,8 @@ def main() -> None:
         **summarize(verdicts),
         **({"baseline": baseline} if baseline else {}),
         "paired": paired_scores(verdicts, baseline_verdicts),
+        # The author's voice, measured without a judge: the gate also rejects a clearly worse writer.
+        **style_metrics(style_model(read_split(INPUT / "dataset" / "train.jsonl", "instruct")), rows, answers, baseline_answers),
         "per_sample": [verdict_record(i, a, v) for (i, a), v in zip(pairs, verdicts)],
     }
     body = json.dumps(metrics, indent=2)

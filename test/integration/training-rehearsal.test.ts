@@ -196,11 +196,21 @@ describe.runIf(trainingEnvironmentAvailable() && referenceCorpusAvailable())(
           baseline: { model: string };
           paired: object;
           per_sample: object[];
+          stylometry: { candidate: { count: number }; baseline: { count: number } };
+          paired_style: { candidate: number; baseline: number }[];
         };
         expect(metrics.model).toBe('dpo-rehearsal');
         expect(metrics.baseline.model).toBe('sft-rehearsal');
         expect(metrics.per_sample).toHaveLength(4);
         expect(metrics.paired).toBeDefined();
+        // The writing's style, measured in the job without a judge, paired row by row for the gate.
+        expect(metrics.stylometry.candidate.count).toBe(4);
+        expect(metrics.stylometry.baseline.count).toBe(4);
+        expect(metrics.paired_style).toHaveLength(4);
+        for (const pair of metrics.paired_style) {
+          expect(typeof pair.candidate).toBe('number');
+          expect(typeof pair.baseline).toBe('number');
+        }
         expect(await readFile(join(root, 'output', 'data', 'metrics.json'), 'utf8')).toBe(
           stored?.body.toString(),
         );

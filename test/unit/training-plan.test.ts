@@ -201,6 +201,47 @@ describe('the deployment gate', () => {
     );
     expect(gate(straddling)).toEqual(gate(straddling));
   });
+
+  describe('with the style of the writing measured beside the judge', () => {
+    const better = rows(
+      40,
+      () => 2.6,
+      () => 2,
+    );
+    const withStyle = (candidate: (i: number) => number, baseline: (i: number) => number) =>
+      gateDecision(
+        {
+          smoke: false,
+          samples: 40,
+          paired: better,
+          approvedExists: true,
+          pairedStyle: rows(40, candidate, baseline),
+        },
+        policy,
+      );
+
+    it('rejects a candidate the judge prefers when it clearly writes less like the author', () => {
+      const decision = withStyle(
+        (i) => 0.2 + (i % 4) * 0.005,
+        (i) => 0.3 + (i % 4) * 0.005,
+      );
+      expect(decision.approve).toBe(false);
+      expect(decision.reason).toMatch(
+        /^writes less like the author than the approved model: style similarity -0\.100 over 40 rows, 90% interval \[-0\.100, -0\.100\], wholly below -0 \(the approval margin\)$/u,
+      );
+      expect(decision.styleComparison?.pairs).toBe(40);
+    });
+
+    it('approves one no worse in style, and reports the style comparison beside the judge', () => {
+      const decision = withStyle(
+        (i) => (i % 2 === 0 ? 0.28 : 0.32),
+        () => 0.3,
+      );
+      expect(decision.approve).toBe(true);
+      expect(decision.styleComparison?.interval[0]).toBeLessThan(0);
+      expect(decision.styleComparison?.interval[1]).toBeGreaterThan(0);
+    });
+  });
 });
 
 describe('the training configuration and controls', () => {
