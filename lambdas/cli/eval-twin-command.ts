@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
+import type { LocalLlm } from '../adapters/llm/llama-cpp/local-llm.js';
+import { leaseLocalLlm } from '../adapters/llm/llama-cpp/shared.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
 import { InvalidInputError, type Article } from '../domain/index.js';
 import { fidelityChartSvg } from '../evaluation/fidelity-chart.js';
@@ -12,6 +14,7 @@ import {
   sanityChecks,
   scoreWriting,
   type FidelityRow,
+  type HeldOutLikelihood,
   type SanityCheck,
   type WritingAnswer,
   type WritingSystem,
@@ -30,13 +33,24 @@ import { openExportSource } from '../warehouse/sources.js';
 import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 
+interface ModelRun {
+  file: string;
+  label: string;
+  /** Also evaluated without retrieval (the stock models). */
+  withoutRag: boolean;
+  /** A prompt layout forced in place of the automatic choice. */
+  layout?: 'alpaca';
+}
+
 interface TwinEvalOptions {
+  compareLayouts?: boolean;
   corpus?: string;
   requests: string;
   model?: string[];
   twin?: string;
   maxNewTokens: string;
   maxInputTokens?: string;
+  perplexityTokens: string;
   rerank: boolean;
   out?: string;
   chart?: string;
@@ -55,6 +69,7 @@ export interface FidelityReport {
   rows: FidelityRow[];
   sanity: SanityCheck[];
   answers: WritingAnswer[];
+  likelihoods: HeldOutLikelihood[];
   seconds: number;
 }
 
@@ -79,6 +94,15 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       '--max-input-tokens <n>',
       'prompt budget in tokens (TWIN_GENERATION_MAX_INPUT_TOKENS; default: what the model context leaves)',
     )
+    .option(
+      '--perplexity-tokens <n>',
+      'tokens of each held-out passage whose perplexity each model measures (0: none; exact, so slow for a large vocabulary)',
+      '64',
+    )
+    .option(
+      '--compare-layouts',
+      'also evaluate each model that has a chat template with the Alpaca layout instead (with retrieval)',
+    )
     .option('--no-rerank', 'keep the search order (no cross-encoder)')
     .option('--out <file>', 'also write the report (rows, checks, every answer) as JSON')
     .option('--chart <file>', 'also draw the table as an SVG chart')
@@ -89,6 +113,7 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       const maxNewTokens = wholeNumber(options.maxNewTokens, 'max-new-tokens', 16, 2048);
       if (options.maxInputTokens !== undefined)
         wholeNumber(options.maxInputTokens, 'max-input-tokens', 256, 131072);
+      wholeNumber(options.perplexityTokens, 'perplexity-tokens', 0, 4096);
       const settings = await cliSettings(globals());
       const models = (options.model ?? []).map((file) => resolve(file));
       if (models.length === 0) {
@@ -206,9 +231,19 @@ async function answerAndScore(
       await runFeaturePipeline({ warehouse, ...services }, {}, progressBar());
       const style = StyleModel.fit(set.profilePassages);
       const answers: WritingAnswer[] = [];
+      const likelihoods: HeldOutLikelihood[] = [];
       const systems: FidelityReport['systems'] = [];
-      const runs = [
+      const runs: ModelRun[] = [
         ...models.map((file) => ({ file, label: basename(file, '.gguf'), withoutRag: true })),
+        // The layout its chat template replaces, to show what the template is worth (RAG only).
+        ...(options.compareLayouts
+          ? models.map((file) => ({
+              file,
+              label: `${basename(file, '.gguf')} · Alpaca layout`,
+              withoutRag: false,
+              layout: 'alpaca' as const,
+            }))
+          : []),
         ...(options.twin
           ? [
               {
@@ -223,6 +258,7 @@ async function answerAndScore(
         const settings = await scratchSettings(join(scratch, 'retrieval'), {
           TWIN_GENERATOR: 'local',
           TWIN_GENERATOR_GGUF: run.file,
+          ...(run.layout ? { TWIN_GENERATOR_PROMPT_LAYOUT: run.layout } : {}),
           TWIN_GENERATION_MAX_NEW_TOKENS: String(maxNewTokens),
           TWIN_GENERATOR_SEQUENCES: '1',
           ...(options.maxInputTokens ? { TWIN_GENERATION_MAX_INPUT_TOKENS: options.maxInputTokens } : {}),
@@ -235,6 +271,11 @@ async function answerAndScore(
           run.withoutRag,
           options.rerank,
         );
+        if (run.layout && !opened.llm.instructionTuned) {
+          // A model without a chat template is served in the Alpaca layout already.
+          await opened.close();
+          continue;
+        }
         try {
           process.stderr.write(`Answering ${String(set.requests.length)} requests with ${run.label}\n`);
           const bar = progressBar();
@@ -244,11 +285,25 @@ async function answerAndScore(
             )),
           );
           systems.push(...opened.systems.map(({ name, model, rag }) => ({ name, model, rag })));
+          const perplexityTokens = Number(options.perplexityTokens);
+          // The same weights read the same passages whatever the layout: measured once per model.
+          if (perplexityTokens > 0 && !run.layout) {
+            const names = opened.systems.map((system) => system.name);
+            const read = progressBar();
+            for (const [index, request] of set.requests.entries()) {
+              const { nll, tokens } = await opened.llm.negativeLogLikelihood(
+                request.reference,
+                perplexityTokens,
+              );
+              likelihoods.push({ systems: names, author: request.author, nll, tokens });
+              read({ stage: 'perplexity', done: index + 1, total: set.requests.length });
+            }
+          }
         } finally {
           await opened.close();
         }
       }
-      const rows = await scoreWriting(set, answers, style, services.embedder);
+      const rows = await scoreWriting(set, answers, style, services.embedder, likelihoods);
       const generic = systems.find((system) => !system.rag)?.name;
       return {
         createdAt: new Date().toISOString(),
@@ -258,6 +313,7 @@ async function answerAndScore(
         rows,
         sanity: sanityChecks(set, answers, style, generic),
         answers,
+        likelihoods,
         seconds: 0,
       };
     } finally {
@@ -282,10 +338,13 @@ async function openModelSystems(
   label: string,
   withoutRag: boolean,
   rerank: boolean,
-): Promise<{ systems: WritingSystem[]; close(): Promise<void> }> {
+): Promise<{ systems: WritingSystem[]; llm: LocalLlm; close(): Promise<void> }> {
+  if (settings.generator.kind !== 'local') throw new Error(`${label} is not a local model`);
   const opened = await openRetriever(settings, { authors, featureServices, queryModel: null });
   const generator = await openGenerator(settings);
   if (!generator) throw new Error(`no generator for ${label}`);
+  // The generator's own copy of the model (leases share one per process).
+  const lease = await leaseLocalLlm(settings.generator);
   const budget = generator.promptBudget ?? {
     maxInputTokens: settings.generator.maxInputTokens,
     countTokens: (text: string) => text.length / 3,
@@ -345,7 +404,9 @@ async function openModelSystems(
   ];
   return {
     systems,
+    llm: lease.llm,
     close: async () => {
+      await lease.release();
       await generator.close?.();
       await opened.close();
     },

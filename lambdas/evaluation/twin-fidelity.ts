@@ -26,6 +26,15 @@ export interface SystemAnswer {
   seconds: number;
 }
 
+/** A model's negative log-likelihood (nats) of one held-out passage, over `tokens` tokens. */
+export interface HeldOutLikelihood {
+  /** Every system of the model shares it (the passage is read without retrieval). */
+  systems: readonly string[];
+  author: string;
+  nll: number;
+  tokens: number;
+}
+
 export interface WritingAnswer extends SystemAnswer {
   system: string;
   author: string;
@@ -57,6 +66,8 @@ export interface FidelityRow {
   groundedness?: Estimate;
   /** Share of answer word 8-grams pasted verbatim from the sources (RAG systems). */
   copied?: Estimate;
+  /** Perplexity of the author's held-out passages under the system's model (lower: the model expects their words). */
+  perplexity?: Estimate;
   /** Answers still not writing after the guard's retry (counted as failures, never dropped). */
   notWriting: number;
   /** Answers the guard had written again. */
@@ -117,6 +128,23 @@ function verification(positives: readonly number[], negatives: readonly number[]
   };
 }
 
+/** Perplexity over passages (exp of total nats over total tokens), with its interval over passages. */
+function perplexityOf(read: readonly HeldOutLikelihood[]): Estimate {
+  const over = (indices: readonly number[]) => {
+    let nll = 0;
+    let tokens = 0;
+    for (const index of indices) {
+      nll += read[index]?.nll ?? 0;
+      tokens += read[index]?.tokens ?? 0;
+    }
+    return tokens === 0 ? 0 : Math.exp(nll / tokens);
+  };
+  return {
+    mean: round(over(read.map((_, index) => index))),
+    interval: bootstrapStatistic(read.length, over, INTERVAL_LEVEL),
+  };
+}
+
 function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -135,6 +163,7 @@ export async function scoreWriting(
   answers: readonly WritingAnswer[],
   style: StyleModel,
   embedder: Embedder,
+  likelihoods: readonly HeldOutLikelihood[] = [],
 ): Promise<FidelityRow[]> {
   const rows: FidelityRow[] = [];
   const systems = [...new Set(answers.map((answer) => answer.system))];
@@ -191,6 +220,7 @@ export async function scoreWriting(
         ? await Promise.all(mine.map((answer) => groundedness(embedder, answer.text, answer.sources)))
         : undefined;
       const seconds = median(mine.map((answer) => answer.seconds));
+      const read = likelihoods.filter((entry) => entry.author === author && entry.systems.includes(system));
       rows.push({
         ...textsRow(
           system,
@@ -199,6 +229,7 @@ export async function scoreWriting(
         ),
         ...(grounded ? { groundedness: estimate(grounded) } : {}),
         ...(rag ? { copied: estimate(mine.map((answer) => copiedShare(answer.text, answer.sources))) } : {}),
+        ...(read.length > 0 ? { perplexity: perplexityOf(read) } : {}),
         notWriting: mine.filter((answer) => notWriting(answer.text) !== undefined).length,
         rewritten: mine.filter((answer) => answer.flags.some((flag) => flag.startsWith('answer-rewritten')))
           .length,
@@ -287,6 +318,7 @@ export function formatFidelity(rows: readonly FidelityRow[], checks: readonly Sa
     'verif. AUC →0.5',
     'grounded',
     'copied',
+    'perplexity ↓',
     'not writing',
     's/answer',
   ];
@@ -303,6 +335,9 @@ export function formatFidelity(rows: readonly FidelityRow[], checks: readonly Sa
         cell(row.verificationAuc),
         cell(row.groundedness),
         cell(row.copied),
+        row.perplexity
+          ? `${row.perplexity.mean.toFixed(1)} [${row.perplexity.interval[0].toFixed(1)}, ${row.perplexity.interval[1].toFixed(1)}]`
+          : '—',
         row.kind === 'system'
           ? `${String(row.notWriting)}${row.rewritten ? ` (${String(row.rewritten)} rewritten)` : ''}`
           : '—',

@@ -208,6 +208,10 @@ const EnvSchema = z.object({
   TWIN_GENERATOR_CONTEXT: wholeNumberSetting(512, 131072, 4096),
   TWIN_GENERATOR_SEQUENCES: wholeNumberSetting(1, 16, 2),
   TWIN_GENERATOR_THREADS: wholeNumber(1, 256).optional(),
+  /** How prompts are laid out for the local model: its chat template when it has one (auto), or forced. */
+  TWIN_GENERATOR_PROMPT_LAYOUT: z
+    .enum(['auto', 'chat', 'alpaca'], { error: 'must be one of auto, chat, alpaca' })
+    .default('auto'),
   TWIN_QUERY_BACKEND: z
     .enum(['auto', 'local', 'openai', 'none'], { error: 'must be one of auto, local, openai, none' })
     .default('auto'),
@@ -366,6 +370,11 @@ export interface LocalGeneratorSettings {
   sequences: number;
   /** CPU threads; unset: llama.cpp's count of math cores (never more threads than cores). */
   threads?: number;
+  /**
+   * The prompt layout: `auto` uses the model's chat template when the GGUF carries one (what an
+   * instruction-tuned model was trained on), else the Alpaca layout our training job writes.
+   */
+  promptLayout?: 'auto' | 'chat' | 'alpaca';
 }
 
 export interface Settings {
@@ -588,6 +597,9 @@ function generatorSettings(
         contextSize: values.TWIN_GENERATOR_CONTEXT,
         sequences: values.TWIN_GENERATOR_SEQUENCES,
         ...(values.TWIN_GENERATOR_THREADS ? { threads: values.TWIN_GENERATOR_THREADS } : {}),
+        ...(values.TWIN_GENERATOR_PROMPT_LAYOUT !== 'auto'
+          ? { promptLayout: values.TWIN_GENERATOR_PROMPT_LAYOUT }
+          : {}),
         // The adapter narrows this to what the loaded model's context leaves after the answer.
         maxInputTokens: values.TWIN_GENERATION_MAX_INPUT_TOKENS ?? values.TWIN_GENERATOR_CONTEXT,
       };

@@ -87,6 +87,7 @@ export class LocalLlm {
     private readonly context: LlamaContext,
     private readonly pool: SequencePool<LlamaContextSequence>,
     readonly file: string,
+    private readonly promptLayout: 'auto' | 'chat' | 'alpaca' = 'auto',
   ) {}
 
   /** Checks the file, then loads it; every failure names the file and what to do. */
@@ -114,7 +115,23 @@ export class LocalLlm {
       threads,
     });
     const sequences = Array.from({ length: settings.sequences }, () => context.getSequence());
-    return new LocalLlm(library, llama, model, context, new SequencePool(sequences), settings.file);
+    if (settings.promptLayout === 'chat' && !model.fileInfo.metadata.tokenizer.chat_template) {
+      await context.dispose();
+      await model.dispose();
+      throw localModelProblem(
+        settings.file,
+        'has no chat template, so TWIN_GENERATOR_PROMPT_LAYOUT=chat cannot be used; use auto or alpaca',
+      );
+    }
+    return new LocalLlm(
+      library,
+      llama,
+      model,
+      context,
+      new SequencePool(sequences),
+      settings.file,
+      settings.promptLayout,
+    );
   }
 
   /** The GGUF's own name for the model, else its file name. */
@@ -184,13 +201,57 @@ export class LocalLlm {
     }
   }
 
+  /**
+   * The model's negative log-likelihood of a text (its first `maxTokens` tokens after the
+   * beginning-of-text token), in nats, and how many tokens it covers: exp(nll / tokens) is the
+   * perplexity. Exact: the full next-token distribution at every position (slow for a large
+   * vocabulary, hence the cap).
+   */
+  async negativeLogLikelihood(
+    text: string,
+    maxTokens: number,
+    signal?: AbortSignal,
+  ): Promise<{ nll: number; tokens: number }> {
+    const tokens = this.model.tokenize(text).slice(0, maxTokens);
+    const bos = this.model.tokens.bos;
+    const input = bos === null ? tokens : [bos, ...tokens];
+    if (input.length < 2) return { nll: 0, tokens: 0 };
+    const sequence = await this.pool.acquire(signal ?? new AbortController().signal);
+    try {
+      await sequence.clearHistory();
+      const outputs = await sequence.controlledEvaluate(
+        input.slice(0, -1).map((token) => [
+          token,
+          // The raw distribution: temperature 1, nothing cut.
+          { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } },
+        ]),
+      );
+      let nll = 0;
+      outputs.forEach((output, index) => {
+        const next = input[index + 1];
+        const probability = next === undefined ? undefined : output?.next.probabilities?.get(next);
+        // A token the model gives no probability at all counts as one in a billion, not as infinity.
+        nll -= Math.log(Math.max(probability ?? 0, 1e-9));
+      });
+      return { nll, tokens: input.length - 1 };
+    } finally {
+      await sequence.clearHistory();
+      this.pool.release(sequence);
+    }
+  }
+
   async close(): Promise<void> {
     await this.context.dispose();
     await this.model.dispose();
   }
 
+  /** Whether prompts go through the model's chat template (else the Alpaca layout). */
+  get usesChatTemplate(): boolean {
+    return this.promptLayout === 'chat' || (this.promptLayout === 'auto' && this.instructionTuned);
+  }
+
   private render(prompt: ChatPrompt): RenderedPrompt {
-    if (!this.instructionTuned) {
+    if (!this.usesChatTemplate) {
       return {
         tokens: this.model.tokenize(formatTwinPrompt(prompt)),
         stopTriggers: ['### Instruction:', '### Response:'],
