@@ -27,7 +27,8 @@ import type { Warehouse } from '../ports/warehouse.js';
 import { openGenerator, openRetriever } from '../rag/open-service.js';
 import type { ContextRetriever, RankedChunk } from '../rag/retriever.js';
 import { RagService } from '../rag/service.js';
-import { loadSettingsWithSecrets, type Settings } from '../settings/index.js';
+import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
+import { loadSettingsWithSecrets, openAiConfigured, type Settings } from '../settings/index.js';
 import { importWarehouse } from '../warehouse/import.js';
 import { openExportSource } from '../warehouse/sources.js';
 import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
@@ -44,6 +45,8 @@ interface ModelRun {
 
 interface TwinEvalOptions {
   compareLayouts?: boolean;
+  judge: boolean;
+  judgeModel: string;
   corpus?: string;
   requests: string;
   model?: string[];
@@ -103,6 +106,12 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       '--compare-layouts',
       'also evaluate each model that has a chat template with the Alpaca layout instead (with retrieval)',
     )
+    .option(
+      '--judge-model <name>',
+      'the LLM judge asked "which of these two did the author write?", when an OpenAI-compatible API is configured',
+      'gpt-4o-mini',
+    )
+    .option('--no-judge', 'skip the LLM judge even when an API is configured')
     .option('--no-rerank', 'keep the search order (no cross-encoder)')
     .option('--out <file>', 'also write the report (rows, checks, every answer) as JSON')
     .option('--chart <file>', 'also draw the table as an SVG chart')
@@ -303,7 +312,10 @@ async function answerAndScore(
           await opened.close();
         }
       }
-      const rows = await scoreWriting(set, answers, style, services.embedder, likelihoods);
+      const judge =
+        options.judge && openAiConfigured(base) ? await openJudge(base, options.judgeModel) : undefined;
+      if (judge) process.stderr.write(`Asking ${judge.model} which text the author wrote, both ways round\n`);
+      const rows = await scoreWriting(set, answers, style, services.embedder, likelihoods, judge);
       const generic = systems.find((system) => !system.rag)?.name;
       return {
         createdAt: new Date().toISOString(),
@@ -411,6 +423,19 @@ async function openModelSystems(
       await opened.close();
     },
   };
+}
+
+/** The pairwise authorship judge on the configured OpenAI-compatible API (deterministic, one-word replies). */
+function openJudge(settings: Settings, model: string): Promise<OpenAiJsonModel> {
+  return OpenAiJsonModel.create({
+    model,
+    temperature: 0,
+    maxTokens: 20,
+    maxRetries: 2,
+    timeoutMs: 30_000,
+    ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+    ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+  });
 }
 
 async function openSource(

@@ -1,4 +1,6 @@
 import type { Embedder } from '../ports/embedder.js';
+import type { JsonChatModel } from '../ports/json-chat.js';
+import { JUDGE_REFERENCES, judgeAuthorship } from './authorship-judge.js';
 import { notWriting } from '../rag/writing-check.js';
 import { bootstrapInterval, bootstrapStatistic, mean, round } from './bootstrap.js';
 import { copiedShare, groundedness } from './groundedness.js';
@@ -66,6 +68,12 @@ export interface FidelityRow {
   groundedness?: Estimate;
   /** Share of answer word 8-grams pasted verbatim from the sources (RAG systems). */
   copied?: Estimate;
+  /**
+   * With an LLM judge: how often it took the system's answer for the author's held-out passage, asked
+   * both ways round with five of the author's passages to compare (0.5: indistinguishable), and how
+   * many verdicts could not be read.
+   */
+  judgedAsAuthor?: Estimate & { missing: number };
   /** Perplexity of the author's held-out passages under the system's model (lower: the model expects their words). */
   perplexity?: Estimate;
   /** Answers still not writing after the guard's retry (counted as failures, never dropped). */
@@ -128,6 +136,20 @@ function verification(positives: readonly number[], negatives: readonly number[]
   };
 }
 
+/** The judge's picks over a system's answers; unreadable verdicts are counted apart, never as a pick. */
+async function judged(
+  judge: JsonChatModel,
+  references: readonly string[],
+  pairs: readonly (readonly [authorText: string, systemText: string])[],
+): Promise<Estimate & { missing: number }> {
+  const picks: number[] = [];
+  for (const [authorText, systemText] of pairs) {
+    const pick = await judgeAuthorship(judge, references, authorText, systemText);
+    if (pick !== undefined) picks.push(pick);
+  }
+  return { ...estimate(picks), missing: pairs.length - picks.length };
+}
+
 /** Perplexity over passages (exp of total nats over total tokens), with its interval over passages. */
 function perplexityOf(read: readonly HeldOutLikelihood[]): Estimate {
   const over = (indices: readonly number[]) => {
@@ -164,7 +186,9 @@ export async function scoreWriting(
   style: StyleModel,
   embedder: Embedder,
   likelihoods: readonly HeldOutLikelihood[] = [],
+  judge?: JsonChatModel,
 ): Promise<FidelityRow[]> {
+  const referenceOf = new Map(set.requests.map((request) => [request.article.id, request.reference]));
   const rows: FidelityRow[] = [];
   const systems = [...new Set(answers.map((answer) => answer.system))];
   for (const author of set.authors) {
@@ -230,6 +254,18 @@ export async function scoreWriting(
         ...(grounded ? { groundedness: estimate(grounded) } : {}),
         ...(rag ? { copied: estimate(mine.map((answer) => copiedShare(answer.text, answer.sources))) } : {}),
         ...(read.length > 0 ? { perplexity: perplexityOf(read) } : {}),
+        ...(judge
+          ? {
+              judgedAsAuthor: await judged(
+                judge,
+                set.profilePassages
+                  .filter((passage) => passage.author === author)
+                  .slice(0, JUDGE_REFERENCES)
+                  .map((passage) => passage.text),
+                mine.map((answer) => [referenceOf.get(answer.articleId) ?? '', answer.text] as const),
+              ),
+            }
+          : {}),
         notWriting: mine.filter((answer) => notWriting(answer.text) !== undefined).length,
         rewritten: mine.filter((answer) => answer.flags.some((flag) => flag.startsWith('answer-rewritten')))
           .length,
@@ -302,47 +338,45 @@ export function sanityChecks(
 
 const fixed = (value: number | undefined) => (value === undefined ? 'n/a' : value.toFixed(3));
 
-function cell(value: Estimate | undefined): string {
+function cell(value: Estimate | undefined, digits = 2): string {
   if (!value) return '—';
-  return `${value.mean.toFixed(2)} [${value.interval[0].toFixed(2)}, ${value.interval[1].toFixed(2)}]`;
+  const [low, high] = value.interval;
+  return `${value.mean.toFixed(digits)} [${low.toFixed(digits)}, ${high.toFixed(digits)}]`;
 }
 
-/** The table for a terminal: one block per author. */
+/** The table for a terminal: one block per author (the judge's column only when there was a judge). */
 export function formatFidelity(rows: readonly FidelityRow[], checks: readonly SanityCheck[]): string {
-  const header = [
-    'system',
-    'n',
-    'style cosine ↑',
-    "Burrows' Δ ↓",
-    'attribution ↑',
-    'verif. AUC →0.5',
-    'grounded',
-    'copied',
-    'perplexity ↓',
-    'not writing',
-    's/answer',
+  const columns: { title: string; value: (row: FidelityRow) => string }[] = [
+    { title: 'system', value: (row) => row.system },
+    { title: 'n', value: (row) => String(row.requests) },
+    { title: 'style cosine ↑', value: (row) => cell(row.styleCosine) },
+    { title: "Burrows' Δ ↓", value: (row) => cell(row.delta) },
+    { title: 'attribution ↑', value: (row) => cell(row.attribution) },
+    { title: 'verif. AUC →0.5', value: (row) => cell(row.verificationAuc) },
+    { title: 'grounded', value: (row) => cell(row.groundedness) },
+    { title: 'copied', value: (row) => cell(row.copied) },
+    { title: 'perplexity ↓', value: (row) => cell(row.perplexity, 1) },
+    ...(rows.some((row) => row.judgedAsAuthor)
+      ? [{ title: 'judged author →0.5', value: (row: FidelityRow) => cell(row.judgedAsAuthor) }]
+      : []),
+    {
+      title: 'not writing',
+      value: (row) =>
+        row.kind === 'system'
+          ? `${String(row.notWriting)}${row.rewritten ? ` (${String(row.rewritten)} rewritten)` : ''}`
+          : '—',
+    },
+    {
+      title: 's/answer',
+      value: (row) => (row.secondsPerAnswer === undefined ? '—' : row.secondsPerAnswer.toFixed(1)),
+    },
   ];
+  const header = columns.map((column) => column.title);
   const lines: string[] = [];
   for (const author of [...new Set(rows.map((row) => row.author))]) {
     const body = rows
       .filter((row) => row.author === author)
-      .map((row) => [
-        row.system,
-        String(row.requests),
-        cell(row.styleCosine),
-        cell(row.delta),
-        cell(row.attribution),
-        cell(row.verificationAuc),
-        cell(row.groundedness),
-        cell(row.copied),
-        row.perplexity
-          ? `${row.perplexity.mean.toFixed(1)} [${row.perplexity.interval[0].toFixed(1)}, ${row.perplexity.interval[1].toFixed(1)}]`
-          : '—',
-        row.kind === 'system'
-          ? `${String(row.notWriting)}${row.rewritten ? ` (${String(row.rewritten)} rewritten)` : ''}`
-          : '—',
-        row.secondsPerAnswer === undefined ? '—' : row.secondsPerAnswer.toFixed(1),
-      ]);
+      .map((row) => columns.map((column) => column.value(row)));
     const widths = header.map((title, column) =>
       Math.max(title.length, ...body.map((line) => (line[column] ?? '').length)),
     );
