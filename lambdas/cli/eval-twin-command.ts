@@ -32,6 +32,7 @@ import { loadSettingsWithSecrets, openAiConfigured, type Settings } from '../set
 import { importWarehouse } from '../warehouse/import.js';
 import { openExportSource } from '../warehouse/sources.js';
 import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
+import { LATEST_WRITING_EVALUATION } from '../workspace/writing-evaluation.js';
 import { progressBar } from './progress-bar.js';
 
 interface ModelRun {
@@ -60,9 +61,6 @@ interface TwinEvalOptions {
   check?: boolean;
   json?: boolean;
 }
-
-/** Where the latest writing evaluation is kept in the data folder (the web app's data view reads it). */
-export const LATEST_FIDELITY_FILE = join('evaluations', 'twin-fidelity.json');
 
 export interface FidelityReport {
   createdAt: string;
@@ -138,7 +136,7 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       const report = await evaluateWriting(settings, options, models, perAuthor, maxNewTokens);
       report.seconds = Math.round((performance.now() - started) / 1000);
       const text = JSON.stringify(report, null, 2);
-      const latest = join(settings.dataDir, LATEST_FIDELITY_FILE);
+      const latest = join(settings.dataDir, LATEST_WRITING_EVALUATION);
       for (const file of [latest, ...(options.out ? [resolve(options.out)] : [])]) {
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, `${text}\n`);

@@ -18,6 +18,7 @@ import { LocalExportUploads } from '../adapters/uploads/local.js';
 import { WorkspaceHttpApi } from '../workspace/http-api.js';
 import { LocalCollectionRuns } from '../workspace/local-runs.js';
 import { workspaceStats } from '../workspace/stats.js';
+import { readLatestWritingEvaluation } from '../workspace/writing-evaluation.js';
 import { asOnlyWriter, type GlobalOptions } from './context.js';
 import { summaryLine, withRagService } from './rag-context.js';
 
@@ -107,6 +108,7 @@ export function serveCommand(globals: () => GlobalOptions): Command {
             links: new AuthorLinksRepository(new FolderArtifactStore(resolve(options.authorsDir))),
             runs,
             stats: () => workspaceStats(warehouse, featureServices.features),
+            writingEvaluation: () => readLatestWritingEvaluation(settings.dataDir),
             uploads,
             receiver: uploads,
           };

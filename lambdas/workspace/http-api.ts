@@ -25,6 +25,7 @@ import { MAX_EXPORT_UPLOAD_BYTES, type ExportUploads } from '../ports/export-upl
 import { RunInProgressError, type CollectionRuns } from '../ports/collection-runs.js';
 import { AuthorLinksBodySchema, type AuthorLinksRepository } from './author-links.js';
 import type { WorkspaceStats } from './stats.js';
+import { scopedWritingEvaluation, type WritingEvaluationView } from './writing-evaluation.js';
 
 export interface WorkspaceServices {
   links: AuthorLinksRepository;
@@ -34,6 +35,8 @@ export interface WorkspaceServices {
   uploads?: ExportUploads;
   /** Where the server itself receives uploads (locally; on AWS the browser posts to S3). */
   receiver?: UploadReceiver;
+  /** The latest `twin eval twin` report (locally, from the data folder); absent where there is none. */
+  writingEvaluation?: () => Promise<WritingEvaluationView | undefined>;
 }
 
 /** Takes an uploaded archive posted to this server under a ticket's key. */
@@ -57,7 +60,7 @@ const StartRunBodySchema = z.strictObject({
 });
 
 /** Paths this API answers; everything else belongs to someone else (the twin, the web app). */
-export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports|me)(\/|$)/u;
+export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports|me|evaluations)(\/|$)/u;
 
 /**
  * The web app's management API, beside POST /rag and behind the same auth:
@@ -67,6 +70,7 @@ export const WORKSPACE_PATHS = /^\/(authors|collection-runs|stats|exports|me)(\/
  *   GET /collection-runs/{id}     the run's state and each link's outcome
  *   GET /stats                    warehouse and feature-store counts per author and category
  *   GET /me                       who is calling, and the authors they may use ("*": all)
+ *   GET /evaluations/writing      the latest writing evaluation (twin eval twin), the caller's authors' rows
  *   POST /exports                 a ticket for uploading a platform export (201)
  *   POST /exports/uploads         locally: the upload itself (multipart: key, then file; 204)
  *   POST /collection-runs         {author, export: {key, platform?, site?}}: import the upload (202)
@@ -154,6 +158,13 @@ export class WorkspaceHttpApi {
         if (request.method !== 'GET') return notAllowed('GET');
         const stats = await services.stats();
         return json(200, { ...stats, authors: stats.authors.filter((author) => mayUse(scope, author.name)) });
+      }
+      if (path === '/evaluations/writing') {
+        if (request.method !== 'GET') return notAllowed('GET');
+        const evaluation = await services.writingEvaluation?.();
+        return evaluation
+          ? json(200, scopedWritingEvaluation(evaluation, scope))
+          : json(404, { error: 'no writing evaluation here yet: run `twin eval twin` on this data folder' });
       }
       return json(404, { error: `no such resource: ${path}` });
     } catch (error) {

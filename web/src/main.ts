@@ -1,7 +1,7 @@
 import { call, rememberApiKey, storedApiKey } from './api.js';
 import { setUpAsk } from './ask.js';
 import { setUpConversations } from './conversation.js';
-import { refreshStats } from './data.js';
+import { refreshStats, refreshWritingEvaluation } from './data.js';
 import { byId, el } from './dom.js';
 import { setUpLinks } from './links.js';
 import { setUpSignIn } from './sign-in.js';
@@ -31,7 +31,7 @@ async function showCaller(): Promise<void> {
 }
 
 async function refresh(): Promise<void> {
-  const [authors] = await Promise.all([refreshStats(), showCaller()]);
+  const [authors] = await Promise.all([refreshStats(), showCaller(), refreshWritingEvaluation()]);
   listAuthors(authors);
 }
 

@@ -5,6 +5,7 @@ import type { RagAnswer } from '../../lambdas/rag/contract.js';
 export type { Source, RagAnswer as Answer } from '../../lambdas/rag/contract.js';
 export type { CollectionRun, RunLink } from '../../lambdas/ports/collection-runs.js';
 export type { UploadTicket } from '../../lambdas/ports/export-uploads.js';
+export type { WritingEvaluationView } from '../../lambdas/workspace/writing-evaluation-view.js';
 export type {
   Conversation as ConversationView,
   ConversationPage,
