@@ -78,9 +78,10 @@ describe.runIf(embeddingModelAvailable())('the latest writing evaluation in the 
       headers: {},
       body: null,
     });
+    if (typeof reply.body !== 'string') throw new Error('workspace replies are whole');
     return {
       status: reply.statusCode,
-      json: JSON.parse(String(reply.body)) as WritingEvaluationView & { error?: string },
+      json: JSON.parse(reply.body) as WritingEvaluationView & { error?: string },
     };
   };
 
