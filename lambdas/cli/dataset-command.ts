@@ -11,6 +11,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import { openAiConfigured, type Settings } from '../settings/index.js';
 import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
+import { wholeNumberOption } from './whole-number.js';
 
 interface DatasetOptions {
   authors?: string[];
@@ -23,15 +24,7 @@ interface DatasetOptions {
 }
 
 function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new InvalidInputError(
-      `--${name} must be a whole number from ${String(min)} to ${String(max)}`,
-      name,
-    );
-  }
-  return number;
+  return value === undefined ? undefined : wholeNumberOption(value, name, min, max);
 }
 
 export function datasetCommand(globals: () => GlobalOptions): Command {

@@ -34,6 +34,7 @@ import { openExportSource } from '../warehouse/sources.js';
 import { IncompleteResultError, cliSettings, type GlobalOptions } from './context.js';
 import { LATEST_WRITING_EVALUATION } from '../workspace/writing-evaluation.js';
 import { progressBar } from './progress-bar.js';
+import { wholeNumberOption } from './whole-number.js';
 
 interface ModelRun {
   file: string;
@@ -116,11 +117,11 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
     .option('--check', 'exit 1 when a sanity check fails or an answer is still not writing after the guard')
     .option('--json', 'print the report as JSON instead of a table')
     .action(async (options: TwinEvalOptions) => {
-      const perAuthor = wholeNumber(options.requests, 'requests', 1, 100);
-      const maxNewTokens = wholeNumber(options.maxNewTokens, 'max-new-tokens', 16, 2048);
+      const perAuthor = wholeNumberOption(options.requests, 'requests', 1, 100);
+      const maxNewTokens = wholeNumberOption(options.maxNewTokens, 'max-new-tokens', 16, 2048);
       if (options.maxInputTokens !== undefined)
-        wholeNumber(options.maxInputTokens, 'max-input-tokens', 256, 131072);
-      wholeNumber(options.perplexityTokens, 'perplexity-tokens', 0, 4096);
+        wholeNumberOption(options.maxInputTokens, 'max-input-tokens', 256, 131072);
+      wholeNumberOption(options.perplexityTokens, 'perplexity-tokens', 0, 4096);
       const settings = await cliSettings(globals());
       const models = (options.model ?? []).map((file) => resolve(file));
       if (models.length === 0) {
@@ -166,17 +167,6 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
         }
       }
     });
-}
-
-function wholeNumber(value: string, name: string, min: number, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new InvalidInputError(
-      `--${name} must be a whole number from ${String(min)} to ${String(max)}`,
-      name,
-    );
-  }
-  return number;
 }
 
 async function evaluateWriting(
