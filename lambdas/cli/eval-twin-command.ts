@@ -258,6 +258,8 @@ async function answerAndScore(
           ...(run.layout ? { TWIN_GENERATOR_PROMPT_LAYOUT: run.layout } : {}),
           TWIN_GENERATION_MAX_NEW_TOKENS: String(maxNewTokens),
           TWIN_GENERATOR_SEQUENCES: '1',
+          // The same requests get the same answers on every run: the tables and --check repeat.
+          TWIN_GENERATION_SEED: '0',
           ...(options.maxInputTokens ? { TWIN_GENERATION_MAX_INPUT_TOKENS: options.maxInputTokens } : {}),
         });
         const opened = await openModelSystems(

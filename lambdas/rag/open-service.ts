@@ -52,6 +52,7 @@ export async function openGenerator(settings: Settings): Promise<ChatModel | und
         temperature: generator.temperature,
         topP: generator.topP,
         repetitionPenalty: generator.repetitionPenalty,
+        ...(generator.seed !== undefined ? { seed: generator.seed } : {}),
         timeoutMs: generator.timeoutMs,
         // Only a budget set on purpose narrows what the model's context allows.
         ...(generator.maxInputTokens < generator.contextSize

@@ -227,6 +227,8 @@ const EnvSchema = z.object({
   TWIN_GENERATION_TEMPERATURE: numberSetting(0, 2, 0.01),
   TWIN_GENERATION_TOP_P: numberSetting(0.01, 1, 0.9),
   TWIN_GENERATION_REPETITION_PENALTY: numberSetting(1, 2, 1.1),
+  /** The local model's sampling seed: the same request, the same answer (evaluations); random when unset. */
+  TWIN_GENERATION_SEED: wholeNumber(0, 2 ** 31 - 1).optional(),
   TWIN_GENERATION_MAX_INPUT_TOKENS: wholeNumber(256, 131072).optional(),
   TWIN_GENERATION_TIMEOUT_MS: wholeNumber(1000, 600000).optional(),
   TWIN_TRAINING_WORKFLOW_ARN: z
@@ -375,6 +377,8 @@ export interface LocalGeneratorSettings {
    * instruction-tuned model was trained on), else the Alpaca layout our training job writes.
    */
   promptLayout?: 'auto' | 'chat' | 'alpaca';
+  /** Fixes the sampler's randomness (TWIN_GENERATION_SEED); random when unset. */
+  seed?: number;
 }
 
 export interface Settings {
@@ -597,6 +601,7 @@ function generatorSettings(
         contextSize: values.TWIN_GENERATOR_CONTEXT,
         sequences: values.TWIN_GENERATOR_SEQUENCES,
         ...(values.TWIN_GENERATOR_THREADS ? { threads: values.TWIN_GENERATOR_THREADS } : {}),
+        ...(values.TWIN_GENERATION_SEED !== undefined ? { seed: values.TWIN_GENERATION_SEED } : {}),
         ...(values.TWIN_GENERATOR_PROMPT_LAYOUT !== 'auto'
           ? { promptLayout: values.TWIN_GENERATOR_PROMPT_LAYOUT }
           : {}),

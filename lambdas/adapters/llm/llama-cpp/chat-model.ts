@@ -94,8 +94,14 @@ export class LlamaCppChatModel implements ChatModel {
   }
 
   private get sampling() {
-    const { temperature, topP, repetitionPenalty, maxNewTokens } = this.options;
-    return { temperature, topP, repetitionPenalty, maxTokens: maxNewTokens };
+    const { temperature, topP, repetitionPenalty, maxNewTokens, seed } = this.options;
+    return {
+      temperature,
+      topP,
+      repetitionPenalty,
+      maxTokens: maxNewTokens,
+      ...(seed !== undefined ? { seed } : {}),
+    };
   }
 
   private limit(signal?: AbortSignal): AbortSignal {
