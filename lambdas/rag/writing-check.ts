@@ -1,4 +1,5 @@
 import { deflateRawSync } from 'node:zlib';
+import { CATEGORIES } from '../domain/index.js';
 
 /** Why an answer is not writing. */
 export type NotWriting = 'empty' | 'template-tokens' | 'empty-list' | 'repetition-loop' | 'no-prose';
@@ -6,6 +7,11 @@ export type NotWriting = 'empty' | 'template-tokens' | 'empty-list' | 'repetitio
 /** Tokens of chat templates and prompt layouts: a model that writes them is echoing its frame. */
 const TEMPLATE_TOKENS =
   /<\|(im_start|im_end|eot_id|start_header_id|end_header_id|begin_of_text|end_of_text|endoftext|system|user|assistant)\|>|<\/?(start_of_turn|end_of_turn|bos|eos|s)>|\[\/?INST\]|^\s*#{2,3} ?(Instruction|Response|Input):/imu;
+/**
+ * The header our prompt puts above each retrieved passage ("[2] articles on medium by Ada Lovelace
+ * (https://…)", prompt.ts): an answer that writes it is echoing its context, not writing.
+ */
+const CONTEXT_HEADER = new RegExp(`^\\s*\\[\\d+\\] (${CATEGORIES.join('|')}) on \\S+ by `, 'mu');
 /** A list item with nothing in it ("3.", "-", "*"). */
 const EMPTY_ITEM = /^\s*(\d{1,3}[.)]|[-*•])\s*$/u;
 /** Below this many words an answer says nothing (a refusal of a sentence still passes). */
@@ -27,7 +33,7 @@ const MAX_LINE_REPEATS = 3;
 export function notWriting(answer: string): NotWriting | undefined {
   const text = answer.trim();
   if (text === '') return 'empty';
-  if (TEMPLATE_TOKENS.test(text)) return 'template-tokens';
+  if (TEMPLATE_TOKENS.test(text) || CONTEXT_HEADER.test(text)) return 'template-tokens';
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const emptyItems = lines.filter((line) => EMPTY_ITEM.test(line)).length;
   if (emptyItems >= 3 && emptyItems * 2 >= lines.length) return 'empty-list';

@@ -27,6 +27,10 @@ describe('what is not writing', () => {
     ['<start_of_turn>model\nSure, here is a post', 'template-tokens'],
     ['Great question!<|im_end|>', 'template-tokens'],
     ['### Response:\nRAG is good', 'template-tokens'],
+    [
+      'Read on.\n\n[1] articles on decodingml.substack.com by Paul Iusztin (https://x.example/p)',
+      'template-tokens',
+    ],
     ['the model the model the model '.repeat(20), 'repetition-loop'],
     [`${PROSE}\n${'Consultive your partice data performatic.\n'.repeat(5)}`, 'repetition-loop'],
     ['[1] [2] [3]', 'no-prose'],
