@@ -1,14 +1,20 @@
-import { Argument, Command } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
 import { HuggingFaceDatasetHub } from '../adapters/hub/huggingface.js';
+import { LlamaCppJsonModel } from '../adapters/llm/llama-cpp/json-model.js';
+import { leaseLocalLlm } from '../adapters/llm/llama-cpp/shared.js';
 import { OpenAiJsonModel } from '../adapters/llm/openai-json.js';
+import type { GenerationMethod } from '../datasets/generation.js';
+import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
+import type { JsonChatModel } from '../ports/json-chat.js';
+import type { Warehouse } from '../ports/warehouse.js';
 import { buildDataset, type DatasetManifest } from '../datasets/pipeline.js';
 import { HUB_REPO, publishDataset } from '../datasets/publish.js';
 import type { DatasetKind } from '../datasets/prompts.js';
 import { InvalidInputError } from '../domain/index.js';
 import { authorIdsByName, openFeatureStoreForReading } from '../features/services.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import { openAiConfigured, type Settings } from '../settings/index.js';
+import { openAiConfigured, stockLocalGenerator, type Settings } from '../settings/index.js';
 import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
 import { progressBar } from './progress-bar.js';
 import { wholeNumberOption } from './whole-number.js';
@@ -21,6 +27,8 @@ interface DatasetOptions {
   push?: string;
   public?: boolean;
   version?: string;
+  generator?: 'auto' | 'openai' | 'local';
+  includeHeldOut?: boolean;
 }
 
 function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -48,6 +56,18 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
     )
     .option('--public', 'create the Hub repository public (default: private)')
     .option('--version <version>', 'publish this existing version with --push instead of generating one')
+    .addOption(
+      new Option(
+        '--generator <which>',
+        "who writes the examples: openai (the book's generation), local (the local GGUF model, by instruction back-translation: the author's extracts are the answers), auto (openai when configured)",
+      )
+        .choices(['auto', 'openai', 'local'])
+        .default('auto'),
+    )
+    .option(
+      '--include-held-out',
+      `also learn from the ${String(HELD_OUT_PER_AUTHOR)} articles per author that \`twin eval twin\` holds out (the evaluation then measures text the twin has seen)`,
+    )
     .action(async (kind: DatasetKind, options: DatasetOptions) => {
       if (options.push !== undefined && !HUB_REPO.test(options.push)) {
         throw new InvalidInputError('--push must be a Hub repository as owner/name', 'push');
@@ -66,27 +86,28 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
         const concurrency =
           wholeNumber(options.concurrency, 'concurrency', 1, 64) ?? settings.dataset.concurrency;
         const authorIds = options.authors ? await authorIdsByName(warehouse, options.authors) : undefined;
-        if (!openAiConfigured(settings)) {
-          throw new InvalidInputError(
-            'dataset generation needs an LLM: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)',
-            'OPENAI_API_KEY',
-          );
-        }
-        const model = await OpenAiJsonModel.create({
-          ...settings.dataset,
-          ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
-          ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+        const heldOut = options.includeHeldOut ? undefined : await heldOutArticles(warehouse);
+        const { model, method, close } = await datasetModel(settings, options.generator ?? 'auto');
+        const reader = await openFeatureStoreForReading(settings).catch(async (error: unknown) => {
+          await close();
+          throw error;
         });
-        const reader = await openFeatureStoreForReading(settings);
         const { features } = reader;
         try {
           const artifacts = new FolderArtifactStore(settings.artifactsDir);
-          process.stderr.write(`Generating a ${kind} dataset with ${model.model}\n`);
+          process.stderr.write(
+            `Generating a ${kind} dataset with ${model.model}${method === 'backtranslated' ? " (instruction back-translation: the answers are the author's own extracts)" : ''}\n`,
+          );
           const result = await buildDataset(
             kind,
             { features, model, artifacts },
             { ...settings.dataset, concurrency },
-            { ...(authorIds ? { authorIds } : {}), ...(limit !== undefined ? { limit } : {}) },
+            {
+              ...(authorIds ? { authorIds } : {}),
+              ...(limit !== undefined ? { limit } : {}),
+              ...(heldOut ? { excludeDocumentIds: heldOut } : {}),
+              method,
+            },
             progressBar(),
           );
           const where = `${artifacts.location}/${result.prefix}`;
@@ -98,9 +119,59 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
           if (options.push) await push(settings, artifacts, kind, result.manifest.version, options);
         } finally {
           await reader.close();
+          await close();
         }
       });
     });
+}
+
+/**
+ * The model that writes the examples: an OpenAI-compatible API (the book's generation), or the local
+ * GGUF model, which is too small to write in the author's voice, so it only back-translates.
+ */
+async function datasetModel(
+  settings: Settings,
+  which: 'auto' | 'openai' | 'local',
+): Promise<{ model: JsonChatModel; method: GenerationMethod; close: () => Promise<void> }> {
+  const local = stockLocalGenerator(settings);
+  const useOpenAi = which === 'openai' || (which === 'auto' && openAiConfigured(settings));
+  if (useOpenAi || !local) {
+    if (!openAiConfigured(settings)) {
+      throw new InvalidInputError(
+        which === 'openai' || !local
+          ? 'dataset generation needs an LLM: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server), or put a GGUF model in the model folder (`twin models pull --generator`) for --generator local'
+          : 'dataset generation with --generator openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)',
+        'OPENAI_API_KEY',
+      );
+    }
+    const model = await OpenAiJsonModel.create({
+      ...settings.dataset,
+      ...(settings.openAiBaseUrl ? { baseUrl: settings.openAiBaseUrl } : {}),
+      ...(settings.secrets.OPENAI_API_KEY ? { apiKey: settings.secrets.OPENAI_API_KEY } : {}),
+    });
+    return { model, method: 'generated', close: async () => {} };
+  }
+  const lease = await leaseLocalLlm(local);
+  const model = new LlamaCppJsonModel(lease.llm, {
+    maxTokens: settings.dataset.maxTokens,
+    timeoutMs: local.timeoutMs,
+  });
+  return { model, method: 'backtranslated', close: () => lease.release() };
+}
+
+/** The writing evaluation's held-out articles, when the corpus has enough authors and articles for one. */
+async function heldOutArticles(warehouse: Warehouse): Promise<ReadonlySet<string> | undefined> {
+  try {
+    const set = await writingSetOf(warehouse, HELD_OUT_PER_AUTHOR);
+    process.stderr.write(
+      `Keeping out ${String(set.heldOutIds.size)} articles held out for \`twin eval twin\` (--include-held-out to learn from them)\n`,
+    );
+    return set.heldOutIds;
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    process.stderr.write(`Learning from every article: no writing evaluation here (${error.message})\n`);
+    return undefined;
+  }
 }
 
 async function push(

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { LocalLlm } from '../adapters/llm/llama-cpp/local-llm.js';
 import { leaseLocalLlm } from '../adapters/llm/llama-cpp/shared.js';
 import { openWarehouse } from '../adapters/warehouse/index.js';
-import { InvalidInputError, type Article } from '../domain/index.js';
+import { InvalidInputError } from '../domain/index.js';
 import { fidelityChartSvg } from '../evaluation/fidelity-chart.js';
 import { StyleModel } from '../evaluation/stylometry.js';
 import {
@@ -19,7 +19,8 @@ import {
   type WritingAnswer,
   type WritingSystem,
 } from '../evaluation/twin-fidelity.js';
-import { buildWritingSet, type HeldOutRequest, type WritingSet } from '../evaluation/writing-set.js';
+import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
+import type { HeldOutRequest, WritingSet } from '../evaluation/writing-set.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { openFeatureServices } from '../features/services.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -85,7 +86,11 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       '--corpus <export>',
       'a warehouse export (folder or URL) to evaluate on; default: the configured warehouse',
     )
-    .option('--requests <n>', 'held-out articles per author (each one writing request)', '8')
+    .option(
+      '--requests <n>',
+      'held-out articles per author (each one writing request)',
+      String(HELD_OUT_PER_AUTHOR),
+    )
     .option(
       '--model <gguf...>',
       'stock GGUF models to evaluate, each without and with retrieval; default: the configured local generator',
@@ -181,16 +186,7 @@ async function evaluateWriting(
     const source = await openSource(settings, options.corpus, join(scratch, 'source'));
     let set: WritingSet;
     try {
-      const articles = await readArticles(source.warehouse);
-      set = buildWritingSet(
-        articles.map((article) => ({
-          id: article.id,
-          author: article.authorFullName,
-          title: article.content.Title ?? '',
-          content: article.content.Content ?? Object.values(article.content).filter(Boolean).join('\n\n'),
-        })),
-        perAuthor,
-      );
+      set = await writingSetOf(source.warehouse, perAuthor);
       process.stderr.write(
         `Held out ${String(set.requests.length)} articles (${String(perAuthor)} per author: ${set.authors.join(', ')}); profiles from ${String(set.profilePassages.length)} passages of the others\n`,
       );
@@ -441,12 +437,6 @@ async function openSource(
   process.stderr.write(`Importing ${corpus}\n`);
   await importWarehouse(warehouse, openExportSource(corpus), progressBar());
   return { warehouse, close: () => warehouse.close() };
-}
-
-async function readArticles(warehouse: Warehouse): Promise<Article[]> {
-  const articles: Article[] = [];
-  for await (const article of warehouse.streamDocuments({ category: 'articles' })) articles.push(article);
-  return articles;
 }
 
 /** Copies the authors and every document except `excluded` into another warehouse. */

@@ -11,12 +11,31 @@ import { CrossEncoderReranker } from '../adapters/reranker/cross-encoder.js';
 import { crossEncoderSettings } from '../rag/open-service.js';
 import { cliSettings, type GlobalOptions } from './context.js';
 import { modelsListCommand } from './training-commands.js';
+import { useBase, useTwin } from '../training/local-twin/registry.js';
 
 export function modelsCommand(globals: () => GlobalOptions): Command {
   const models = new Command('models').description(
     'the models: ONNX ones run in-process (pull), and the trained twins in the registry (list)',
   );
   models.addCommand(modelsListCommand(globals), { isDefault: true });
+  models
+    .command('use')
+    .description(
+      'answer with a local twin (`twin ask`, `serve`, streaming, conversations, the web app), or with the stock model again (base)',
+    )
+    .argument('<version>', 'a version from `twin models`, or base')
+    .action(async (version: string) => {
+      const settings = await cliSettings(globals());
+      if (version === 'base') {
+        await useBase(settings.dataDir);
+        console.log('The stock model answers again.');
+        return;
+      }
+      const active = await useTwin(settings.dataDir, version);
+      console.log(
+        `Twin ${active.version} answers now: ${active.base.file} with its adapter (checked: sha256 of both). \`twin models use base\` goes back.`,
+      );
+    });
   models
     .command('pull')
     .description(

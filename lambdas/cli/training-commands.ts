@@ -12,7 +12,14 @@ import {
 } from '../training/control.js';
 import { LOCAL_JOBS, packModel, prepareLocalJob, runLocalJob, type LocalJob } from '../training/local-job.js';
 import type { TrainingInput } from '../training/service.js';
-import { cliSettings, type GlobalOptions } from './context.js';
+import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
+import { stockLocalGenerator } from '../settings/index.js';
+import { trainingPython } from '../training/local-twin/python.js';
+import { trainTwinLocally } from '../training/local-twin/train-twin.js';
+import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
+import { listTwins } from '../training/local-twin/registry.js';
+import { formatLocalTwins, formatTrainedTwin } from './twin-format.js';
+import { wholeNumberOption } from './whole-number.js';
 
 /** True when the AWS SDK finds credentials (environment, profile, SSO, instance role). */
 async function awsCredentialsAvailable(): Promise<boolean> {
@@ -71,6 +78,8 @@ interface TrainOptions {
   steps?: string;
   python?: string;
   set?: string[];
+  minutes?: string;
+  json?: boolean;
 }
 
 export function trainCommand(globals: () => GlobalOptions): Command {
@@ -81,13 +90,21 @@ export function trainCommand(globals: () => GlobalOptions): Command {
     .argument('[job]', `with --local, the job to run here: ${LOCAL_JOBS.join(', ')}`)
     .option('--instruct <version>', 'instruction dataset version for SFT (default: the newest)')
     .option('--preference <version>', 'preference dataset version for DPO (default: the newest)')
-    .option('--base-model <id>', 'Hugging Face base model (default meta-llama/Llama-3.1-8B)')
+    .option(
+      '--base-model <id>',
+      "the base model: on SageMaker a Hugging Face id (default meta-llama/Llama-3.1-8B); for the local twin a GGUF file (default: the local generator's model)",
+    )
     .option('--smoke', 'a few steps on a tiny model, to check the pipeline (never deployed)')
     .option('--local', 'run the job here with the same code, on a GPU (or a CPU with --cpu)')
     .option('--model <folder>', 'with --local: the model DPO starts from, or the one evaluate judges')
     .option('--baseline <folder>', 'with --local evaluate: the approved model to judge beside it')
     .option('--cpu', 'with --local: no GPU (full precision, no 4-bit base, no 8-bit optimizer)')
     .option('--steps <n>', 'with --local: stop after this many training steps')
+    .option(
+      '--minutes <n>',
+      'with --local (the twin): stop with a checkpoint after this many minutes; the same command again goes on',
+    )
+    .option('--json', "with --local (the twin): print the new version's lineage as JSON")
     .option(
       '--set <name=value...>',
       'with --local: job hyperparameters (sagemaker/twin_training/hyperparameters.py), e.g. extra_samples=0',
@@ -97,6 +114,10 @@ export function trainCommand(globals: () => GlobalOptions): Command {
       'with --local: the Python with the job libraries (default TWIN_TRAINING_PYTHON or python3)',
     )
     .action(async (job: string | undefined, options: TrainOptions) => {
+      if (options.local && job === undefined) {
+        await trainTwinHere(globals(), options);
+        return;
+      }
       if (options.local || job !== undefined) {
         await trainLocally(await cliSettings(globals()), job, options);
         return;
@@ -109,6 +130,48 @@ export function trainCommand(globals: () => GlobalOptions): Command {
       });
       await start(await cliSettings(globals()), input, options.smoke ? 'A smoke training run' : 'Training');
     });
+}
+
+/** `twin train --local`: the local generator's model trained on the author's writing, registered as a twin. */
+async function trainTwinHere(globals: GlobalOptions, options: TrainOptions): Promise<void> {
+  const steps =
+    options.steps === undefined ? undefined : wholeNumberOption(options.steps, 'steps', 1, 1_000_000);
+  const minutes =
+    options.minutes === undefined ? undefined : wholeNumberOption(options.minutes, 'minutes', 1, 100_000);
+  await withWarehouse(globals, async (warehouse, settings) => {
+    const baseGguf = options.baseModel ? resolve(options.baseModel) : stockLocalGenerator(settings)?.file;
+    if (!baseGguf) {
+      throw new InvalidInputError(
+        'no local model to train: `twin models pull --generator` fetches the default, or give --base-model <file.gguf>',
+        'base-model',
+      );
+    }
+    const heldOut = await writingSetOf(warehouse, HELD_OUT_PER_AUTHOR).catch((error: unknown) => {
+      if (!(error instanceof InvalidInputError)) throw error;
+      process.stderr.write(`No held-out perplexity: ${error.message}\n`);
+      return undefined;
+    });
+    const python = await trainingPython(options.python);
+    const twin = await trainTwinLocally({
+      dataDir: settings.dataDir,
+      artifacts: new FolderArtifactStore(settings.artifactsDir),
+      baseGguf,
+      python,
+      ...(options.instruct ? { instructVersion: options.instruct } : {}),
+      hyperparameters: {
+        ...hyperparameterSettings(options.set ?? []),
+        ...(steps !== undefined ? { max_steps: String(steps) } : {}),
+      },
+      ...(minutes !== undefined ? { minutes } : {}),
+      ...(heldOut ? { heldOut: heldOut.requests } : {}),
+    });
+    if (options.json) {
+      console.log(JSON.stringify(twin.lineage, null, 2));
+      return;
+    }
+    console.log(formatTrainedTwin(twin.lineage));
+    console.log(`\nAnswer with it: twin models use ${twin.lineage.version}`);
+  });
 }
 
 /** `name=value` pairs as hyperparameters; the job itself names any it does not know. */
@@ -216,18 +279,32 @@ export function evaluateCommand(globals: () => GlobalOptions): Command {
 
 export function modelsListCommand(globals: () => GlobalOptions): Command {
   return new Command('list')
-    .description('the registered twin models with their judge scores and approval status (AWS)')
+    .description(
+      "the twins: local ones (trained with `twin train --local`; * marks the one answering) and the cloud registry's, with their judge scores and approval status (AWS)",
+    )
     .option('--json', 'print them as JSON')
     .action(async (options: { json?: boolean }) => {
       const settings = await cliSettings(globals());
+      const local = await listTwins(settings.dataDir);
       const group = settings.training.modelPackageGroup;
-      if (!(await awsCredentialsAvailable())) {
+      const cloud = (await awsCredentialsAvailable()) ? await (await registry(settings)).list() : undefined;
+      if (options.json) {
         console.log(
-          `The model registry is on AWS, and no AWS credentials were found. List it with:\n\n  aws sagemaker list-model-packages --model-package-group-name ${group}\n`,
+          JSON.stringify(
+            { local: local.map((twin) => ({ ...twin.lineage, active: twin.active })), cloud: cloud ?? null },
+            null,
+            2,
+          ),
         );
         return;
       }
-      const models = await (await registry(settings)).list();
-      console.log(options.json ? JSON.stringify(models, null, 2) : formatModels(models));
+      console.log(`Local twins (${settings.dataDir}/twins):\n${formatLocalTwins(local)}\n`);
+      if (!cloud) {
+        console.log(
+          `The cloud registry is on AWS, and no AWS credentials were found. List it with:\n\n  aws sagemaker list-model-packages --model-package-group-name ${group}\n`,
+        );
+        return;
+      }
+      console.log(`Cloud registry (${group}):\n${formatModels(cloud)}`);
     });
 }

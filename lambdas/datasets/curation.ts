@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cleanText } from '../features/cleaning.js';
+import { notWriting } from '../rag/writing-check.js';
 
 /** Comparable form of a text: cleaned as the feature pipeline does, lower-case, punctuation dropped. */
 export function normalize(text: string): string {
@@ -140,4 +141,31 @@ export function deduplicate<T>(
     kept.push(row);
   }
   return { kept, exact, near };
+}
+
+/** A request that shares this many consecutive words with its passage is a copy of it, not a request. */
+const COPIED_RUN_WORDS = 10;
+
+/**
+ * A request a reader could have sent: prose of a few words (no template tokens, no loop, mostly
+ * letters), no word triple said three times, and not a copy of the passage it asks for. Small local
+ * models write all of these failures when asked for a request.
+ */
+export function usableInstruction(instruction: string, extract: string): boolean {
+  if (notWriting(instruction) !== undefined) return false;
+  const visible = instruction.replace(/\s/gu, '');
+  if ((visible.match(/\p{L}/gu) ?? []).length < visible.length * 0.6) return false;
+  const words = normalize(instruction).split(' ').filter(Boolean);
+  const triples = new Map<string, number>();
+  for (let i = 0; i + 3 <= words.length; i++) {
+    const key = words.slice(i, i + 3).join(' ');
+    const count = (triples.get(key) ?? 0) + 1;
+    if (count >= 3) return false;
+    triples.set(key, count);
+  }
+  const source = ` ${normalize(extract)} `;
+  for (let i = 0; i + COPIED_RUN_WORDS <= words.length; i++) {
+    if (source.includes(` ${words.slice(i, i + COPIED_RUN_WORDS).join(' ')} `)) return false;
+  }
+  return true;
 }

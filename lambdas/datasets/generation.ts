@@ -1,11 +1,19 @@
 import type { z } from 'zod';
-import { ModelAccessError, type JsonChatModel, type TokenUsage } from '../ports/json-chat.js';
+import { ModelAccessError, type JsonChatModel, type JsonShape, type TokenUsage } from '../ports/json-chat.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
 import type { Extract } from './extracts.js';
 import {
+  BACKTRANSLATED_INSTRUCTION_SHAPE,
+  BACKTRANSLATION_PROMPT_VERSION,
+  BacktranslatedInstructionSchema,
   InstructResponseSchema,
+  PLAIN_ANSWER_SHAPE,
+  PROMPT_VERSION,
+  PlainAnswerSchema,
   PreferenceResponseSchema,
+  backtranslationPrompt,
   instructPrompt,
+  plainAnswerPrompt,
   preferencePrompt,
   type DatasetKind,
 } from './prompts.js';
@@ -39,37 +47,140 @@ export interface GenerationReport<K extends DatasetKind> {
   usage: TokenUsage;
 }
 
+/** How examples are made from an extract: one or more JSON requests, then the samples. */
 interface KindSpec<K extends DatasetKind> {
-  prompt(extract: string): string;
-  schema: z.ZodType;
-  toSamples(reply: unknown, extract: Extract): SampleOf<K>[];
+  ask(model: JsonChatModel, extract: Extract): Promise<Asked<SampleOf<K>>>;
 }
 
-const SPECS: { [K in DatasetKind]: KindSpec<K> } = {
+interface Asked<S> {
+  /** Undefined when a reply was not the JSON asked for. */
+  samples?: S[];
+  usage: TokenUsage;
+}
+
+/** One JSON request, validated; the reply's usage is counted even when it is malformed. */
+async function askJson<T>(
+  model: JsonChatModel,
+  prompt: string,
+  schema: z.ZodType<T>,
+  shape?: JsonShape,
+): Promise<{ value?: T; usage: TokenUsage }> {
+  const reply = await model.completeJson(prompt, shape);
+  const parsed = schema.safeParse(parseJsonOrUndefined(reply.text));
+  return parsed.success ? { value: parsed.data, usage: reply.usage } : { usage: reply.usage };
+}
+
+function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+  };
+}
+
+/** The book's way: the LLM writes instructions and answers (in the author's voice) from the extract. */
+const GENERATED: { [K in DatasetKind]: KindSpec<K> } = {
   instruct: {
-    prompt: instructPrompt,
-    schema: InstructResponseSchema,
-    toSamples: (reply, extract) =>
-      (reply as z.infer<typeof InstructResponseSchema>).instruction_answer_pairs.map((pair) => ({
-        extractId: extract.id,
-        category: extract.category,
-        instruction: pair.instruction,
-        answer: pair.answer,
-      })),
+    ask: async (model, extract) => {
+      const { value, usage } = await askJson(model, instructPrompt(extract.text), InstructResponseSchema);
+      return {
+        usage,
+        ...(value && {
+          samples: value.instruction_answer_pairs.map((pair) => ({
+            extractId: extract.id,
+            category: extract.category,
+            instruction: pair.instruction,
+            answer: pair.answer,
+          })),
+        }),
+      };
+    },
   },
   preference: {
-    prompt: preferencePrompt,
-    schema: PreferenceResponseSchema,
-    toSamples: (reply, extract) =>
-      (reply as z.infer<typeof PreferenceResponseSchema>).preference_triples.map((triple) => ({
-        extractId: extract.id,
-        category: extract.category,
-        instruction: triple.instruction,
-        generatedAnswer: triple.generated_answer,
-        extractedAnswer: triple.extracted_answer,
-      })),
+    ask: async (model, extract) => {
+      const { value, usage } = await askJson(model, preferencePrompt(extract.text), PreferenceResponseSchema);
+      return {
+        usage,
+        ...(value && {
+          samples: value.preference_triples.map((triple) => ({
+            extractId: extract.id,
+            category: extract.category,
+            instruction: triple.instruction,
+            generatedAnswer: triple.generated_answer,
+            extractedAnswer: triple.extracted_answer,
+          })),
+        }),
+      };
+    },
   },
 };
+
+/**
+ * Instruction back-translation (Li et al., 2023): the model only writes the request that the
+ * author's extract answers, and the extract itself is the answer. What the twin learns to write is
+ * then the author's own words, never a small local model's imitation of them. For preference
+ * data the model also answers the request without the extract: its generic answer is the rejected
+ * one, the author's the chosen (the book's pairing).
+ */
+const BACKTRANSLATED: { [K in DatasetKind]: KindSpec<K> } = {
+  instruct: {
+    ask: async (model, extract) => {
+      const { value, usage } = await askJson(
+        model,
+        backtranslationPrompt(extract.text),
+        BacktranslatedInstructionSchema,
+        BACKTRANSLATED_INSTRUCTION_SHAPE,
+      );
+      return {
+        usage,
+        ...(value && {
+          samples: [
+            {
+              extractId: extract.id,
+              category: extract.category,
+              instruction: value.instruction,
+              answer: extract.text,
+            },
+          ],
+        }),
+      };
+    },
+  },
+  preference: {
+    ask: async (model, extract) => {
+      const request = await BACKTRANSLATED.instruct.ask(model, extract);
+      const instruction = request.samples?.[0]?.instruction;
+      if (instruction === undefined) return { usage: request.usage };
+      const { value, usage } = await askJson(
+        model,
+        plainAnswerPrompt(instruction),
+        PlainAnswerSchema,
+        PLAIN_ANSWER_SHAPE,
+      );
+      return {
+        usage: addUsage(request.usage, usage),
+        ...(value && {
+          samples: [
+            {
+              extractId: extract.id,
+              category: extract.category,
+              instruction,
+              generatedAnswer: value.answer,
+              extractedAnswer: extract.text,
+            },
+          ],
+        }),
+      };
+    },
+  },
+};
+
+/** `generated`: the book's method, for a capable model; `backtranslated`: for a small local one. */
+export type GenerationMethod = 'generated' | 'backtranslated';
+
+/** Part of a dataset's lineage: which prompts made it. */
+export function promptVersionOf(method: GenerationMethod): string {
+  return method === 'generated' ? PROMPT_VERSION : BACKTRANSLATION_PROMPT_VERSION;
+}
 
 /**
  * Asks the LLM for examples from every extract, `concurrency` requests at a time (the provider's
@@ -83,8 +194,9 @@ export async function generateSamples<K extends DatasetKind>(
   extracts: readonly Extract[],
   concurrency: number,
   onProgress: ProgressListener = ignoreProgress,
+  method: GenerationMethod = 'generated',
 ): Promise<GenerationReport<K>> {
-  const spec = SPECS[kind] as KindSpec<K>;
+  const spec = (method === 'generated' ? GENERATED : BACKTRANSLATED)[kind] as KindSpec<K>;
   const perExtract: SampleOf<K>[][] = new Array<SampleOf<K>[]>(extracts.length);
   const report: GenerationReport<K> = {
     samples: [],
@@ -104,11 +216,9 @@ export async function generateSamples<K extends DatasetKind>(
       if (!extract) continue;
       report.requests += 1;
       try {
-        const reply = await model.completeJson(spec.prompt(extract.text));
-        report.usage.promptTokens += reply.usage.promptTokens;
-        report.usage.completionTokens += reply.usage.completionTokens;
-        const parsed = spec.schema.safeParse(parseJsonOrUndefined(reply.text));
-        if (parsed.success) perExtract[index] = spec.toSamples(parsed.data, extract);
+        const asked = await spec.ask(model, extract);
+        report.usage = addUsage(report.usage, asked.usage);
+        if (asked.samples) perExtract[index] = asked.samples;
         else report.malformed += 1;
       } catch (error) {
         if (error instanceof ModelAccessError) refused ??= error;

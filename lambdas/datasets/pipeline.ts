@@ -5,10 +5,12 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { JsonChatModel } from '../ports/json-chat.js';
 import type { DatasetSettings } from '../settings/index.js';
 import { ignoreProgress, type ProgressListener } from '../shared/progress.js';
-import { acceptableChosen, deduplicate, occursIn } from './curation.js';
+import { acceptableChosen, deduplicate, occursIn, usableInstruction } from './curation.js';
 import { EXTRACT_CATEGORIES, extractsOf, type Extract } from './extracts.js';
 import {
   generateSamples,
+  promptVersionOf,
+  type GenerationMethod,
   type GenerationReport,
   type InstructSample,
   type PreferenceSample,
@@ -70,6 +72,10 @@ export interface DatasetOptions {
   authorIds?: readonly string[];
   /** Use only the first N extracts (smoke runs, cost control). */
   limit?: number;
+  /** Documents never to learn from: the writing evaluation's held-out articles. */
+  excludeDocumentIds?: ReadonlySet<string>;
+  /** How examples are made (default: the book's generation by a capable LLM). */
+  method?: GenerationMethod;
 }
 
 type Row = InstructSample | PreferenceSample;
@@ -100,6 +106,7 @@ export async function collectExtracts(
     for await (const document of features.cleanedDocuments(category, filter)) documents.push(document);
     documents.sort((a, b) => a.documentId.localeCompare(b.documentId));
     for (const document of documents) {
+      if (options.excludeDocumentIds?.has(document.documentId)) continue;
       const own = extractsOf(document);
       if (own.length === 0) continue;
       sources.push({
@@ -142,9 +149,11 @@ export async function buildDataset(
     inputs.extracts,
     settings.concurrency,
     onProgress,
+    options.method,
   );
   return finishDataset(kind, inputs, generated, {
     model: dependencies.model.model,
+    promptVersion: promptVersionOf(options.method ?? 'generated'),
     settings,
     artifacts: dependencies.artifacts,
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
@@ -156,7 +165,14 @@ export async function finishDataset<K extends DatasetKind>(
   kind: K,
   inputs: DatasetInputs,
   generated: GenerationReport<K>,
-  context: { model: string; settings: DatasetSettings; artifacts: ArtifactStore; limit?: number },
+  context: {
+    model: string;
+    settings: DatasetSettings;
+    artifacts: ArtifactStore;
+    limit?: number;
+    /** Which prompts made the samples (default: the book's generation prompts). */
+    promptVersion?: string;
+  },
 ): Promise<DatasetResult> {
   const { settings, artifacts } = context;
   checkGeneration(generated, settings.maxFailureRate);
@@ -165,7 +181,11 @@ export async function finishDataset<K extends DatasetKind>(
   const counts: DatasetManifest['counts'] = [{ stage: 'extracts', ...countByCategory(inputs.extracts) }];
   counts.push({ stage: 'generated', ...countByCategory(generated.samples) });
 
-  let rows: Row[] = generated.samples;
+  let rows: Row[] = generated.samples.filter((row) => usableInstruction(row.instruction, extractText(row)));
+  counts.push({
+    stage: 'instructions that loop, copy their passage or are not prose removed',
+    ...countByCategory(rows),
+  });
   if (kind === 'preference') {
     const preference = rows as PreferenceSample[];
     const filtered = preference.filter((row) => acceptableChosen(row.extractedAnswer));
@@ -200,7 +220,7 @@ export async function finishDataset<K extends DatasetKind>(
     kind,
     sources: inputs.sources,
     model: context.model,
-    promptVersion: PROMPT_VERSION,
+    promptVersion: context.promptVersion ?? PROMPT_VERSION,
     temperature: settings.temperature,
     maxTokens: settings.maxTokens,
     dedupThreshold: settings.dedupThreshold,
@@ -224,7 +244,7 @@ export async function finishDataset<K extends DatasetKind>(
     sources: inputs.sources,
     generation: {
       model: context.model,
-      promptVersion: PROMPT_VERSION,
+      promptVersion: context.promptVersion ?? PROMPT_VERSION,
       temperature: settings.temperature,
       maxTokens: settings.maxTokens,
       requests: generated.requests,

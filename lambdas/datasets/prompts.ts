@@ -62,3 +62,42 @@ export const PreferenceResponseSchema = z.object({
     .array(z.object({ instruction: text, generated_answer: text, extracted_answer: text }))
     .min(1),
 });
+
+/** Part of the lineage of a dataset made by instruction back-translation. */
+export const BACKTRANSLATION_PROMPT_VERSION = 'dataset-backtranslation-v1';
+/** A request longer than this is a copy of the passage, not a request. */
+const MAX_INSTRUCTION_CHARS = 300;
+const MAX_PLAIN_ANSWER_CHARS = 1500;
+
+export function backtranslationPrompt(extract: string): string {
+  return `Here is a passage from a blog post.
+
+"""
+${extract}
+"""
+
+Write the request a reader could have sent to get this passage as the answer, for example "Explain how ..." or "Write about ...". The request must make sense on its own, without the passage. Reply with JSON: {"instruction": "..."}`;
+}
+
+export function plainAnswerPrompt(instruction: string): string {
+  return `${instruction}\n\nReply with JSON: {"answer": "..."}`;
+}
+
+export const BacktranslatedInstructionSchema = z.object({
+  instruction: text.max(MAX_INSTRUCTION_CHARS),
+});
+
+export const PlainAnswerSchema = z.object({ answer: text.max(MAX_PLAIN_ANSWER_CHARS) });
+
+/** The same shapes as grammars for llama.cpp, so even a small local model replies with nothing else. */
+export const BACKTRANSLATED_INSTRUCTION_SHAPE = {
+  type: 'object',
+  properties: { instruction: { type: 'string', maxLength: MAX_INSTRUCTION_CHARS } },
+  required: ['instruction'],
+} as const;
+
+export const PLAIN_ANSWER_SHAPE = {
+  type: 'object',
+  properties: { answer: { type: 'string', maxLength: MAX_PLAIN_ANSWER_CHARS } },
+  required: ['answer'],
+} as const;

@@ -1,3 +1,4 @@
+import { readActiveTwin, type ActiveTwin } from './active-twin.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -379,6 +380,8 @@ export interface LocalGeneratorSettings {
   promptLayout?: 'auto' | 'chat' | 'alpaca';
   /** Fixes the sampler's randomness (TWIN_GENERATION_SEED); random when unset. */
   seed?: number;
+  /** A trained twin's LoRA adapters on this base (`twin models use`); the stock model when absent. */
+  twin?: { version: string; adapters: { file: string; sha256: string }[] };
 }
 
 export interface Settings {
@@ -519,7 +522,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       queryModel: values.TWIN_QUERY_MODEL,
       queryBackend: values.TWIN_QUERY_BACKEND,
     },
-    generator: generatorSettings(values, secrets, secretArns, modelsDir),
+    generator: generatorSettings(values, secrets, secretArns, modelsDir, readActiveTwin(dataDir)),
     corsOrigins: values.TWIN_CORS_ORIGINS,
     hubUrl: values.HF_ENDPOINT,
     training: {
@@ -543,6 +546,22 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 }
 
 /** True when an OpenAI-compatible API is configured (a key or a base URL; secrets already resolved). */
+/**
+ * The local GGUF model without any twin's adapter (dataset generation, the base a twin is trained
+ * from): the configured local generator, else the one in the model folder, else none.
+ */
+export function stockLocalGenerator(
+  settings: Pick<Settings, 'generator' | 'embedding'>,
+): (LocalGeneratorSettings & { timeoutMs: number }) | undefined {
+  const generator = settings.generator;
+  if (generator.kind === 'local') {
+    const { twin: _twin, ...stock } = generator;
+    return stock;
+  }
+  const found = findLocalModel(settings.embedding.modelsDir);
+  return found && { ...found, contextSize: 4096, sequences: 1, timeoutMs: LOCAL_TIMEOUT_MS };
+}
+
 export function openAiConfigured(settings: Pick<Settings, 'openAiBaseUrl' | 'secrets'>): boolean {
   return Boolean(settings.openAiBaseUrl ?? settings.secrets.OPENAI_API_KEY);
 }
@@ -566,19 +585,23 @@ function generatorSettings(
   secrets: Partial<Record<SecretSetting, string>>,
   secretArns: Partial<Record<SecretSetting, string>>,
   modelsDir: string,
+  twin: ActiveTwin | undefined,
 ): GeneratorSettings {
   const baseUrl = values.TWIN_GENERATOR_BASE_URL ?? values.OPENAI_BASE_URL;
   const openAiGiven = Boolean(baseUrl ?? secrets.OPENAI_API_KEY ?? secretArns.OPENAI_API_KEY);
+  // A twin made active with `twin models use` answers on the base it was trained on.
   const localModel = () =>
-    values.TWIN_GENERATOR_GGUF !== undefined
-      ? localModelFile(values.TWIN_GENERATOR_GGUF, modelsDir)
-      : findLocalModel(modelsDir);
+    twin
+      ? { file: twin.base.file }
+      : values.TWIN_GENERATOR_GGUF !== undefined
+        ? localModelFile(values.TWIN_GENERATOR_GGUF, modelsDir)
+        : findLocalModel(modelsDir);
   const kind =
     values.TWIN_GENERATOR !== 'auto'
       ? values.TWIN_GENERATOR
       : values.TWIN_SAGEMAKER_ENDPOINT
         ? 'sagemaker'
-        : openAiGiven
+        : openAiGiven && !twin
           ? 'openai'
           : localModel()
             ? 'local'
@@ -597,7 +620,11 @@ function generatorSettings(
         ...shared,
         kind,
         ...model,
-        ...(values.TWIN_GENERATOR_GGUF_SHA256 ? { sha256: values.TWIN_GENERATOR_GGUF_SHA256 } : {}),
+        ...(twin
+          ? { sha256: twin.base.sha256, twin: { version: twin.version, adapters: twin.adapters } }
+          : values.TWIN_GENERATOR_GGUF_SHA256
+            ? { sha256: values.TWIN_GENERATOR_GGUF_SHA256 }
+            : {}),
         contextSize: values.TWIN_GENERATOR_CONTEXT,
         sequences: values.TWIN_GENERATOR_SEQUENCES,
         ...(values.TWIN_GENERATOR_THREADS ? { threads: values.TWIN_GENERATOR_THREADS } : {}),

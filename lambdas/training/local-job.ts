@@ -8,7 +8,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import { datasetManifest, type TrainingDatasetKind } from './dataset-versions.js';
 
 /** The SageMaker job code, beside the lambdas in this repository. */
-const JOB_CODE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sagemaker');
+export const JOB_CODE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sagemaker');
 
 export const LOCAL_JOBS = ['sft', 'dpo', 'evaluate'] as const;
 export type LocalJob = (typeof LOCAL_JOBS)[number];

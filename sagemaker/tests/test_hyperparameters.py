@@ -80,3 +80,12 @@ def test_evaluation_writes_metrics_to_s3_or_only_locally():
     params = parse_evaluation_hyperparameters({"metrics_s3_uri": "s3://b/evaluations/x/metrics.json", "smoke": "true"})
     assert (params.temperature, params.top_p, params.min_p) == (0.8, 0.95, 0.05)
     assert params.max_samples == 16
+
+
+def test_the_local_twins_settings_are_read_strictly():
+    params = parse_hyperparameters({"adapter_only": "true", "save_steps": "10", "time_budget_minutes": "2.5"})
+    assert params.adapter_only and params.save_steps == 10 and params.time_budget_minutes == 2.5
+    with pytest.raises(HyperparameterError, match="save_steps"):
+        parse_hyperparameters({"save_steps": "0"})
+    with pytest.raises(HyperparameterError, match="time_budget_minutes"):
+        parse_hyperparameters({"time_budget_minutes": "-1"})

@@ -16,8 +16,10 @@ from typing import Any
 from .data import read_manifest, read_split
 from .formatting import dpo_example, sft_text
 from .hyperparameters import HyperparameterError, TrainingHyperparameters, read_job_hyperparameters
+from .memory import available_memory_gib, estimate_cpu_peak_gib, shape_from_config
 from .model_folder import check_model_folder
 from .paths import CHECKPOINTS, INPUT_DATA, MODEL_DIR
+from .progress import progress_callback
 from .secrets import read_secret
 
 INPUT = INPUT_DATA
@@ -117,6 +119,35 @@ def merged_model(trainer: Any, params: TrainingHyperparameters, source: str, tok
     return PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
 
 
+def refuse_what_cannot_fit(params: TrainingHyperparameters, source: str, torch: Any) -> None:
+    """On a CPU, the job's peak memory (estimated from the base's config) against what is free, before loading."""
+    config = Path(source) / "config.json"
+    if torch.cuda.is_available() or not config.exists():
+        return
+    estimate = estimate_cpu_peak_gib(params, shape_from_config(json.loads(config.read_text())))
+    free = available_memory_gib()
+    print(json.dumps({"memory_estimate_gib": {name: round(value, 2) for name, value in estimate.items()}, "available_gib": round(free, 1)}), flush=True)
+    if estimate["total"] > free:
+        parts = ", ".join(f"{name} {value:.1f}" for name, value in estimate.items() if name != "total")
+        raise SystemExit(
+            f"training needs about {estimate['total']:.1f} GiB ({parts}) and {free:.1f} GiB are available; "
+            "lower per_device_train_batch_size or max_seq_length, or pick a smaller base model"
+        )
+
+
+def save_output(trainer: Any, params: TrainingHyperparameters, source: str, token: str | None, tokenizer: Any) -> None:
+    """The adapter alone (a local twin), or the merged model that TGI serves and DPO starts from."""
+    if params.adapter_only:
+        trainer.model.save_pretrained(MODEL_DIR / "adapter")
+        return
+    merged = merged_model(trainer, params, source, token)
+    merged.save_pretrained(MODEL_DIR, safe_serialization=True)
+    tokenizer.save_pretrained(MODEL_DIR)
+    if params.push_to_hub:
+        merged.push_to_hub(params.hub_model_id, token=token, private=True)
+        tokenizer.push_to_hub(params.hub_model_id, token=token, private=True)
+
+
 def main() -> None:
     import torch
     from datasets import Dataset, load_dataset
@@ -135,6 +166,7 @@ def main() -> None:
 
     source = base_model_path(params)
     check_model_folder(source, "base model" if params.mode == "sft" else "base model (the base channel's model.tar.gz)")
+    refuse_what_cannot_fit(params, source, torch)
     tokenizer = AutoTokenizer.from_pretrained(source, token=token)
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
     dtype, precision_flags = precision(torch)
@@ -168,7 +200,7 @@ def main() -> None:
         gradient_checkpointing_kwargs={"use_reentrant": False},
         logging_steps=1,
         save_strategy="steps",
-        save_steps=50,
+        save_steps=params.save_steps,
         save_total_limit=2,
         report_to=["tensorboard"],
     )
@@ -187,6 +219,7 @@ def main() -> None:
             args=trl_config(
                 SFTConfig, **shared, max_length=params.max_seq_length, packing=packing, dataset_text_field="text"
             ),
+            callbacks=[progress_callback(params.time_budget_minutes)],
         )
     else:
         examples = [dpo_example(row["prompt"], row["chosen"], row["rejected"], tokenizer.eos_token) for row in rows]
@@ -198,12 +231,12 @@ def main() -> None:
             # TRL 0.29 truncates prompt and completion together to max_length (keeping the start);
             # its separate max_prompt_length is gone.
             args=trl_config(DPOConfig, **shared, beta=params.beta, max_length=params.max_length),
+            callbacks=[progress_callback(params.time_budget_minutes)],
         )
-    trainer.train(resume_from_checkpoint=resume or None)
+    result = trainer.train(resume_from_checkpoint=resume or None)
 
-    merged = merged_model(trainer, params, source, token)
-    merged.save_pretrained(MODEL_DIR, safe_serialization=True)
-    tokenizer.save_pretrained(MODEL_DIR)
+    save_output(trainer, params, source, token, tokenizer)
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     (MODEL_DIR / "twin_training.json").write_text(
         json.dumps(
             {
@@ -213,12 +246,14 @@ def main() -> None:
                 "smoke": params.smoke,
                 "precision": str(dtype).removeprefix("torch."),
                 "packing": packing,
+                "steps": trainer.state.global_step,
+                "train_loss": result.training_loss,
+                "first_loss": losses[0] if losses else None,
+                "last_loss": losses[-1] if losses else None,
+                "resumed": resume,
             }
         )
     )
-    if params.push_to_hub:
-        merged.push_to_hub(params.hub_model_id, token=token, private=True)
-        tokenizer.push_to_hub(params.hub_model_id, token=token, private=True)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,13 @@ class TrainingHyperparameters:
     beta: float = 0.5
     # Prompt and completion together (TRL 0.29 has no separate prompt limit).
     max_length: int = 1024
-    # Output.
+    # Output. `adapter_only`: the LoRA adapter alone (a local twin, exported as a GGUF adapter for the
+    # Q4 base the user serves), not the merged 16-bit model that TGI serves.
+    adapter_only: bool = False
+    # Checkpoints every `save_steps` steps; a re-run resumes from the last one.
+    save_steps: int = 50
+    # Stop (with a checkpoint) once this many minutes of training have passed; 0: no limit.
+    time_budget_minutes: float = 0.0
     push_to_hub: bool = False
     hub_model_id: str = ""
     hf_token_secret_arn: str = ""
@@ -79,6 +85,10 @@ class TrainingHyperparameters:
             raise HyperparameterError(f"mode: expected sft or dpo, got {self.mode!r}")
         if self.push_to_hub and not self.hub_model_id:
             raise HyperparameterError("hub_model_id: required when push_to_hub is true")
+        if self.save_steps < 1:
+            raise HyperparameterError(f"save_steps: expected at least 1, got {self.save_steps}")
+        if self.time_budget_minutes < 0:
+            raise HyperparameterError(f"time_budget_minutes: expected 0 or more, got {self.time_budget_minutes}")
         if not 0 <= self.lora_dropout < 1:
             raise HyperparameterError(f"lora_dropout: expected a value in [0, 1), got {self.lora_dropout}")
 

@@ -54,6 +54,45 @@ def lora_parameters(params: TrainingHyperparameters, shape: ModelShape) -> float
     return per_layer * shape.layers
 
 
+def shape_from_config(config: dict) -> ModelShape:
+    """A model's shape from its config.json (what a local base model folder holds)."""
+    hidden = int(config["hidden_size"])
+    heads = int(config["num_attention_heads"])
+    head_dim = int(config.get("head_dim") or hidden // heads)
+    layers = int(config["num_hidden_layers"])
+    intermediate = int(config["intermediate_size"])
+    vocabulary = int(config["vocab_size"])
+    kv_hidden = int(config.get("num_key_value_heads", heads)) * head_dim
+    attention = hidden * heads * head_dim * 2 + hidden * kv_hidden * 2
+    body = layers * (attention + 3 * hidden * intermediate)
+    embeddings = vocabulary * hidden * (1 if config.get("tie_word_embeddings") else 2)
+    return ModelShape(parameters=body + embeddings, hidden=hidden, intermediate=intermediate, layers=layers, vocabulary=vocabulary, kv_hidden=kv_hidden)
+
+
+def available_memory_gib() -> float:
+    """Memory the job can still take on this machine: Linux's MemAvailable, else the physical total."""
+    try:
+        for line in open("/proc/meminfo", encoding="ascii"):
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024 / GiB
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / GiB
+
+
+def estimate_cpu_peak_gib(params: TrainingHyperparameters, shape: ModelShape) -> dict[str, float]:
+    """The same parts in a CPU's fp32: weights and activations take twice their bf16 bytes (the
+    logits are fp32 already), and there is no CUDA context (the Python process with torch loaded:
+    about 1 GiB)."""
+    estimate = estimate_peak_gib(params, shape)
+    weights = shape.parameters * 4 / GiB
+    parts = {"weights": weights, "lora": estimate["lora"], "activations": estimate["activations"] * 2, "logits": estimate["logits"], "overhead": 1.0}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
 def estimate_peak_gib(params: TrainingHyperparameters, shape: ModelShape = LLAMA_31_8B) -> dict[str, float]:
     tokens = params.per_device_train_batch_size * (params.max_seq_length if params.mode == "sft" else params.max_length * 2)
     embeddings = 2 * shape.vocabulary * shape.hidden

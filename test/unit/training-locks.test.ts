@@ -113,8 +113,19 @@ describe('the training jobs’ hash locks', () => {
     const runScript = await read('run.sh');
     expect(runScript).toContain('finetune) install=(--no-deps -r "$here/requirements-extras.lock")');
     expect(runScript).toMatch(/pip install [^\n]*--require-hashes "\$\{install\[@\]\}"/u);
+    const local = await read('install-local-env.sh');
+    expect(local).toMatch(/pip" install [^\n]*--require-hashes -r "\$here\/requirements.lock"/u);
+    expect(local).toMatch(
+      /pip" install [^\n]*--require-hashes --no-deps -r "\$here\/requirements-local.lock"/u,
+    );
     const rehearsal = await readFile(join(REPO_ROOT, '.ci', 'install-training-env.sh'), 'utf8');
-    expect(rehearsal).toContain('lock="$here/sagemaker/requirements.lock"');
-    expect(rehearsal).toMatch(/pip" install [^\n]*--require-hashes -r "\$lock"/u);
+    expect(rehearsal).toContain('sagemaker/install-local-env.sh');
+  });
+
+  it("pins the local twin's additions as the evaluation job does, with hashes", async () => {
+    const local = await lockOf('requirements-local.lock');
+    const evaluate = await lockOf('requirements-evaluate.lock');
+    expect([...local.pins.keys()].sort()).toEqual(['gguf', 'sentencepiece']);
+    for (const [name, pin] of local.pins) expect(evaluate.pins.get(name)?.version, name).toBe(pin.version);
   });
 });

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatPrompt } from '../../../ports/chat-model.js';
 import type { LocalGeneratorSettings } from '../../../settings/index.js';
 import { formatTwinPrompt } from '../twin-prompt.js';
-import { checkGgufFile, localModelProblem } from './gguf-file.js';
+import { checkGgufFile, localModelProblem, sha256Of } from './gguf-file.js';
 import { SequencePool } from './sequence-pool.js';
 
 type LlamaLibrary = typeof import('node-llama-cpp');
@@ -35,6 +35,19 @@ function llamaRuntime(): Promise<{ library: LlamaLibrary; llama: Llama }> {
     return { library, llama };
   });
   return runtime;
+}
+
+/** A twin's adapter must be the file it was registered with (a changed file is a different twin). */
+async function checkTwinAdapter(
+  settings: LocalGeneratorSettings,
+  adapter: { file: string; sha256: string },
+): Promise<void> {
+  const actual = await sha256Of(adapter.file).catch(() => undefined);
+  if (actual === adapter.sha256) return;
+  throw localModelProblem(
+    settings.file,
+    `has twin ${settings.twin?.version ?? ''} active, whose adapter ${adapter.file} ${actual === undefined ? 'is missing' : `has sha256 ${actual}, not the registered ${adapter.sha256}`}; run \`twin models use base\` or train it again`,
+  );
 }
 
 /** Sampling for one request. */
@@ -93,6 +106,7 @@ export class LocalLlm {
   /** Checks the file, then loads it; every failure names the file and what to do. */
   static async load(settings: LocalGeneratorSettings): Promise<LocalLlm> {
     await checkGgufFile(settings.file, settings.sha256);
+    for (const adapter of settings.twin?.adapters ?? []) await checkTwinAdapter(settings, adapter);
     const { library, llama } = await llamaRuntime();
     // More threads than cores makes llama.cpp's threads wait on each other: measured here, 100x slower.
     const threads = settings.threads ?? llama.cpuMathCores;
@@ -109,11 +123,24 @@ export class LocalLlm {
       throw localModelProblem(settings.file, `could not be loaded by llama.cpp (${reason})`);
     }
     const contextSize = Math.min(settings.contextSize, model.trainContextSize);
-    const context = await model.createContext({
-      contextSize,
-      sequences: settings.sequences,
-      threads,
-    });
+    const adapters = settings.twin?.adapters ?? [];
+    const context = await model
+      .createContext({
+        contextSize,
+        sequences: settings.sequences,
+        threads,
+        ...(adapters.length > 0
+          ? { lora: { adapters: adapters.map(({ file }) => ({ filePath: file })) } }
+          : {}),
+      })
+      .catch(async (error: unknown) => {
+        await model.dispose();
+        if (adapters.length === 0) throw error;
+        throw localModelProblem(
+          settings.file,
+          `could not take twin ${settings.twin?.version ?? ''}'s adapter (${error instanceof Error ? error.message : String(error)}); run \`twin models use base\``,
+        );
+      });
     const sequences = Array.from({ length: settings.sequences }, () => context.getSequence());
     if (settings.promptLayout === 'chat' && !model.fileInfo.metadata.tokenizer.chat_template) {
       await context.dispose();
@@ -130,7 +157,8 @@ export class LocalLlm {
       context,
       new SequencePool(sequences),
       settings.file,
-      settings.promptLayout,
+      // A twin is trained in the Alpaca layout (sagemaker/twin_training/formatting.py): it is asked in it.
+      settings.twin ? 'alpaca' : settings.promptLayout,
     );
   }
 
@@ -212,9 +240,7 @@ export class LocalLlm {
     maxTokens: number,
     signal?: AbortSignal,
   ): Promise<{ nll: number; tokens: number }> {
-    const tokens = this.model.tokenize(text).slice(0, maxTokens);
-    const bos = this.model.tokens.bos;
-    const input = bos === null ? tokens : [bos, ...tokens];
+    const input = this.tokenizeAsServed(text).slice(0, maxTokens + 1);
     if (input.length < 2) return { nll: 0, tokens: 0 };
     const sequence = await this.pool.acquire(signal ?? new AbortController().signal);
     try {
@@ -234,6 +260,33 @@ export class LocalLlm {
         nll -= Math.log(Math.max(probability ?? 0, 1e-9));
       });
       return { nll, tokens: input.length - 1 };
+    } finally {
+      await sequence.clearHistory();
+      this.pool.release(sequence);
+    }
+  }
+
+  /**
+   * A text's tokens as llama.cpp feeds them when it answers: with the beginning-of-text token only
+   * where the GGUF asks for it (SmolLM2's does not). Training tokenizes the same way.
+   */
+  tokenizeAsServed(text: string): Token[] {
+    const bos = this.model.tokens.bos;
+    const tokens = this.model.tokenize(text);
+    return bos !== null && this.model.tokens.shouldPrependBosToken ? [bos, ...tokens] : tokens;
+  }
+
+  /** llama.cpp's greedy continuation of a prompt, as tokens (the reference an imported model must match). */
+  async greedyTokens(prompt: readonly Token[], count: number): Promise<Token[]> {
+    const sequence = await this.pool.acquire(new AbortController().signal);
+    try {
+      await sequence.clearHistory();
+      const greedy: Token[] = [];
+      for await (const token of sequence.evaluate([...prompt], { temperature: 0 })) {
+        greedy.push(token);
+        if (greedy.length >= count || this.model.isEogToken(token)) break;
+      }
+      return greedy;
     } finally {
       await sequence.clearHistory();
       this.pool.release(sequence);

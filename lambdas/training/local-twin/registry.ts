@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { sha256Of } from '../../adapters/llm/llama-cpp/gguf-file.js';
+import { InvalidInputError } from '../../domain/index.js';
+import { activeTwinFile, readActiveTwin, twinsDir, type ActiveTwin } from '../../settings/index.js';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/u);
+
+/** Everything a twin came from, and what it measured: written beside its adapter, last. */
+export const TwinLineageSchema = z.object({
+  version: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/u),
+  createdAt: z.string(),
+  base: z.object({ file: z.string(), sha256: Sha256, name: z.string(), architecture: z.string() }),
+  importCheck: z.object({ top1Agreement: z.number(), positions: z.number() }),
+  /** llama.cpp serving the exported adapter against the trained model (top-1 agreement). */
+  servingCheck: z.object({ top1Agreement: z.number() }),
+  datasets: z.object({ instruct: z.string() }),
+  hyperparameters: z.record(z.string(), z.string()),
+  training: z.object({
+    steps: z.number(),
+    seconds: z.number(),
+    firstLoss: z.number().nullable(),
+    lastLoss: z.number().nullable(),
+    trainLoss: z.number().nullable(),
+  }),
+  /** Held-out perplexity per author (the writing evaluation's held-out articles), base and twin. */
+  metrics: z.object({
+    heldOutPerplexity: z.record(
+      z.string(),
+      z.object({ base: z.number(), twin: z.number(), passages: z.number() }),
+    ),
+  }),
+  adapter: z.object({ file: z.string(), sha256: Sha256, bytes: z.number() }),
+});
+export type TwinLineage = z.infer<typeof TwinLineageSchema>;
+
+export interface LocalTwin {
+  lineage: TwinLineage;
+  dir: string;
+  active: boolean;
+}
+
+/** Adds a trained adapter as a version of the registry; the lineage is written last (a version is complete when it has one). */
+export async function registerTwin(
+  dataDir: string,
+  adapterFile: string,
+  lineage: Omit<TwinLineage, 'adapter'>,
+): Promise<LocalTwin> {
+  const dir = join(twinsDir(dataDir), lineage.version);
+  await mkdir(dir, { recursive: true });
+  await copyFile(adapterFile, join(dir, 'adapter.gguf'));
+  const sha256 = await sha256Of(join(dir, 'adapter.gguf'));
+  const bytes = (await readFile(join(dir, 'adapter.gguf'))).byteLength;
+  const complete = TwinLineageSchema.parse({ ...lineage, adapter: { file: 'adapter.gguf', sha256, bytes } });
+  await writeFile(join(dir, 'lineage.json.partial'), `${JSON.stringify(complete, null, 2)}\n`);
+  await rename(join(dir, 'lineage.json.partial'), join(dir, 'lineage.json'));
+  return { lineage: complete, dir, active: false };
+}
+
+/** The registered twins, newest first. */
+export async function listTwins(dataDir: string): Promise<LocalTwin[]> {
+  const root = twinsDir(dataDir);
+  if (!existsSync(root)) return [];
+  const active = readActiveTwin(dataDir)?.version;
+  const twins: LocalTwin[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const file = join(root, entry.name, 'lineage.json');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const parsed = TwinLineageSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (parsed.success)
+      twins.push({
+        lineage: parsed.data,
+        dir: join(root, entry.name),
+        active: parsed.data.version === active,
+      });
+  }
+  return twins.sort((a, b) => b.lineage.createdAt.localeCompare(a.lineage.createdAt));
+}
+
+/**
+ * Makes a twin the one every local answer comes from (`twin ask`, `serve`, the web app), after
+ * checking that its adapter is the registered file and its base is still the GGUF it was trained on.
+ */
+export async function useTwin(dataDir: string, version: string): Promise<ActiveTwin> {
+  const twins = await listTwins(dataDir);
+  const twin = twins.find((candidate) => candidate.lineage.version === version);
+  if (!twin) {
+    throw new InvalidInputError(
+      `no local twin ${version}; the registered ones: ${twins.map((t) => t.lineage.version).join(', ') || 'none (train one with `twin train --local`)'}`,
+      'version',
+    );
+  }
+  const { lineage } = twin;
+  const adapterFile = join(twin.dir, lineage.adapter.file);
+  const adapterSha = existsSync(adapterFile) ? await sha256Of(adapterFile) : undefined;
+  if (adapterSha !== lineage.adapter.sha256) {
+    throw new InvalidInputError(
+      `twin ${version}'s adapter ${adapterSha === undefined ? 'is missing' : `has sha256 ${adapterSha}, not the registered ${lineage.adapter.sha256}`}: it is not the twin that was trained; train it again`,
+      'version',
+    );
+  }
+  const baseSha = existsSync(lineage.base.file) ? await sha256Of(lineage.base.file) : undefined;
+  if (baseSha !== lineage.base.sha256) {
+    throw new InvalidInputError(
+      `twin ${version} was trained on ${basename(lineage.base.file)} (sha256 ${lineage.base.sha256.slice(0, 12)}…), and ${lineage.base.file} ${baseSha === undefined ? 'is gone' : `now has sha256 ${baseSha.slice(0, 12)}…`}: an adapter only fits its own base`,
+      'version',
+    );
+  }
+  const active: ActiveTwin = {
+    version,
+    base: { file: lineage.base.file, sha256: lineage.base.sha256 },
+    adapters: [{ file: adapterFile, sha256: lineage.adapter.sha256 }],
+  };
+  const file = activeTwinFile(dataDir);
+  await writeFile(`${file}.partial`, `${JSON.stringify(active, null, 2)}\n`);
+  await rename(`${file}.partial`, file);
+  return active;
+}
+
+/** Back to the stock model. */
+export async function useBase(dataDir: string): Promise<void> {
+  await rm(activeTwinFile(dataDir), { force: true });
+}
