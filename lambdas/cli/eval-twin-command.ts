@@ -20,6 +20,8 @@ import {
   type WritingSystem,
 } from '../evaluation/twin-fidelity.js';
 import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
+import type { LocalGeneratorSettings } from '../settings/index.js';
+import { listTwins } from '../training/local-twin/registry.js';
 import type { HeldOutRequest, WritingSet } from '../evaluation/writing-set.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { openFeatureServices } from '../features/services.js';
@@ -44,6 +46,8 @@ interface ModelRun {
   withoutRag: boolean;
   /** A prompt layout forced in place of the automatic choice. */
   layout?: 'alpaca';
+  /** A registered twin: its adapter on `file`, the base it was trained on. */
+  twin?: LocalGeneratorSettings['twin'];
 }
 
 interface TwinEvalOptions {
@@ -95,7 +99,10 @@ export function addTwinEvaluation(evaluation: Command, globals: () => GlobalOpti
       '--model <gguf...>',
       'stock GGUF models to evaluate, each without and with retrieval; default: the configured local generator',
     )
-    .option('--twin <gguf>', 'a trained twin (GGUF) to evaluate with retrieval beside the stock models')
+    .option(
+      '--twin <version>',
+      'a trained twin to evaluate beside the stock models: a version of `twin models` (its adapter on its base, with and without retrieval) or a merged GGUF (with retrieval)',
+    )
     .option('--max-new-tokens <n>', 'longest answer in tokens', '200')
     .option(
       '--max-input-tokens <n>',
@@ -201,7 +208,8 @@ async function evaluateWriting(
     } finally {
       await source.close();
     }
-    return await answerAndScore(scratch, set, options, models, perAuthor, maxNewTokens);
+    const twin = options.twin ? await twinRun(settings.dataDir, options.twin) : undefined;
+    return await answerAndScore(scratch, set, options, models, perAuthor, maxNewTokens, twin);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -214,6 +222,7 @@ async function answerAndScore(
   models: readonly string[],
   perAuthor: number,
   maxNewTokens: number,
+  twin: ModelRun | undefined,
 ): Promise<FidelityReport> {
   const base = await scratchSettings(join(scratch, 'retrieval'), {});
   const warehouse = await openWarehouse(base);
@@ -237,18 +246,10 @@ async function answerAndScore(
               layout: 'alpaca' as const,
             }))
           : []),
-        ...(options.twin
-          ? [
-              {
-                file: resolve(options.twin),
-                label: `twin ${basename(options.twin, '.gguf')}`,
-                withoutRag: false,
-              },
-            ]
-          : []),
+        ...(twin ? [twin] : []),
       ];
       for (const run of runs) {
-        const settings = await scratchSettings(join(scratch, 'retrieval'), {
+        const scratchRun = await scratchSettings(join(scratch, 'retrieval'), {
           TWIN_GENERATOR: 'local',
           TWIN_GENERATOR_GGUF: run.file,
           ...(run.layout ? { TWIN_GENERATOR_PROMPT_LAYOUT: run.layout } : {}),
@@ -258,6 +259,10 @@ async function answerAndScore(
           TWIN_GENERATION_SEED: '0',
           ...(options.maxInputTokens ? { TWIN_GENERATION_MAX_INPUT_TOKENS: options.maxInputTokens } : {}),
         });
+        const settings =
+          run.twin && scratchRun.generator.kind === 'local'
+            ? { ...scratchRun, generator: { ...scratchRun.generator, twin: run.twin } }
+            : scratchRun;
         const opened = await openModelSystems(
           settings,
           warehouse,
@@ -326,6 +331,32 @@ async function answerAndScore(
  * One model as the service runs it: with retrieval (the served path, the held-out articles absent),
  * and, for a stock model, without (a retriever that finds nothing: the prompt says so).
  */
+/**
+ * `--twin`: a version of the local registry (its adapter on the base it was trained on, with and
+ * without retrieval, like the stock models), or a GGUF file of a merged twin (with retrieval).
+ */
+async function twinRun(dataDir: string, twin: string): Promise<ModelRun> {
+  if (twin.endsWith('.gguf'))
+    return { file: resolve(twin), label: `twin ${basename(twin, '.gguf')}`, withoutRag: false };
+  const registered = (await listTwins(dataDir)).find((candidate) => candidate.lineage.version === twin);
+  if (!registered) {
+    throw new InvalidInputError(
+      `--twin ${twin}: neither a .gguf file nor a version of \`twin models\``,
+      'twin',
+    );
+  }
+  const { lineage } = registered;
+  return {
+    file: lineage.base.file,
+    label: `twin ${lineage.version}`,
+    withoutRag: true,
+    twin: {
+      version: lineage.version,
+      adapters: [{ file: join(registered.dir, lineage.adapter.file), sha256: lineage.adapter.sha256 }],
+    },
+  };
+}
+
 async function openModelSystems(
   settings: Settings,
   authors: Warehouse,

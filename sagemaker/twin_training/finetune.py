@@ -148,6 +148,15 @@ def save_output(trainer: Any, params: TrainingHyperparameters, source: str, toke
         tokenizer.push_to_hub(params.hub_model_id, token=token, private=True)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
 def main() -> None:
     import torch
     from datasets import Dataset, load_dataset
@@ -251,6 +260,7 @@ def main() -> None:
                 "first_loss": losses[0] if losses else None,
                 "last_loss": losses[-1] if losses else None,
                 "resumed": resume,
+                "peak_rss_mib": peak_rss_mib(),
             }
         )
     )

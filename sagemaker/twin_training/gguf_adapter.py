@@ -80,10 +80,16 @@ def export_adapter(adapter_dir: Path, base_gguf: Path, out: Path) -> dict:
     return {"tensors": len(pairs), "rank": int(config["r"]), "alpha": float(config["lora_alpha"]), "architecture": facts.architecture}
 
 
-def check_adapter(model_dir: Path, adapter_dir: Path, reference: dict) -> dict:
+# The base's own import agreement measures how far llama.cpp's quantized arithmetic is from full
+# precision; the adapter, applied in llama.cpp's arithmetic too, may add this much more.
+SERVING_ALLOWANCE = 0.05
+
+
+def check_adapter(model_dir: Path, adapter_dir: Path, reference: dict, base_agreement: float) -> dict:
     """The trained model (base + PEFT adapter, as trained) against llama.cpp serving the exported GGUF
-    adapter on the Q4 base: the same top-1 agreement the import must reach. A wrong tensor name,
-    orientation or row order in the export, or a different prompt layout or BOS in serving, fails here."""
+    adapter on the Q4 base: top-1 agreement on llama.cpp's own greedy continuations, which the adapter
+    steers, within SERVING_ALLOWANCE of the base's import agreement. A wrong tensor name, orientation
+    or row order in the export, or a different prompt layout or BOS in serving, fails here."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -92,9 +98,10 @@ def check_adapter(model_dir: Path, adapter_dir: Path, reference: dict) -> dict:
     model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
     agreed, compared = agreement(model, reference["cases"], torch)
     share = agreed / compared if compared else 0.0
-    if share < MIN_AGREEMENT:
+    needed = min(MIN_AGREEMENT, base_agreement) - SERVING_ALLOWANCE
+    if share < needed:
         raise AdapterExportError(
             f"llama.cpp with the exported adapter agrees with the trained model on {share:.3f} of {compared} greedy tokens "
-            f"(needs {MIN_AGREEMENT}): the adapter GGUF does not serve what was trained"
+            f"(needs {needed:.3f}: the base's own agreement {base_agreement:.3f} less {SERVING_ALLOWANCE}): the adapter GGUF does not serve what was trained"
         )
     return {"top1_agreement": share, "positions": compared}

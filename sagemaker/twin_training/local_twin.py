@@ -2,7 +2,7 @@
 
   python -m twin_training.local_twin import --gguf F --reference R --out D
   python -m twin_training.local_twin export --adapter D --base-gguf F --out A.gguf
-  python -m twin_training.local_twin check --model M --adapter D --reference R
+  python -m twin_training.local_twin check --model M --adapter D --reference R --base-agreement A
 
 Each prints one JSON line with its result; a refusal exits non-zero with its reason.
 """
@@ -32,13 +32,14 @@ def main() -> None:
     checked.add_argument("--model", type=Path, required=True, help="the imported base model folder")
     checked.add_argument("--adapter", type=Path, required=True, help="the PEFT adapter folder")
     checked.add_argument("--reference", type=Path, required=True, help="llama.cpp's greedy tokens with the adapter (JSON)")
+    checked.add_argument("--base-agreement", type=float, required=True, help="the base's import agreement")
     args = parser.parse_args()
     if args.step == "import":
         result = import_gguf(args.gguf, json.loads(args.reference.read_text()), args.out)
     elif args.step == "export":
         result = export_adapter(args.adapter, args.base_gguf, args.out)
     else:
-        result = check_adapter(args.model, args.adapter, json.loads(args.reference.read_text()))
+        result = check_adapter(args.model, args.adapter, json.loads(args.reference.read_text()), args.base_agreement)
     print(json.dumps({"step": args.step, **result}), flush=True)
 
 

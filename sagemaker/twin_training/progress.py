@@ -30,7 +30,9 @@ def progress_callback(time_budget_minutes: float) -> Any:
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             if logs and "loss" in logs:
-                self._emit(state, event="step", loss=round(float(logs["loss"]), 4))
+                tokens = logs.get("num_tokens")
+                extra = {"tokens": int(float(tokens))} if tokens is not None else {}
+                self._emit(state, event="step", loss=round(float(logs["loss"]), 4), **extra)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if time_budget_minutes and time.monotonic() - self.started >= time_budget_minutes * 60:

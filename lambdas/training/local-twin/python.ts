@@ -12,6 +12,8 @@ export interface JobProgress {
   max_steps: number;
   elapsed_s: number;
   loss?: number;
+  /** Tokens trained on so far (TRL's running count). */
+  tokens?: number;
   resumed_from?: number;
 }
 

@@ -24,6 +24,8 @@ export const TwinLineageSchema = z.object({
     firstLoss: z.number().nullable(),
     lastLoss: z.number().nullable(),
     trainLoss: z.number().nullable(),
+    /** The training process's peak resident memory. */
+    peakRssMib: z.number().optional(),
   }),
   /** Held-out perplexity per author (the writing evaluation's held-out articles), base and twin. */
   metrics: z.object({

@@ -10,10 +10,10 @@ import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { datasetManifest } from '../dataset-versions.js';
 import { prepareLocalJob } from '../local-job.js';
 import type { LocalGeneratorSettings } from '../../settings/index.js';
-import { importBase, llamaCppReference } from './base-import.js';
+import { importBase, llamaCppReference, type ImportedBase } from './base-import.js';
 import { heldOutPerplexity } from './held-out-perplexity.js';
 import { trainingProgress } from './progress-line.js';
-import { runJobModule } from './python.js';
+import { runJobModule, type JobProgress } from './python.js';
 import { registerTwin, type LocalTwin, type TwinLineage } from './registry.js';
 
 /**
@@ -62,7 +62,10 @@ export interface TrainTwinRequest {
  * the adapter exported as a llama.cpp adapter GGUF, held-out perplexity of base and twin, and a new
  * version in the local registry with its lineage.
  */
-export async function trainTwinLocally(request: TrainTwinRequest): Promise<LocalTwin> {
+export async function trainTwinLocally(
+  request: TrainTwinRequest,
+  onProgress: (progress: JobProgress) => void = trainingProgress(),
+): Promise<LocalTwin> {
   const started = performance.now();
   const base = await importBase(request.baseGguf, request.python, join(request.dataDir, 'training', 'bases'));
   process.stderr.write(
@@ -102,7 +105,7 @@ export async function trainTwinLocally(request: TrainTwinRequest): Promise<Local
   process.stderr.write(`Training LoRA on instruct dataset ${dataset.version} in ${root}\n`);
   const trained = await runJobModule(request.python, 'finetune', [], {
     env: { TWIN_SAGEMAKER_ROOT: prepared.root },
-    onProgress: trainingProgress(),
+    onProgress,
   });
   if (trained.code !== 0) {
     throw new Error(
@@ -114,6 +117,7 @@ export async function trainTwinLocally(request: TrainTwinRequest): Promise<Local
     train_loss: number | null;
     first_loss: number | null;
     last_loss: number | null;
+    peak_rss_mib?: number;
   };
 
   const adapterGguf = join(root, 'adapter.gguf');
@@ -132,7 +136,7 @@ export async function trainTwinLocally(request: TrainTwinRequest): Promise<Local
     );
   }
   const adapterSha = await sha256Of(adapterGguf);
-  const serving = await checkServing(request.python, root, base.folder, base.gguf, {
+  const serving = await checkServing(request.python, root, base, {
     version: 'candidate',
     adapters: [{ file: adapterGguf, sha256: adapterSha }],
   });
@@ -162,6 +166,7 @@ export async function trainTwinLocally(request: TrainTwinRequest): Promise<Local
       firstLoss: summary.first_loss,
       lastLoss: summary.last_loss,
       trainLoss: summary.train_loss,
+      ...(summary.peak_rss_mib !== undefined ? { peakRssMib: summary.peak_rss_mib } : {}),
     },
     metrics: { heldOutPerplexity: heldOutPerplexityByAuthor },
   };
@@ -172,20 +177,21 @@ export async function trainTwinLocally(request: TrainTwinRequest): Promise<Local
 async function checkServing(
   python: string,
   root: string,
-  baseFolder: string,
-  gguf: string,
+  base: ImportedBase,
   twin: NonNullable<LocalGeneratorSettings['twin']>,
 ): Promise<number> {
   const referenceFile = join(root, 'serving-reference.json');
-  await writeFile(referenceFile, JSON.stringify(await llamaCppReference(gguf, twin)));
+  await writeFile(referenceFile, JSON.stringify(await llamaCppReference(base.gguf, twin)));
   const checked = await runJobModule(python, 'local_twin', [
     'check',
     '--model',
-    baseFolder,
+    base.folder,
     '--adapter',
     join(root, 'model', 'adapter'),
     '--reference',
     referenceFile,
+    '--base-agreement',
+    String(base.check.top1_agreement),
   ]);
   const share = checked.result?.top1_agreement;
   if (checked.code !== 0 || typeof share !== 'number') {
