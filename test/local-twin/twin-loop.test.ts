@@ -77,7 +77,7 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
         'train',
         '--local',
         '--steps',
-        '16',
+        '12',
         '--set',
         'max_seq_length=256',
         'gradient_accumulation_steps=2',
