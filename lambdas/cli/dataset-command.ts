@@ -125,6 +125,9 @@ export function datasetCommand(globals: () => GlobalOptions): Command {
     });
 }
 
+/** llama.cpp's usual repetition penalty (its CLI default was 1.1 for years). */
+const LOCAL_DATASET_REPETITION_PENALTY = 1.1;
+
 /**
  * The model that writes the examples: an OpenAI-compatible API (the book's generation), or the local
  * GGUF model, which is too small to write in the author's voice, so it only back-translates.
@@ -155,6 +158,8 @@ async function datasetModel(
   const model = new LlamaCppJsonModel(lease.llm, {
     maxTokens: settings.dataset.maxTokens,
     timeoutMs: local.timeoutMs,
+    // Requests and plain answers are free text inside the JSON: greedy decoding alone loops on them.
+    repetitionPenalty: LOCAL_DATASET_REPETITION_PENALTY,
   });
   return { model, method: 'backtranslated', close: () => lease.release() };
 }

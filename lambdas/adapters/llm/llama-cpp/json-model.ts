@@ -5,6 +5,8 @@ import type { LocalLlm } from './local-llm.js';
 export interface LlamaCppJsonOptions {
   maxTokens: number;
   timeoutMs: number;
+  /** Above 1 discourages the loops a small model falls into when it writes free text (default 1: none). */
+  repetitionPenalty?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export class LlamaCppJsonModel implements JsonChatModel {
         maxTokens: this.options.maxTokens,
         temperature: 0,
         topP: 1,
-        repetitionPenalty: 1,
+        repetitionPenalty: this.options.repetitionPenalty ?? 1,
         signal: AbortSignal.timeout(this.options.timeoutMs),
         ...(grammar ? { grammar } : {}),
       },
