@@ -101,12 +101,7 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
         expect(score.passages).toBe(8);
         expect(score.twin).toBeLessThan(score.base);
       }
-      console.log(
-        trained.stderr
-          .split('\n')
-          .filter((line) => /perplexity|base .* twin|loss/u.test(line))
-          .join('\n'),
-      );
+      console.log(`held-out perplexity, base and twin: ${JSON.stringify(lineage.metrics.heldOutPerplexity)}`);
     }, 900_000);
 
     it('answers with the twin once it is made active, and with the stock model again after `use base`', async () => {
