@@ -2,16 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
-import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { extractsOf } from '../../lambdas/datasets/extracts.js';
 import { buildDataset } from '../../lambdas/datasets/pipeline.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
-import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import type { JsonChatModel, JsonShape } from '../../lambdas/ports/json-chat.js';
 import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { referenceArticles } from '../support/reference-corpus.js';
+import { cleanedArticleStores } from '../support/dataset-stores.js';
 
 /**
  * A small local model as dataset writer: it is asked only for the request each extract answers
@@ -56,16 +54,7 @@ describe.runIf(referenceCorpusAvailable())(
       await rm(dir, { recursive: true, force: true });
     });
 
-    async function stores() {
-      const vectors = await LanceVectorStore.open(join(dir, 'vectors'));
-      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
-      await features.ensureCollections();
-      await features.saveCleaned(
-        'articles',
-        articles.map((article) => cleanDocument(article, 'v1')),
-      );
-      return { vectors, features, artifacts: new FolderArtifactStore(join(dir, 'artifacts')) };
-    }
+    const stores = () => cleanedArticleStores(dir, articles);
 
     it('takes the author’s extract as the answer, removes looping and copied requests, and keeps held-out articles out', async () => {
       const { vectors, features, artifacts } = await stores();

@@ -16,6 +16,7 @@ import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
 import { referenceArticles } from '../support/reference-corpus.js';
+import { cleanedArticleStores } from '../support/dataset-stores.js';
 
 const SETTINGS = TEST_DATASET_SETTINGS;
 
@@ -50,16 +51,7 @@ describe.runIf(referenceCorpusAvailable())(
     });
 
     /** A cleaned snapshot of the articles, and an empty artifact folder. */
-    async function datasetStores() {
-      const vectors = await LanceVectorStore.open(join(dir, 'vectors'));
-      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
-      await features.ensureCollections();
-      await features.saveCleaned(
-        'articles',
-        articles.map((article) => cleanDocument(article, 'v1')),
-      );
-      return { features, artifacts: new FolderArtifactStore(join(dir, 'artifacts')) };
-    }
+    const datasetStores = () => cleanedArticleStores(dir, articles);
 
     it('splits articles into 1000-2000-character extracts that together hold the whole text', () => {
       for (const article of articles) {
