@@ -153,9 +153,14 @@ describe('the twin CLI', () => {
         } finally {
           await refusing.close();
         }
-        const noLlm = await twin(['dataset', 'preference'], env);
+        // No key and no local model in the model folder: nothing can write the examples.
+        const noLlm = await twin(['dataset', 'preference'], {
+          ...env,
+          TWIN_MODELS_DIR: join(dataDir, 'no-models'),
+        });
         expect(noLlm.code).toBe(2);
         expect(noLlm.stderr).toContain('dataset generation needs an LLM');
+        expect(noLlm.stderr).toContain('twin models pull --generator');
       } finally {
         await llm.close();
       }
