@@ -2,16 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderArtifactStore } from '../../lambdas/adapters/artifacts/folder.js';
 import { OpenAiJsonModel } from '../../lambdas/adapters/llm/openai-json.js';
-import { LanceVectorStore } from '../../lambdas/adapters/vector-store/index.js';
 import { buildDataset } from '../../lambdas/datasets/pipeline.js';
 import { DatasetQualityError } from '../../lambdas/datasets/quality.js';
 import { ModelAccessError } from '../../lambdas/ports/json-chat.js';
 import { extractsOf } from '../../lambdas/datasets/extracts.js';
 import { generateSamples } from '../../lambdas/datasets/generation.js';
 import { cleanDocument } from '../../lambdas/features/cleaning.js';
-import { FeatureStore } from '../../lambdas/features/feature-store.js';
 import { TEST_DATASET_SETTINGS } from '../support/dataset-settings.js';
 import { referenceCorpusAvailable } from '../support/environment.js';
 import { startLlmServer, type Fault, type LlmServer } from '../support/llm-server.js';
@@ -168,14 +165,7 @@ describe.runIf(referenceCorpusAvailable())(
 
     it('builds a curated, split, versioned preference dataset with its manifest, and finds it again on a re-run', async () => {
       const { model } = await llm();
-      const vectors = await LanceVectorStore.open(join(dir, 'vectors'));
-      const features = new FeatureStore(vectors, { id: 'test', size: 3, maxInputLength: 256 });
-      await features.ensureCollections();
-      await features.saveCleaned(
-        'articles',
-        articles.map((article) => cleanDocument(article, 'v1')),
-      );
-      const artifacts = new FolderArtifactStore(join(dir, 'artifacts'));
+      const { vectors, features, artifacts } = await datasetStores();
 
       const first = await buildDataset('preference', { features, model, artifacts }, SETTINGS, { limit: 10 });
       const stages = Object.fromEntries(first.manifest.counts.map((count) => [count.stage, count.total]));
