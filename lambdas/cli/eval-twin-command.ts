@@ -21,7 +21,7 @@ import {
 } from '../evaluation/twin-fidelity.js';
 import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
 import type { LocalGeneratorSettings } from '../settings/index.js';
-import { listTwins } from '../training/local-twin/registry.js';
+import { listTwins, twinAdapters } from '../training/local-twin/registry.js';
 import type { HeldOutRequest, WritingSet } from '../evaluation/writing-set.js';
 import { runFeaturePipeline } from '../features/pipeline.js';
 import { openFeatureServices } from '../features/services.js';
@@ -350,10 +350,7 @@ async function twinRun(dataDir: string, twin: string): Promise<ModelRun> {
     file: lineage.base.file,
     label: `twin ${lineage.version}`,
     withoutRag: true,
-    twin: {
-      version: lineage.version,
-      adapters: [{ file: join(registered.dir, lineage.adapter.file), sha256: lineage.adapter.sha256 }],
-    },
+    twin: { version: lineage.version, adapters: twinAdapters(registered) },
   };
 }
 

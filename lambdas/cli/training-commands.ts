@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { FolderArtifactStore } from '../adapters/artifacts/folder.js';
 import { InvalidInputError } from '../domain/index.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Settings } from '../settings/index.js';
+import { datasetManifest } from '../training/dataset-versions.js';
 import {
   formatModels,
   modelArtifact,
@@ -80,6 +82,8 @@ interface TrainOptions {
   set?: string[];
   minutes?: string;
   json?: boolean;
+  /** `--no-dpo` sets it false. */
+  dpo?: boolean;
 }
 
 export function trainCommand(globals: () => GlobalOptions): Command {
@@ -105,6 +109,10 @@ export function trainCommand(globals: () => GlobalOptions): Command {
       'with --local (the twin): stop with a checkpoint after this many minutes; the same command again goes on',
     )
     .option('--json', "with --local (the twin): print the new version's lineage as JSON")
+    .option(
+      '--no-dpo',
+      'with --local (the twin): SFT alone, even when a preference dataset exists (by default DPO follows SFT on the newest one)',
+    )
     .option(
       '--set <name=value...>',
       'with --local: job hyperparameters (sagemaker/twin_training/hyperparameters.py), e.g. extra_samples=0',
@@ -151,13 +159,16 @@ async function trainTwinHere(globals: GlobalOptions, options: TrainOptions): Pro
       process.stderr.write(`No held-out perplexity: ${error.message}\n`);
       return undefined;
     });
+    const artifacts = new FolderArtifactStore(settings.artifactsDir);
+    const preferenceVersion = await preferenceStage(artifacts, options);
     const python = await trainingPython(options.python);
     const twin = await trainTwinLocally({
       dataDir: settings.dataDir,
-      artifacts: new FolderArtifactStore(settings.artifactsDir),
+      artifacts,
       baseGguf,
       python,
       ...(options.instruct ? { instructVersion: options.instruct } : {}),
+      ...(preferenceVersion ? { preferenceVersion } : {}),
       hyperparameters: {
         ...hyperparameterSettings(options.set ?? []),
         ...(steps !== undefined ? { max_steps: String(steps) } : {}),
@@ -172,6 +183,25 @@ async function trainTwinHere(globals: GlobalOptions, options: TrainOptions): Pro
     console.log(formatTrainedTwin(twin.lineage));
     console.log(`\nAnswer with it: twin models use ${twin.lineage.version}`);
   });
+}
+
+/** The preference dataset DPO trains on after SFT, or undefined (SFT alone), said on the terminal either way. */
+async function preferenceStage(artifacts: ArtifactStore, options: TrainOptions): Promise<string | undefined> {
+  if (options.dpo === false) {
+    process.stderr.write('SFT alone (--no-dpo)\n');
+    return undefined;
+  }
+  try {
+    const { version } = await datasetManifest(artifacts, 'preference', options.preference);
+    process.stderr.write(`SFT, then DPO from the SFT twin on preference dataset ${version}\n`);
+    return version;
+  } catch (error) {
+    if (options.preference !== undefined || !(error instanceof InvalidInputError)) throw error;
+    process.stderr.write(
+      'SFT alone: no preference dataset yet (`twin dataset preference` makes one; DPO then follows SFT)\n',
+    );
+    return undefined;
+  }
 }
 
 /** `name=value` pairs as hyperparameters; the job itself names any it does not know. */

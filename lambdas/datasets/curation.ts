@@ -147,12 +147,19 @@ export function deduplicate<T>(
 const COPIED_RUN_WORDS = 10;
 
 /**
- * A request a reader could have sent: prose of a few words (no template tokens, no loop, mostly
- * letters), no word triple said three times, and not a copy of the passage it asks for. Small local
- * models write all of these failures when asked for a request.
+ * A fill-in slot of a prompt template ("[instruction]", "{topic}", "<your question>"), which a small
+ * model copies from its prompt instead of writing the request. Code generics (`List<String>`) and
+ * citations ("[1]") are not slots: a slot is lower-case words, or upper-case in square brackets.
+ */
+const TEMPLATE_SLOT = /\[[A-Za-z][A-Za-z_ ]{1,30}\]|\{[a-z][a-z_ ]{1,30}\}|<[a-z][a-z_ ]{1,30}>/u;
+
+/**
+ * A request a reader could have sent: prose of a few words (no template tokens or slots, no loop,
+ * mostly letters), no word triple said three times, and not a copy of the passage it asks for. Small
+ * local models write all of these failures when asked for a request.
  */
 export function usableInstruction(instruction: string, extract: string): boolean {
-  if (notWriting(instruction) !== undefined) return false;
+  if (notWriting(instruction) !== undefined || TEMPLATE_SLOT.test(instruction)) return false;
   const visible = instruction.replace(/\s/gu, '');
   if ((visible.match(/\p{L}/gu) ?? []).length < visible.length * 0.6) return false;
   const words = normalize(instruction).split(' ').filter(Boolean);

@@ -183,7 +183,7 @@ export async function finishDataset<K extends DatasetKind>(
 
   let rows: Row[] = generated.samples.filter((row) => usableInstruction(row.instruction, extractText(row)));
   counts.push({
-    stage: 'instructions that loop, copy their passage or are not prose removed',
+    stage: 'instructions that loop, copy their passage, hold a placeholder or are not prose removed',
     ...countByCategory(rows),
   });
   if (kind === 'preference') {

@@ -37,7 +37,9 @@ class ScriptedBacktranslator implements JsonChatModel {
         ? 'use the model use the model use the model use the model'
         : n === 2
           ? `Explain ${passage.split(/\s+/u).slice(0, 14).join(' ')}`
-          : `Explain topic number ${String(n)} of this series, ${['with examples', 'step by step', 'for beginners', 'in depth'][n % 4] ?? ''} and its trade-offs ${'abcdefghijklmnopqrstuvwxyz'[n] ?? ''}`;
+          : n === 3
+            ? 'Write an article about [topic] for [audience], in the author’s voice'
+            : `Explain topic number ${String(n)} of this series, ${['with examples', 'step by step', 'for beginners', 'in depth'][n % 4] ?? ''} and its trade-offs ${'abcdefghijklmnopqrstuvwxyz'[n] ?? ''}`;
     return Promise.resolve({ text: JSON.stringify({ instruction }), usage });
   }
 }
@@ -56,7 +58,7 @@ describe.runIf(referenceCorpusAvailable())(
 
     const stores = () => cleanedArticleStores(dir, articles);
 
-    it('takes the author’s extract as the answer, removes looping and copied requests, and keeps held-out articles out', async () => {
+    it('takes the author’s extract as the answer, removes looping, copied and placeholder requests, and keeps held-out articles out', async () => {
       const { vectors, features, artifacts } = await stores();
       const model = new ScriptedBacktranslator();
       const heldOut = articles[0]?.id ?? '';
@@ -72,7 +74,9 @@ describe.runIf(referenceCorpusAvailable())(
       expect(model.shapes.every((shape) => shape?.type === 'object')).toBe(true);
       const stages = Object.fromEntries(manifest.counts.map((count) => [count.stage, count.total]));
       expect(stages.generated).toBe(12);
-      expect(stages['instructions that loop, copy their passage or are not prose removed']).toBe(10);
+      expect(
+        stages['instructions that loop, copy their passage, hold a placeholder or are not prose removed'],
+      ).toBe(9);
 
       const extracts = new Set(
         articles
@@ -86,7 +90,7 @@ describe.runIf(referenceCorpusAvailable())(
       expect(rows.length).toBe(manifest.splits.train);
       for (const row of rows) {
         expect(extracts.has(row.output)).toBe(true);
-        expect(row.instruction).not.toMatch(/use the model use the model/u);
+        expect(row.instruction).not.toMatch(/use the model use the model|\[topic\]/u);
       }
       await vectors.close();
     });

@@ -126,7 +126,7 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
       await appendFile(join(dir, 'adapter.gguf'), 'tampered');
       const refused = await runTwin(['--data-dir', dataDir, 'models', 'use', version], env());
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toMatch(/adapter has sha256 [0-9a-f]{64}, not the registered/u);
+      expect(refused.stderr).toMatch(/adapter\.gguf has sha256 [0-9a-f]{64}, not the registered/u);
     });
   },
 );

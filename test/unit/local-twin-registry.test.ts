@@ -30,7 +30,7 @@ describe('the local registry of twins', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const lineage = (version: string): Omit<TwinLineage, 'adapter'> => ({
+  const lineage = (version: string): Omit<TwinLineage, 'adapter' | 'preferenceAdapter'> => ({
     version,
     createdAt: new Date().toISOString(),
     base: { file: baseFile, sha256: sha256('GGUF base weights'), name: 'base', architecture: 'llama' },
@@ -43,7 +43,7 @@ describe('the local registry of twins', () => {
   });
 
   it('records the adapter’s sha256 with the lineage, and lists the versions', async () => {
-    const twin = await registerTwin(dataDir, adapterFile, lineage('20261207-aaaa'));
+    const twin = await registerTwin(dataDir, { sft: adapterFile }, lineage('20261207-aaaa'));
     expect(twin.lineage.adapter).toEqual({
       file: 'adapter.gguf',
       sha256: sha256('GGUF adapter weights'),
@@ -53,7 +53,7 @@ describe('the local registry of twins', () => {
   });
 
   it('makes a twin answer through the settings every command loads, and `use base` undoes it', async () => {
-    await registerTwin(dataDir, adapterFile, lineage('20261207-aaaa'));
+    await registerTwin(dataDir, { sft: adapterFile }, lineage('20261207-aaaa'));
     await useTwin(dataDir, '20261207-aaaa');
     const generator = loadSettings({
       TWIN_DATA_DIR: dataDir,
@@ -80,14 +80,45 @@ describe('the local registry of twins', () => {
     ).toBe('none');
   });
 
+  it('serves a twin trained with DPO as its SFT adapter and then its DPO adapter, each checked', async () => {
+    const dpoFile = join(dataDir, 'trained-dpo.gguf');
+    await writeFile(dpoFile, 'GGUF preference adapter');
+    const twin = await registerTwin(
+      dataDir,
+      { sft: adapterFile, dpo: dpoFile },
+      {
+        ...lineage('20261207-cccc'),
+        datasets: { instruct: '0123456789abcdef', preference: 'fedcba9876543210' },
+        preference: {
+          hyperparameters: { beta: '0.5' },
+          training: { steps: 4, seconds: 60, firstLoss: 0.69, lastLoss: 0.6, trainLoss: 0.65 },
+        },
+      },
+    );
+    expect(twin.lineage.preferenceAdapter).toEqual({
+      file: 'adapter-dpo.gguf',
+      sha256: sha256('GGUF preference adapter'),
+      bytes: 23,
+    });
+    const active = await useTwin(dataDir, '20261207-cccc');
+    expect(active.adapters.map((adapter) => adapter.file)).toEqual([
+      join(twin.dir, 'adapter.gguf'),
+      join(twin.dir, 'adapter-dpo.gguf'),
+    ]);
+    await writeFile(join(twin.dir, 'adapter-dpo.gguf'), 'GGUF other weights');
+    await expect(useTwin(dataDir, '20261207-cccc')).rejects.toThrow(
+      /adapter-dpo\.gguf has sha256 [0-9a-f]{64}, not the registered/u,
+    );
+  });
+
   it('refuses a twin whose adapter changed, or whose base is no longer the file it was trained on', async () => {
-    const twin = await registerTwin(dataDir, adapterFile, lineage('20261207-aaaa'));
+    const twin = await registerTwin(dataDir, { sft: adapterFile }, lineage('20261207-aaaa'));
     await writeFile(join(twin.dir, 'adapter.gguf'), 'GGUF other weights');
     await expect(useTwin(dataDir, '20261207-aaaa')).rejects.toThrow(
-      /adapter has sha256 [0-9a-f]{64}, not the registered/u,
+      /adapter\.gguf has sha256 [0-9a-f]{64}, not the registered/u,
     );
 
-    await registerTwin(dataDir, adapterFile, lineage('20261207-bbbb'));
+    await registerTwin(dataDir, { sft: adapterFile }, lineage('20261207-bbbb'));
     await writeFile(baseFile, 'GGUF a different base');
     await expect(useTwin(dataDir, '20261207-bbbb')).rejects.toThrow(
       /was trained on base\.gguf .*an adapter only fits its own base/u,

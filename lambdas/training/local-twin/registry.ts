@@ -7,6 +7,16 @@ import { InvalidInputError } from '../../domain/index.js';
 import { activeTwinFile, readActiveTwin, twinsDir, type ActiveTwin } from '../../settings/index.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/u);
+const AdapterSchema = z.object({ file: z.string(), sha256: Sha256, bytes: z.number() });
+const TrainingSchema = z.object({
+  steps: z.number(),
+  seconds: z.number(),
+  firstLoss: z.number().nullable(),
+  lastLoss: z.number().nullable(),
+  trainLoss: z.number().nullable(),
+  /** The training process's peak resident memory. */
+  peakRssMib: z.number().optional(),
+});
 
 /** Everything a twin came from, and what it measured: written beside its adapter, last. */
 export const TwinLineageSchema = z.object({
@@ -16,25 +26,23 @@ export const TwinLineageSchema = z.object({
   importCheck: z.object({ top1Agreement: z.number(), positions: z.number() }),
   /** llama.cpp serving the exported adapter against the trained model (top-1 agreement). */
   servingCheck: z.object({ top1Agreement: z.number() }),
-  datasets: z.object({ instruct: z.string() }),
+  datasets: z.object({ instruct: z.string(), preference: z.string().optional() }),
   hyperparameters: z.record(z.string(), z.string()),
-  training: z.object({
-    steps: z.number(),
-    seconds: z.number(),
-    firstLoss: z.number().nullable(),
-    lastLoss: z.number().nullable(),
-    trainLoss: z.number().nullable(),
-    /** The training process's peak resident memory. */
-    peakRssMib: z.number().optional(),
-  }),
-  /** Held-out perplexity per author (the writing evaluation's held-out articles), base and twin. */
+  training: TrainingSchema,
+  /** DPO from the SFT twin: its settings and run (absent for an SFT-only twin). */
+  preference: z
+    .object({ hyperparameters: z.record(z.string(), z.string()), training: TrainingSchema })
+    .optional(),
+  /** Held-out perplexity per author (the writing evaluation's held-out articles): base, SFT alone when DPO followed, and the twin. */
   metrics: z.object({
     heldOutPerplexity: z.record(
       z.string(),
-      z.object({ base: z.number(), twin: z.number(), passages: z.number() }),
+      z.object({ base: z.number(), sft: z.number().optional(), twin: z.number(), passages: z.number() }),
     ),
   }),
-  adapter: z.object({ file: z.string(), sha256: Sha256, bytes: z.number() }),
+  /** The SFT adapter; with DPO, `preferenceAdapter` is applied on top of it. */
+  adapter: AdapterSchema,
+  preferenceAdapter: AdapterSchema.optional(),
 });
 export type TwinLineage = z.infer<typeof TwinLineageSchema>;
 
@@ -44,18 +52,30 @@ export interface LocalTwin {
   active: boolean;
 }
 
-/** Adds a trained adapter as a version of the registry; the lineage is written last (a version is complete when it has one). */
+/** The trained adapter files of a twin: SFT's, and DPO's on top of it when that stage ran. */
+export interface TwinAdapterFiles {
+  sft: string;
+  dpo?: string;
+}
+
+/** Adds a trained twin as a version of the registry; the lineage is written last (a version is complete when it has one). */
 export async function registerTwin(
   dataDir: string,
-  adapterFile: string,
-  lineage: Omit<TwinLineage, 'adapter'>,
+  files: TwinAdapterFiles,
+  lineage: Omit<TwinLineage, 'adapter' | 'preferenceAdapter'>,
 ): Promise<LocalTwin> {
   const dir = join(twinsDir(dataDir), lineage.version);
   await mkdir(dir, { recursive: true });
-  await copyFile(adapterFile, join(dir, 'adapter.gguf'));
-  const sha256 = await sha256Of(join(dir, 'adapter.gguf'));
-  const bytes = (await readFile(join(dir, 'adapter.gguf'))).byteLength;
-  const complete = TwinLineageSchema.parse({ ...lineage, adapter: { file: 'adapter.gguf', sha256, bytes } });
+  const copy = async (from: string, name: string) => {
+    await copyFile(from, join(dir, name));
+    const body = await readFile(join(dir, name));
+    return { file: name, sha256: await sha256Of(join(dir, name)), bytes: body.byteLength };
+  };
+  const complete = TwinLineageSchema.parse({
+    ...lineage,
+    adapter: await copy(files.sft, 'adapter.gguf'),
+    ...(files.dpo ? { preferenceAdapter: await copy(files.dpo, 'adapter-dpo.gguf') } : {}),
+  });
   await writeFile(join(dir, 'lineage.json.partial'), `${JSON.stringify(complete, null, 2)}\n`);
   await rename(join(dir, 'lineage.json.partial'), join(dir, 'lineage.json'));
   return { lineage: complete, dir, active: false };
@@ -95,13 +115,15 @@ export async function useTwin(dataDir: string, version: string): Promise<ActiveT
     );
   }
   const { lineage } = twin;
-  const adapterFile = join(twin.dir, lineage.adapter.file);
-  const adapterSha = existsSync(adapterFile) ? await sha256Of(adapterFile) : undefined;
-  if (adapterSha !== lineage.adapter.sha256) {
-    throw new InvalidInputError(
-      `twin ${version}'s adapter ${adapterSha === undefined ? 'is missing' : `has sha256 ${adapterSha}, not the registered ${lineage.adapter.sha256}`}: it is not the twin that was trained; train it again`,
-      'version',
-    );
+  const adapters = twinAdapters(twin);
+  for (const adapter of adapters) {
+    const adapterSha = existsSync(adapter.file) ? await sha256Of(adapter.file) : undefined;
+    if (adapterSha !== adapter.sha256) {
+      throw new InvalidInputError(
+        `twin ${version}'s ${basename(adapter.file)} ${adapterSha === undefined ? 'is missing' : `has sha256 ${adapterSha}, not the registered ${adapter.sha256}`}: it is not the twin that was trained; train it again`,
+        'version',
+      );
+    }
   }
   const baseSha = existsSync(lineage.base.file) ? await sha256Of(lineage.base.file) : undefined;
   if (baseSha !== lineage.base.sha256) {
@@ -113,12 +135,19 @@ export async function useTwin(dataDir: string, version: string): Promise<ActiveT
   const active: ActiveTwin = {
     version,
     base: { file: lineage.base.file, sha256: lineage.base.sha256 },
-    adapters: [{ file: adapterFile, sha256: lineage.adapter.sha256 }],
+    adapters,
   };
   const file = activeTwinFile(dataDir);
   await writeFile(`${file}.partial`, `${JSON.stringify(active, null, 2)}\n`);
   await rename(`${file}.partial`, file);
   return active;
+}
+
+/** The adapters a twin is served with, in the order they were trained (llama.cpp adds them all). */
+export function twinAdapters(twin: Pick<LocalTwin, 'lineage' | 'dir'>): { file: string; sha256: string }[] {
+  return [twin.lineage.adapter, twin.lineage.preferenceAdapter]
+    .filter((adapter) => adapter !== undefined)
+    .map((adapter) => ({ file: join(twin.dir, adapter.file), sha256: adapter.sha256 }));
 }
 
 /** Back to the stock model. */

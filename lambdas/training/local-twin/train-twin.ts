@@ -7,7 +7,7 @@ import { LocalLlm } from '../../adapters/llm/llama-cpp/local-llm.js';
 import { InvalidInputError } from '../../domain/index.js';
 import type { HeldOutRequest } from '../../evaluation/writing-set.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
-import { datasetManifest } from '../dataset-versions.js';
+import { datasetManifest, type ManifestSummary } from '../dataset-versions.js';
 import { prepareLocalJob } from '../local-job.js';
 import type { LocalGeneratorSettings } from '../../settings/index.js';
 import { importBase, llamaCppReference, type ImportedBase } from './base-import.js';
@@ -16,13 +16,8 @@ import { trainingProgress } from './progress-line.js';
 import { runJobModule, type JobProgress } from './python.js';
 import { registerTwin, type LocalTwin, type TwinLineage } from './registry.js';
 
-/**
- * LoRA SFT settings for a laptop's CPU (the job's own defaults are the book's, for an 8B base on a
- * GPU). Rank 16 on every projection; two passes over the data in batches of 8 (2 x 4 accumulated)
- * of up to 512 tokens, which holds a whole extract of the author; fp32, the plain AdamW. Activations
- * are kept (memory is not what a small model on a CPU runs out of; recomputing them costs a third).
- */
-export const LOCAL_TWIN_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+/** LoRA on every projection, rank 16, in fp32 with the plain AdamW: both stages train one of these. */
+const LOCAL_LORA: Readonly<Record<string, string>> = {
   adapter_only: 'true',
   load_in_4bit: 'false',
   optim: 'adamw_torch',
@@ -30,6 +25,16 @@ export const LOCAL_TWIN_HYPERPARAMETERS: Readonly<Record<string, string>> = {
   lora_r: '16',
   lora_alpha: '32',
   lora_dropout: '0.05',
+};
+
+/**
+ * LoRA SFT settings for a laptop's CPU (the job's own defaults are the book's, for an 8B base on a
+ * GPU). Two passes over the data in batches of 8 (2 x 4 accumulated) of up to 512 tokens, which holds
+ * a whole extract of the author. Activations are kept (memory is not what a small model on a CPU runs
+ * out of; recomputing them costs a third).
+ */
+export const LOCAL_TWIN_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+  ...LOCAL_LORA,
   learning_rate: '0.0002',
   per_device_train_batch_size: '2',
   gradient_accumulation_steps: '4',
@@ -41,6 +46,23 @@ export const LOCAL_TWIN_HYPERPARAMETERS: Readonly<Record<string, string>> = {
   save_steps: '10',
 };
 
+/**
+ * DPO from the SFT twin, as the book's workflow runs it: one pass, beta 0.5 (the book's: the twin is
+ * held close to its SFT self), a learning rate a tenth of SFT's (the book's DPO steps far more gently
+ * than its SFT), prompt and completion together up to 512 tokens, batches of 8 pairs.
+ */
+export const LOCAL_TWIN_DPO_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+  ...LOCAL_LORA,
+  learning_rate: '0.00002',
+  beta: '0.5',
+  per_device_train_batch_size: '2',
+  gradient_accumulation_steps: '4',
+  num_train_epochs: '1',
+  max_length: '512',
+  warmup_steps: '2',
+  save_steps: '10',
+};
+
 export interface TrainTwinRequest {
   dataDir: string;
   artifacts: ArtifactStore;
@@ -48,7 +70,9 @@ export interface TrainTwinRequest {
   baseGguf: string;
   python: string;
   instructVersion?: string;
-  /** Overrides of LOCAL_TWIN_HYPERPARAMETERS (job hyperparameter names). */
+  /** A preference dataset: DPO runs after SFT, from the SFT twin. Absent: SFT alone. */
+  preferenceVersion?: string;
+  /** Overrides of both stages' settings (job hyperparameter names). */
   hyperparameters: Record<string, string>;
   /** Stop with a checkpoint after this many minutes (a re-run continues). */
   minutes?: number;
@@ -56,44 +80,151 @@ export interface TrainTwinRequest {
   heldOut?: readonly HeldOutRequest[];
 }
 
+interface TrainedStage {
+  root: string;
+  adapterGguf: string;
+  adapterSha: string;
+  hyperparameters: Record<string, string>;
+  servingCheck: number;
+  training: TwinLineage['training'];
+}
+
+type TwinAdapter = NonNullable<LocalGeneratorSettings['twin']>['adapters'][number];
+
 /**
  * `twin train --local`: the GGUF base imported and checked, LoRA SFT on the instruction dataset with
- * the SageMaker job code (resumable: a run of the same inputs continues from its last checkpoint),
- * the adapter exported as a llama.cpp adapter GGUF, held-out perplexity of base and twin, and a new
+ * the SageMaker job code, then (with a preference dataset) DPO from the SFT twin; each stage
+ * resumable (a run of the same inputs continues from its last checkpoint), its adapter exported as a
+ * llama.cpp adapter GGUF and checked as served. Then held-out perplexity of base and twin, and a new
  * version in the local registry with its lineage.
  */
 export async function trainTwinLocally(
   request: TrainTwinRequest,
   onProgress: (progress: JobProgress) => void = trainingProgress(),
 ): Promise<LocalTwin> {
-  const started = performance.now();
   const base = await importBase(request.baseGguf, request.python, join(request.dataDir, 'training', 'bases'));
   process.stderr.write(
     `Base ${basename(base.gguf)} (${base.check.architecture}): imported, top-1 agreement with llama.cpp ${base.check.top1_agreement.toFixed(3)} over ${String(base.check.positions)} tokens\n`,
   );
-  const dataset = await datasetManifest(request.artifacts, 'instruct', request.instructVersion);
-  const hyperparameters = { ...LOCAL_TWIN_HYPERPARAMETERS, ...request.hyperparameters };
+  const instruct = await datasetManifest(request.artifacts, 'instruct', request.instructVersion);
+  const preference =
+    request.preferenceVersion !== undefined
+      ? await datasetManifest(request.artifacts, 'preference', request.preferenceVersion)
+      : undefined;
+  const stage = (
+    job: 'sft' | 'dpo',
+    dataset: ManifestSummary,
+    defaults: Readonly<Record<string, string>>,
+    after?: { root: string; adapters: TwinAdapter[]; model: string },
+  ) =>
+    trainStage(
+      request,
+      base,
+      { job, dataset, hyperparameters: { ...defaults, ...request.hyperparameters }, after },
+      onProgress,
+    );
+
+  const sft = await stage('sft', instruct, LOCAL_TWIN_HYPERPARAMETERS);
+  const sftAdapter = { file: sft.adapterGguf, sha256: sft.adapterSha };
+  let dpo: TrainedStage | undefined;
+  if (preference) {
+    const merged = join(sft.root, 'sft-merged');
+    process.stderr.write(`Merging the SFT adapter into the base: DPO starts from the SFT twin\n`);
+    const mergedRun = await runJobModule(request.python, 'local_twin', [
+      'merge',
+      '--model',
+      base.folder,
+      '--adapter',
+      join(sft.root, 'model', 'adapter'),
+      '--out',
+      merged,
+    ]);
+    if (mergedRun.code !== 0)
+      throw new Error(`merging the SFT adapter failed (exit ${String(mergedRun.code)}); its output is above`);
+    dpo = await stage('dpo', preference, LOCAL_TWIN_DPO_HYPERPARAMETERS, {
+      root: sft.root,
+      adapters: [sftAdapter],
+      model: merged,
+    });
+  }
+  const served = [sftAdapter, ...(dpo ? [{ file: dpo.adapterGguf, sha256: dpo.adapterSha }] : [])];
+  const heldOutPerplexityByAuthor = request.heldOut
+    ? await comparePerplexity(base.gguf, base.sha256, served, request.heldOut)
+    : {};
+  const final = dpo ?? sft;
+  const version = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${final.adapterSha.slice(0, 8)}`;
+  return registerTwin(
+    request.dataDir,
+    { sft: sft.adapterGguf, ...(dpo ? { dpo: dpo.adapterGguf } : {}) },
+    {
+      version,
+      createdAt: new Date().toISOString(),
+      base: {
+        file: base.gguf,
+        sha256: base.sha256,
+        name: basename(base.gguf, '.gguf'),
+        architecture: base.check.architecture,
+      },
+      importCheck: { top1Agreement: base.check.top1_agreement, positions: base.check.positions },
+      servingCheck: { top1Agreement: final.servingCheck },
+      datasets: { instruct: instruct.version, ...(preference ? { preference: preference.version } : {}) },
+      hyperparameters: sft.hyperparameters,
+      training: sft.training,
+      ...(dpo ? { preference: { hyperparameters: dpo.hyperparameters, training: dpo.training } } : {}),
+      metrics: { heldOutPerplexity: heldOutPerplexityByAuthor },
+    },
+  );
+}
+
+/**
+ * One stage: the job run in a folder keyed by everything it depends on (so a re-run resumes from its
+ * checkpoint), its adapter exported as GGUF, and llama.cpp serving it (on top of the adapters before
+ * it) checked against the trained model.
+ */
+async function trainStage(
+  request: TrainTwinRequest,
+  base: ImportedBase,
+  plan: {
+    job: 'sft' | 'dpo';
+    dataset: ManifestSummary;
+    hyperparameters: Record<string, string>;
+    /** DPO: the SFT stage's folder, its served adapters and its merged model. */
+    after?: { root: string; adapters: TwinAdapter[]; model: string } | undefined;
+  },
+  onProgress: (progress: JobProgress) => void,
+): Promise<TrainedStage> {
+  const started = performance.now();
+  const { job, dataset, hyperparameters, after } = plan;
+  const kind = job === 'sft' ? 'instruct' : 'preference';
   const batch =
     Number(hyperparameters.per_device_train_batch_size) * Number(hyperparameters.gradient_accumulation_steps);
   if (dataset.splits && dataset.splits.train < batch) {
     throw new InvalidInputError(
-      `instruct dataset ${dataset.version} has ${String(dataset.splits.train)} training rows, fewer than one batch of ${String(batch)}; generate a larger one (\`twin dataset instruct\` without --limit)`,
-      'instruct',
+      `${kind} dataset ${dataset.version} has ${String(dataset.splits.train)} training rows, fewer than one batch of ${String(batch)}; generate a larger one (\`twin dataset ${kind}\` without --limit)`,
+      kind,
     );
   }
-  // The same base, data and settings train in the same folder, so a re-run resumes from its checkpoint.
   const runKey = createHash('sha256')
-    .update(JSON.stringify([base.sha256, dataset.version, Object.entries(hyperparameters).sort()]))
+    .update(
+      JSON.stringify([
+        after?.root ?? base.sha256,
+        job,
+        dataset.version,
+        Object.entries(hyperparameters).sort(),
+      ]),
+    )
     .digest('hex')
     .slice(0, 16);
-  const root = join(request.dataDir, 'training', 'local-twin', runKey);
+  const root = after
+    ? join(after.root, 'dpo', runKey)
+    : join(request.dataDir, 'training', 'local-twin', runKey);
   await mkdir(root, { recursive: true });
   const prepared = await prepareLocalJob(
     request.artifacts,
     {
-      job: 'sft',
+      job,
       dataset: dataset.version,
-      baseModel: base.folder,
+      ...(after ? { model: after.model } : { baseModel: base.folder }),
       cpu: true,
       hyperparameters: {
         ...hyperparameters,
@@ -102,14 +233,16 @@ export async function trainTwinLocally(
     },
     root,
   );
-  process.stderr.write(`Training LoRA on instruct dataset ${dataset.version} in ${root}\n`);
+  process.stderr.write(
+    `Training LoRA (${job.toUpperCase()}) on ${kind} dataset ${dataset.version} in ${root}\n`,
+  );
   const trained = await runJobModule(request.python, 'finetune', [], {
     env: { TWIN_SAGEMAKER_ROOT: prepared.root },
     onProgress,
   });
   if (trained.code !== 0) {
     throw new Error(
-      `training failed (exit ${String(trained.code)}); its output is above. Run the same command again to resume from the last checkpoint in ${root}`,
+      `${job.toUpperCase()} training failed (exit ${String(trained.code)}); its output is above. Run the same command again to resume from the last checkpoint in ${root}`,
     );
   }
   const summary = JSON.parse(await readFile(join(root, 'model', 'twin_training.json'), 'utf8')) as {
@@ -136,30 +269,19 @@ export async function trainTwinLocally(
     );
   }
   const adapterSha = await sha256Of(adapterGguf);
-  const serving = await checkServing(request.python, root, base, {
+  const servingCheck = await checkServing(request.python, root, base, after?.model ?? base.folder, {
     version: 'candidate',
-    adapters: [{ file: adapterGguf, sha256: adapterSha }],
+    adapters: [...(after?.adapters ?? []), { file: adapterGguf, sha256: adapterSha }],
   });
   process.stderr.write(
-    `Adapter GGUF checked: llama.cpp serving it agrees with the trained model on ${serving.toFixed(3)} of the greedy tokens\n`,
+    `${job.toUpperCase()} adapter GGUF checked: llama.cpp serving it agrees with the trained model on ${servingCheck.toFixed(3)} of the greedy tokens\n`,
   );
-  const heldOutPerplexityByAuthor = request.heldOut
-    ? await comparePerplexity(base.gguf, base.sha256, adapterGguf, adapterSha, request.heldOut)
-    : {};
-  const version = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${adapterSha.slice(0, 8)}`;
-  const lineage: Omit<TwinLineage, 'adapter'> = {
-    version,
-    createdAt: new Date().toISOString(),
-    base: {
-      file: base.gguf,
-      sha256: base.sha256,
-      name: basename(base.gguf, '.gguf'),
-      architecture: base.check.architecture,
-    },
-    importCheck: { top1Agreement: base.check.top1_agreement, positions: base.check.positions },
-    servingCheck: { top1Agreement: serving },
-    datasets: { instruct: dataset.version },
+  return {
+    root,
+    adapterGguf,
+    adapterSha,
     hyperparameters,
+    servingCheck,
     training: {
       steps: summary.steps,
       seconds: Math.round((performance.now() - started) / 1000),
@@ -168,9 +290,7 @@ export async function trainTwinLocally(
       trainLoss: summary.train_loss,
       ...(summary.peak_rss_mib !== undefined ? { peakRssMib: summary.peak_rss_mib } : {}),
     },
-    metrics: { heldOutPerplexity: heldOutPerplexityByAuthor },
   };
-  return registerTwin(request.dataDir, adapterGguf, lineage);
 }
 
 /** llama.cpp with the exported adapter against the trained PEFT model; refuses an export that does not serve what was trained. */
@@ -178,6 +298,7 @@ async function checkServing(
   python: string,
   root: string,
   base: ImportedBase,
+  trainedModel: string,
   twin: NonNullable<LocalGeneratorSettings['twin']>,
 ): Promise<number> {
   const referenceFile = join(root, 'serving-reference.json');
@@ -185,7 +306,7 @@ async function checkServing(
   const checked = await runJobModule(python, 'local_twin', [
     'check',
     '--model',
-    base.folder,
+    trainedModel,
     '--adapter',
     join(root, 'model', 'adapter'),
     '--reference',
@@ -202,28 +323,25 @@ async function checkServing(
   return share;
 }
 
-/** Held-out perplexity of the base alone and of the base with the new adapter, by author. */
+/** Held-out perplexity of the base alone, of SFT alone when DPO followed, and of the twin as served, by author. */
 async function comparePerplexity(
   gguf: string,
   sha256: string,
-  adapter: string,
-  adapterSha: string,
+  adapters: TwinAdapter[],
   heldOut: readonly HeldOutRequest[],
 ): Promise<TwinLineage['metrics']['heldOutPerplexity']> {
+  const stacks = adapters.length > 1 ? [[], adapters.slice(0, 1), adapters] : [[], adapters];
   process.stderr.write(
-    `Measuring held-out perplexity (${String(heldOut.length)} held-out articles), base and twin\n`,
+    `Measuring held-out perplexity (${String(heldOut.length)} held-out articles): base${adapters.length > 1 ? ', SFT' : ''} and twin\n`,
   );
   const scores = [];
-  for (const twin of [
-    undefined,
-    { version: 'candidate', adapters: [{ file: adapter, sha256: adapterSha }] },
-  ]) {
+  for (const stack of stacks) {
     const llm = await LocalLlm.load({
       file: gguf,
       sha256,
       contextSize: 512,
       sequences: 1,
-      ...(twin ? { twin } : {}),
+      ...(stack.length > 0 ? { twin: { version: 'candidate', adapters: stack } } : {}),
     });
     try {
       scores.push(await heldOutPerplexity(llm, heldOut));
@@ -231,11 +349,18 @@ async function comparePerplexity(
       await llm.close();
     }
   }
-  const [base = {}, twin = {}] = scores;
+  const base = scores[0] ?? {};
+  const twin = scores.at(-1) ?? {};
+  const sft = scores.length > 2 ? scores[1] : undefined;
   return Object.fromEntries(
     Object.entries(base).map(([author, score]) => [
       author,
-      { base: score.perplexity, twin: twin[author]?.perplexity ?? Number.NaN, passages: score.passages },
+      {
+        base: score.perplexity,
+        ...(sft ? { sft: sft[author]?.perplexity ?? Number.NaN } : {}),
+        twin: twin[author]?.perplexity ?? Number.NaN,
+        passages: score.passages,
+      },
     ]),
   );
 }
