@@ -204,11 +204,11 @@ async function trainStage(
       kind,
     );
   }
+  // Keyed by everything the stage depends on: the same inputs train in the same folder and resume.
   const runKey = createHash('sha256')
     .update(
       JSON.stringify([
-        after?.root ?? base.sha256,
-        job,
+        ...(after ? [after.root, job] : [base.sha256]),
         dataset.version,
         Object.entries(hyperparameters).sort(),
       ]),
