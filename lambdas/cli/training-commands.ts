@@ -17,7 +17,7 @@ import type { TrainingInput } from '../training/service.js';
 import { HELD_OUT_PER_AUTHOR, writingSetOf } from '../evaluation/held-out.js';
 import { stockLocalGenerator } from '../settings/index.js';
 import { trainingPython } from '../training/local-twin/python.js';
-import { trainTwinLocally } from '../training/local-twin/train-twin.js';
+import { trainTwinLocally, type TrainTwinRequest } from '../training/local-twin/train-twin.js';
 import { cliSettings, withWarehouse, type GlobalOptions } from './context.js';
 import { listTwins } from '../training/local-twin/registry.js';
 import { formatLocalTwins, formatTrainedTwin } from './twin-format.js';
@@ -115,7 +115,7 @@ export function trainCommand(globals: () => GlobalOptions): Command {
     )
     .option(
       '--set <name=value...>',
-      'with --local: job hyperparameters (sagemaker/twin_training/hyperparameters.py), e.g. extra_samples=0',
+      'with --local: job hyperparameters (sagemaker/twin_training/hyperparameters.py), e.g. extra_samples=0; for the local twin, sft.<name>=<value> or dpo.<name>=<value> sets one stage only',
     )
     .option(
       '--python <path>',
@@ -159,6 +159,14 @@ async function trainTwinHere(globals: GlobalOptions, options: TrainOptions): Pro
       process.stderr.write(`No held-out perplexity: ${error.message}\n`);
       return undefined;
     });
+    const stages = stageSettings(options.set ?? []);
+    const twinSettings = {
+      ...stages,
+      hyperparameters: {
+        ...stages.hyperparameters,
+        ...(steps !== undefined ? { max_steps: String(steps) } : {}),
+      },
+    };
     const artifacts = new FolderArtifactStore(settings.artifactsDir);
     const preferenceVersion = await preferenceStage(artifacts, options);
     const python = await trainingPython(options.python);
@@ -169,10 +177,7 @@ async function trainTwinHere(globals: GlobalOptions, options: TrainOptions): Pro
       python,
       ...(options.instruct ? { instructVersion: options.instruct } : {}),
       ...(preferenceVersion ? { preferenceVersion } : {}),
-      hyperparameters: {
-        ...hyperparameterSettings(options.set ?? []),
-        ...(steps !== undefined ? { max_steps: String(steps) } : {}),
-      },
+      ...twinSettings,
       ...(minutes !== undefined ? { minutes } : {}),
       ...(heldOut ? { heldOut: heldOut.requests } : {}),
     });
@@ -208,11 +213,26 @@ async function preferenceStage(artifacts: ArtifactStore, options: TrainOptions):
 function hyperparameterSettings(pairs: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     pairs.map((pair) => {
-      const match = /^([a-z_][a-z0-9_]*)=(.*)$/u.exec(pair);
+      const match = /^([a-z_][a-z0-9_.]*)=(.*)$/u.exec(pair);
       if (!match?.[1]) throw new InvalidInputError(`--set ${pair}: expected name=value`, 'set');
       return [match[1], match[2] ?? ''];
     }),
   );
+}
+
+/** The local twin's settings: `name=value` for both stages, `sft.name=value` or `dpo.name=value` for one. */
+function stageSettings(
+  pairs: readonly string[],
+): Pick<TrainTwinRequest, 'hyperparameters' | 'stageHyperparameters'> {
+  const both: Record<string, string> = {};
+  const stages: Record<'sft' | 'dpo', Record<string, string>> = { sft: {}, dpo: {} };
+  for (const [name, value] of Object.entries(hyperparameterSettings(pairs))) {
+    const [stage, setting] = name.split('.', 2);
+    if (setting === undefined) both[name] = value;
+    else if (stage === 'sft' || stage === 'dpo') stages[stage][setting] = value;
+    else throw new InvalidInputError(`--set ${name}: a stage is sft. or dpo.`, 'set');
+  }
+  return { hyperparameters: both, stageHyperparameters: stages };
 }
 
 /** One job of the training workflow on this machine, in a job folder under the data folder. */

@@ -17,7 +17,7 @@ export interface LocalJobRequest {
   job: LocalJob;
   /** Dataset version in the artifact store; the newest of the job's kind when absent. */
   dataset?: string;
-  /** SFT: the base model (a Hub id or a folder). */
+  /** SFT: the base model (a Hub id or a folder); DPO: a model folder to start from, read in place. */
   baseModel?: string;
   /** DPO: the SFT model to start from; evaluate: the candidate. A merged model folder. */
   model?: string;
@@ -52,7 +52,9 @@ export async function prepareLocalJob(
 ): Promise<PreparedJob> {
   const kind = DATASET_KIND[request.job];
   const { version } = await datasetManifest(artifacts, kind, request.dataset);
-  const needsModel = request.job !== 'sft';
+  // DPO reads its start either from the base channel (an SFT job's model.tar.gz, as on SageMaker) or
+  // straight from a model folder on this machine given as the base model (the local twin's merged SFT model).
+  const needsModel = request.job === 'evaluate' || (request.job === 'dpo' && !request.baseModel);
   if (needsModel && !request.model) {
     throw new InvalidInputError(
       `${request.job} needs --model <folder>: ${request.job === 'dpo' ? 'the SFT model to start from' : 'the model to judge'}`,

@@ -120,6 +120,50 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
       expect(fromBase.stdout).not.toBe(fromTwin.stdout);
     }, 300_000);
 
+    it('trains DPO from the SFT twin on an offline preference dataset, and serves both adapters', async () => {
+      const made = await twin('dataset', 'preference', '--limit', '12', '--json');
+      const preference = (JSON.parse(made.stdout) as { version: string }).version;
+      // The SFT stage has the same inputs as the test above, so it resumes from its finished run.
+      const trained = await twin(
+        'train',
+        '--local',
+        '--steps',
+        '12',
+        '--set',
+        'max_seq_length=256',
+        'gradient_accumulation_steps=2',
+        'dpo.max_steps=3',
+        'dpo.max_length=320',
+        '--json',
+      );
+      expect(trained.stderr).toContain(`SFT, then DPO from the SFT twin on preference dataset ${preference}`);
+      expect(trained.stderr).toContain('Resuming from the checkpoint at step 12');
+      const lineage = JSON.parse(trained.stdout) as {
+        version: string;
+        datasets: { preference?: string };
+        preference?: { training: { steps: number }; hyperparameters: Record<string, string> };
+        metrics: { heldOutPerplexity: Record<string, { base: number; sft?: number; twin: number }> };
+        adapter: { file: string };
+        preferenceAdapter?: { file: string; sha256: string };
+      };
+      expect(lineage.datasets.preference).toBe(preference);
+      expect(lineage.preference?.training.steps).toBe(3);
+      expect(lineage.preference?.hyperparameters.beta).toBe('0.5');
+      expect(lineage.preferenceAdapter?.file).toBe('adapter-dpo.gguf');
+      for (const score of Object.values(lineage.metrics.heldOutPerplexity)) {
+        expect(score.sft).toBeLessThan(score.base);
+        expect(Number.isFinite(score.twin)).toBe(true);
+      }
+      console.log(
+        `held-out perplexity, base, SFT and SFT+DPO: ${JSON.stringify(lineage.metrics.heldOutPerplexity)}`,
+      );
+      await twin('models', 'use', lineage.version);
+      const answer = await twin('ask', 'What is the first thing to monitor in an LLM system?');
+      expect(answer.stdout.trim().length).toBeGreaterThan(20);
+      console.log(`twin ${lineage.version} (SFT + DPO) answered:\n${answer.stdout}`);
+      await twin('models', 'use', 'base');
+    }, 900_000);
+
     it('refuses a twin whose adapter changed since it was registered', async () => {
       const dir = join(dataDir, 'twins', version);
       expect(await readdir(dir)).toContain('adapter.gguf');

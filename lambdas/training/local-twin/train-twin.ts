@@ -74,6 +74,8 @@ export interface TrainTwinRequest {
   preferenceVersion?: string;
   /** Overrides of both stages' settings (job hyperparameter names). */
   hyperparameters: Record<string, string>;
+  /** Overrides of one stage's settings, over those of both. */
+  stageHyperparameters?: Partial<Record<'sft' | 'dpo', Record<string, string>>>;
   /** Stop with a checkpoint after this many minutes (a re-run continues). */
   minutes?: number;
   /** The writing evaluation's held-out articles: the twin's perplexity on them is measured against the base's. */
@@ -120,7 +122,12 @@ export async function trainTwinLocally(
     trainStage(
       request,
       base,
-      { job, dataset, hyperparameters: { ...defaults, ...request.hyperparameters }, after },
+      {
+        job,
+        dataset,
+        hyperparameters: { ...defaults, ...request.hyperparameters, ...request.stageHyperparameters?.[job] },
+        after,
+      },
       onProgress,
     );
 
@@ -224,7 +231,7 @@ async function trainStage(
     {
       job,
       dataset: dataset.version,
-      ...(after ? { model: after.model } : { baseModel: base.folder }),
+      baseModel: after?.model ?? base.folder,
       cpu: true,
       hyperparameters: {
         ...hyperparameters,
