@@ -13,6 +13,8 @@ import { runTwin } from '../support/twin-cli.js';
  * active and asked. Minutes of both cores, so .ci/run runs it alone (npm run test:twin-loop).
  */
 const models = process.env.TWIN_MODELS_DIR ?? '';
+/** A short SFT run (batches of 4 of 256 tokens); `--set` takes the values after it. */
+const SFT_SETTINGS = ['--steps', '12', '--set', 'max_seq_length=256', 'gradient_accumulation_steps=2'];
 const smollm = join(models, 'writing-eval', 'SmolLM2-135M-Instruct.Q4_1.gguf');
 
 describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.TWIN_TRAINING_PYTHON)(
@@ -73,16 +75,7 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
     }, 600_000);
 
     it('trains a LoRA twin on the CPU whose held-out perplexity is below the base model’s for both authors', async () => {
-      const trained = await twin(
-        'train',
-        '--local',
-        '--steps',
-        '12',
-        '--set',
-        'max_seq_length=256',
-        'gradient_accumulation_steps=2',
-        '--json',
-      );
+      const trained = await twin('train', '--local', ...SFT_SETTINGS, '--json');
       const lineage = JSON.parse(trained.stdout) as {
         version: string;
         base: { sha256: string };
@@ -127,11 +120,7 @@ describe.runIf(referenceCorpusAvailable() && existsSync(smollm) && process.env.T
       const trained = await twin(
         'train',
         '--local',
-        '--steps',
-        '12',
-        '--set',
-        'max_seq_length=256',
-        'gradient_accumulation_steps=2',
+        ...SFT_SETTINGS,
         'dpo.max_steps=3',
         'dpo.max_length=320',
         '--json',
