@@ -136,18 +136,23 @@ export async function trainTwinLocally(
   let dpo: TrainedStage | undefined;
   if (preference) {
     const merged = join(sft.root, 'sft-merged');
-    process.stderr.write(`Merging the SFT adapter into the base: DPO starts from the SFT twin\n`);
-    const mergedRun = await runJobModule(request.python, 'local_twin', [
-      'merge',
-      '--model',
-      base.folder,
-      '--adapter',
-      join(sft.root, 'model', 'adapter'),
-      '--out',
-      merged,
-    ]);
-    if (mergedRun.code !== 0)
-      throw new Error(`merging the SFT adapter failed (exit ${String(mergedRun.code)}); its output is above`);
+    // Written whole or not at all (renamed into place), and keyed by the SFT run's folder: kept across re-runs.
+    if (!existsSync(join(merged, 'config.json'))) {
+      process.stderr.write(`Merging the SFT adapter into the base: DPO starts from the SFT twin\n`);
+      const mergedRun = await runJobModule(request.python, 'local_twin', [
+        'merge',
+        '--model',
+        base.folder,
+        '--adapter',
+        join(sft.root, 'model', 'adapter'),
+        '--out',
+        merged,
+      ]);
+      if (mergedRun.code !== 0)
+        throw new Error(
+          `merging the SFT adapter failed (exit ${String(mergedRun.code)}); its output is above`,
+        );
+    }
     dpo = await stage('dpo', preference, LOCAL_TWIN_DPO_HYPERPARAMETERS, {
       root: sft.root,
       adapters: [sftAdapter],
