@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { sha256Of } from '../../adapters/llm/llama-cpp/gguf-file.js';
@@ -68,8 +68,7 @@ export async function registerTwin(
   await mkdir(dir, { recursive: true });
   const copy = async (from: string, name: string) => {
     await copyFile(from, join(dir, name));
-    const body = await readFile(join(dir, name));
-    return { file: name, sha256: await sha256Of(join(dir, name)), bytes: body.byteLength };
+    return { file: name, sha256: await sha256Of(join(dir, name)), bytes: (await stat(join(dir, name))).size };
   };
   const complete = TwinLineageSchema.parse({
     ...lineage,
